@@ -1,0 +1,134 @@
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from blueprints.admin.models import SCHOOL_KINDS, Department, School, Village
+from blueprints.auth.forms import check_password_strength
+from blueprints.auth.models import VOLUNTEER_KINDS, User
+from blueprints.core.access import REACH_FIELDS, ROLES
+from blueprints.core.forms import Optional, ValidationError, max_length, phone_number, required
+from extensions import db
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as checkboxes: easier to tap on a phone than a multi-select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _unique(model, column, value, current_id, message):
+    query = select(func.count()).select_from(model).where(func.lower(column) == value.lower())
+    if current_id is not None:
+        query = query.where(model.id != current_id)
+    if db.session.scalar(query):
+        raise ValidationError(message)
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "用户名",
+        validators=[
+            required("用户名"),
+            max_length("用户名", 40, minimum=3),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能用字母、数字、下划线、点或短横线，例如 zhuren3"),
+        ],
+    )
+    display_name = StringField("姓名", validators=[required("姓名"), max_length("姓名", 40)])
+    phone = StringField("电话", validators=[Optional(), max_length("电话", 20), phone_number()])
+    role = SelectField("角色", choices=[(r.code, r.label) for r in ROLES.values()])
+    volunteer_kind = SelectField("志愿者类别", choices=[("", "（非志愿者）")] + list(VOLUNTEER_KINDS.items()))
+    villages = CheckboxListField("负责的村", coerce=int)
+    school_id = SelectField("所在学校", coerce=int)
+    department_id = SelectField("所在部门", coerce=int)
+    active = BooleanField("启用", default=True)
+    password = PasswordField("初始密码")
+
+    def __init__(self, *args, editing: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        self.villages.choices = [(v.id, v.name) for v in db.session.scalars(select(Village).order_by(Village.name))]
+        self.school_id.choices = [(0, "（不适用）")] + [
+            (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))
+        ]
+        self.department_id.choices = [(0, "（不适用）")] + [
+            (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.id))
+        ]
+
+    def validate_username(self, field):
+        field.data = (field.data or "").strip()
+        _unique(User, User.username, field.data, self.editing.id if self.editing else None,
+                f"用户名“{field.data}”已被使用，请换一个")
+
+    def validate_password(self, field):
+        if self.editing is None and not field.data:
+            raise ValidationError("请填写初始密码（至少 8 个字符），并在用户首次登录后提醒其修改")
+        if field.data:
+            problem = check_password_strength(field.data, self.username.data)
+            if problem:
+                raise ValidationError(problem.replace("新密码", "密码"))
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        reach = ROLES[self.role.data].reach if self.role.data in ROLES else None
+        needed = REACH_FIELDS.get(reach)
+        if needed == "villages" and not self.villages.data:
+            self.villages.errors.append("儿童主任至少要负责一个村，请勾选")
+            ok = False
+        if needed == "school" and not self.school_id.data:
+            self.school_id.errors.append("学校账号要选择所在学校")
+            ok = False
+        if needed == "department" and not self.department_id.data:
+            self.department_id.errors.append("部门账号要选择所在部门")
+            ok = False
+        if self.role.data == "volunteer" and not self.volunteer_kind.data:
+            self.volunteer_kind.errors.append("请选择志愿者类别：志愿者或爱心妈妈")
+            ok = False
+        return ok
+
+
+class VillageForm(FlaskForm):
+    name = StringField("村名", validators=[required("村名"), max_length("村名", 50)])
+    active = BooleanField("启用", default=True)
+
+    def __init__(self, *args, editing: Village | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+
+    def validate_name(self, field):
+        field.data = (field.data or "").strip()
+        _unique(Village, Village.name, field.data, self.editing.id if self.editing else None,
+                f"已有名为“{field.data}”的村，请勿重复添加")
+
+
+class SchoolForm(FlaskForm):
+    name = StringField("学校名称", validators=[required("学校名称"), max_length("学校名称", 80)])
+    kind = SelectField("类型", choices=list(SCHOOL_KINDS.items()))
+    villages = CheckboxListField("服务的村", coerce=int)
+    active = BooleanField("启用", default=True)
+
+    def __init__(self, *args, editing: School | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        self.villages.choices = [(v.id, v.name) for v in db.session.scalars(select(Village).order_by(Village.name))]
+
+    def validate_name(self, field):
+        field.data = (field.data or "").strip()
+        _unique(School, School.name, field.data, self.editing.id if self.editing else None,
+                f"已有名为“{field.data}”的学校，请勿重复添加")
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField("部门名称", validators=[required("部门名称"), max_length("部门名称", 50)])
+    active = BooleanField("启用", default=True)
+
+    def __init__(self, *args, editing: Department | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+
+    def validate_name(self, field):
+        field.data = (field.data or "").strip()
+        _unique(Department, Department.name, field.data, self.editing.id if self.editing else None,
+                f"已有名为“{field.data}”的部门")

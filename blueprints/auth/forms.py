@@ -1,0 +1,49 @@
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import EqualTo
+
+from blueprints.core.forms import ValidationError, max_length, required
+
+PASSWORD_MIN = 8
+
+
+def check_password_strength(password: str, username: str | None = None) -> str | None:
+    """Why `password` is too weak, or None when it is acceptable."""
+    if len(password) < PASSWORD_MIN:
+        return f"新密码至少 {PASSWORD_MIN} 个字符，请加长"
+    if len(password) > 128:
+        return "新密码最多 128 个字符"
+    if password.isdigit():
+        return "新密码不能全是数字，请加入字母或符号"
+    if username and password.lower() == username.lower():
+        return "新密码不能与用户名相同"
+    return None
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[required("用户名"), max_length("用户名", 40)])
+    password = PasswordField("密码", validators=[required("密码"), max_length("密码", 128)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("当前密码", validators=[required("当前密码")])
+    new_password = PasswordField("新密码", validators=[required("新密码")])
+    confirm_password = PasswordField(
+        "再次输入新密码",
+        validators=[required("再次输入新密码"), EqualTo("new_password", message="两次输入的新密码不一致，请重新输入")],
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_current_password(self, field):
+        if not self.user.check_password(field.data or ""):
+            raise ValidationError("当前密码不正确，请重新输入")
+
+    def validate_new_password(self, field):
+        problem = check_password_strength(field.data or "", self.user.username)
+        if problem:
+            raise ValidationError(problem)
+        if self.user.check_password(field.data or ""):
+            raise ValidationError("新密码不能与当前密码相同")

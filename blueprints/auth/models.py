@@ -1,0 +1,97 @@
+"""Accounts. A user has one role (see core/access.py) and the reach that role needs:
+villages for a child director, a school for school staff, a department for department staff."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from blueprints.admin.models import Department, School, Village
+from blueprints.core.mixins import TimestampMixin
+from extensions import db
+
+VOLUNTEER_KINDS = {"volunteer": "志愿者", "caring_mother": "爱心妈妈"}
+
+user_villages = Table(
+    "user_villages",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("village_id", ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    volunteer_kind: Mapped[str | None] = mapped_column(String(20))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    # Lockout state lives here, not in a worker's memory, so every process sees the same count.
+    failed_login_count: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    # Part of the login cookie: raising it (new password, account disabled) ends every session.
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.name)
+    school: Mapped[School | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+    # Flask-Login
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def role_label(self) -> str:
+        from blueprints.core.access import ROLES
+
+        role = ROLES.get(self.role)
+        if role is None:
+            return self.role
+        if self.role == "volunteer" and self.volunteer_kind:
+            return VOLUNTEER_KINDS.get(self.volunteer_kind, role.label)
+        return role.label
+
+    @property
+    def reach_label(self) -> str:
+        """Where this account reaches, in words: 全镇, the villages, the school, the department."""
+        from blueprints.core.access import ROLES
+
+        reach = ROLES[self.role].reach if self.role in ROLES else None
+        if reach == "town":
+            return "全镇"
+        if reach == "village":
+            return "、".join(v.name for v in self.villages) or "未分配村"
+        if reach == "school":
+            return self.school.name if self.school else "未分配学校"
+        if reach == "department":
+            return self.department.name if self.department else "未分配部门"
+        if reach == "own":
+            return "结对儿童"
+        return ""
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from blueprints.admin.demo import DEMO_PASSWORD, DEMO_USERS
+from blueprints.auth import bp
+from blueprints.auth.forms import ChangePasswordForm, LoginForm
+from blueprints.auth.services import attempt_login, change_password, load_user
+from blueprints.core import audit
+from blueprints.core.htmx import client_redirect, redirect_after_post
+from extensions import db, login_manager
+
+login_manager.user_loader(load_user)
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.login_message_category = "info"
+
+# Requests that never touch the signed-in user: static files, the service worker, health checks.
+_SESSIONLESS_ENDPOINTS = {"static", "pwa.service_worker", "pwa.manifest", "pwa.healthz", "pwa.offline"}
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "login_required", "login_url": url_for("auth.login")}), 401
+    if request.headers.get("HX-Request") == "true":
+        return client_redirect(target)
+    flash(login_manager.login_message, "info")
+    return redirect(target)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never let a login link send the user elsewhere."""
+    if not target:
+        return url_for("dashboard.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("dashboard.home")
+    return target
+
+
+@bp.before_app_request
+def end_idle_sessions():
+    """Sign out after SESSION_IDLE_TIMEOUT without a request, checked on the server."""
+    if request.endpoint in _SESSIONLESS_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    now = datetime.now(timezone.utc).timestamp()
+    last_seen = session.get("last_seen")
+    idle_limit = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+    if last_seen is not None and now - last_seen > idle_limit:
+        logout_user()
+        session.clear()
+        flash("长时间未操作，已自动退出。请重新登录。", "info")
+        return login_manager.unauthorized()
+    session["last_seen"] = now
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        outcome = attempt_login(form.username.data, form.password.data)
+        db.session.commit()  # failed attempts are counted even though no one signs in
+        if outcome.user is not None:
+            session.clear()  # a fresh session on sign-in: no fixation
+            session.permanent = True
+            login_user(outcome.user)
+            session["last_seen"] = datetime.now(timezone.utc).timestamp()
+            return redirect_after_post(_safe_next(request.args.get("next")))
+        error = outcome.error
+    status = 200 if error is None and not form.errors else 422 if form.errors else 401
+    demo = current_app.config["DEMO_MODE"]
+    return render_template(
+        "auth/login.html", form=form, error=error,
+        demo_users=DEMO_USERS if demo else [], demo_password=DEMO_PASSWORD,
+    ), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    audit.record("logout", current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("您已退出。", "info")
+    return redirect_after_post(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = ChangePasswordForm(current_user)
+    if form.validate_on_submit():
+        change_password(current_user, form.new_password.data)
+        db.session.commit()
+        login_user(current_user)  # re-issue this session's cookie at the new version
+        flash("密码已修改。其他设备上的登录已失效。", "success")
+        return redirect_after_post(url_for("dashboard.home"))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,68 @@
+"""The audit trail: who did what to which object, when and from where.
+
+Every service that changes data, and every read of a child's archive, export or print, calls
+`record()`. The event joins the request's transaction, so it is kept exactly when the change is.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blueprints.core.clock import utcnow
+from extensions import db
+
+ACTION_LABELS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "login_locked": "账号锁定",
+    "logout": "退出",
+    "password_changed": "修改密码",
+    "user_created": "新建用户",
+    "user_updated": "修改用户",
+    "password_reset": "重置密码",
+    "village_saved": "保存村",
+    "school_saved": "保存学校",
+    "department_saved": "保存部门",
+    "demo_seeded": "生成演示数据",
+}
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    username: Mapped[str | None] = mapped_column(String(40))  # kept as it was at the time
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+def record(action: str, obj=None, detail: str = "", user=None) -> AuditEvent:
+    """Add an audit event to the session; the request's commit keeps it with the change."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    if obj is not None and obj.id is None:
+        db.session.flush()  # a new object needs its id before the event can name it
+    event = AuditEvent(
+        action=action,
+        user_id=user.id if user is not None else None,
+        username=user.username if user is not None else None,
+        object_type=obj.__tablename__ if obj is not None else None,
+        object_id=str(obj.id) if obj is not None and obj.id is not None else None,
+        detail=detail,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,32 @@
+"""Time: stored as naive UTC in the database, shown in the town's time zone (Asia/Shanghai)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as every timestamp column stores it (SQLite keeps no zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def to_local(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def format_datetime(value: datetime | None) -> str:
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return value.strftime("%Y-%m-%d")

@@ -1,0 +1,34 @@
+"""Chinese error pages; htmx requests get just the message so it can be shown in place."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from blueprints.core.htmx import wants_fragment
+
+MESSAGES = {
+    400: ("请求有误", "提交的内容无法处理，请返回后重试。"),
+    403: ("没有权限", "您的账号无权访问此页面或执行此操作。如确有需要，请联系镇民政组或系统管理员。"),
+    404: ("找不到页面", "您要找的内容不存在，或不在您的工作范围内。"),
+    405: ("请求方式不对", "此页面不接受这种请求方式。"),
+    500: ("系统出错", "系统暂时出错，您刚才的操作没有保存。请稍后再试；如果一直出错，请联系系统管理员。"),
+}
+
+
+def render_error(code: int, title: str | None = None, message: str | None = None):
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    template = "errors/_message.html" if wants_fragment() else "errors/error.html"
+    return (
+        render_template(template, code=code, title=title or default_title,
+                        message=message or default_message),
+        code,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    for code in MESSAGES:
+        app.register_error_handler(code, lambda error, code=code: render_error(code))
+    app.register_error_handler(
+        CSRFError,
+        lambda error: render_error(400, "页面已过期", "页面停留太久，安全校验已失效。请刷新页面后重新提交。"),
+    )

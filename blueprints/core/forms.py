@@ -1,0 +1,23 @@
+"""Validators whose messages name the field and say how to fix it, in Chinese."""
+from __future__ import annotations
+
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+__all__ = ["required", "max_length", "Optional", "phone_number", "ValidationError", "InputRequired"]
+
+
+def required(label: str) -> DataRequired:
+    return DataRequired(message=f"请填写{label}")
+
+
+def max_length(label: str, limit: int, minimum: int = -1) -> Length:
+    if minimum > 0:
+        return Length(min=minimum, max=limit, message=f"{label}应为 {minimum}–{limit} 个字符")
+    return Length(max=limit, message=f"{label}最多 {limit} 个字，请删减")
+
+
+def phone_number(label: str = "电话") -> Regexp:
+    return Regexp(
+        r"^(1\d{10}|0\d{2,3}-?\d{7,8})?$",
+        message=f"{label}应为 11 位手机号或带区号的固定电话，例如 13812345678 或 0530-1234567",
+    )

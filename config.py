@@ -1,0 +1,69 @@
+"""Configuration, read from the environment.
+
+DATABASE_URL   SQLAlchemy URL; default SQLite at instance/guanai.db
+SECRET_KEY     session signing key; default: generated once into instance/secret_key (mode 0600)
+ORG_NAME       the township shown on every page and printed document (default 拳铺镇)
+GUANAI_DEMO    1/true: demo mode (demo data and the demo logins are allowed)
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret_key(instance_dir: Path) -> str:
+    """The key generated on first start and kept in instance/, readable by the owner only."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    INSTANCE_DIR = Path(os.environ.get("GUANAI_INSTANCE_DIR", BASE_DIR / "instance"))
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'guanai.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    ORG_NAME = os.environ.get("ORG_NAME", "拳铺镇")
+    DEMO_MODE = env_flag("GUANAI_DEMO")
+    TIMEZONE = "Asia/Shanghai"
+
+    # Sessions end after 8 hours without a request (checked server-side too, see auth).
+    SESSION_IDLE_TIMEOUT = timedelta(hours=8)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+
+    # Login lockout: counted in the database so that it holds across worker processes.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    ASSETS_DEBUG = False
+    ASSETS_AUTO_BUILD = True
+
+    @classmethod
+    def secret_key(cls) -> str:
+        return os.environ.get("SECRET_KEY") or instance_secret_key(Path(cls.INSTANCE_DIR))
