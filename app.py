@@ -9,6 +9,7 @@ from flask_login import current_user
 from blueprints import all_blueprints
 from blueprints.core import clock
 from blueprints.core.assets import register_bundles
+from blueprints.core.database import configure_sqlite
 from blueprints.core.errors import register_error_handlers
 from blueprints.core.htmx import add_vary_header
 from blueprints.core.navigation import nav_for
@@ -26,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

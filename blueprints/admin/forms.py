@@ -8,7 +8,7 @@ from blueprints.admin.models import SCHOOL_KINDS, Department, School, Village
 from blueprints.auth.forms import check_password_strength
 from blueprints.auth.models import VOLUNTEER_KINDS, User
 from blueprints.core.access import REACH_FIELDS, ROLES
-from blueprints.core.forms import Optional, ValidationError, max_length, phone_number, required
+from blueprints.core.forms import Optional, choices, ValidationError, max_length, phone_number, required
 from extensions import db
 
 
@@ -38,8 +38,8 @@ class UserForm(FlaskForm):
     )
     display_name = StringField("姓名", validators=[required("姓名"), max_length("姓名", 40)])
     phone = StringField("电话", validators=[Optional(), max_length("电话", 20), phone_number()])
-    role = SelectField("角色", choices=[(r.code, r.label) for r in ROLES.values()])
-    volunteer_kind = SelectField("志愿者类别", choices=[("", "（非志愿者）")] + list(VOLUNTEER_KINDS.items()))
+    role = SelectField("角色", choices=choices((r.code, r.label) for r in ROLES.values()))
+    volunteer_kind = SelectField("志愿者类别", choices=choices([("", "（非志愿者）"), *VOLUNTEER_KINDS.items()]))
     villages = CheckboxListField("负责的村", coerce=int)
     school_id = SelectField("所在学校", coerce=int)
     department_id = SelectField("所在部门", coerce=int)
@@ -49,13 +49,13 @@ class UserForm(FlaskForm):
     def __init__(self, *args, editing: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.editing = editing
-        self.villages.choices = [(v.id, v.name) for v in db.session.scalars(select(Village).order_by(Village.name))]
-        self.school_id.choices = [(0, "（不适用）")] + [
-            (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))
-        ]
-        self.department_id.choices = [(0, "（不适用）")] + [
-            (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.id))
-        ]
+        self.villages.choices = choices((v.id, v.name) for v in db.session.scalars(select(Village).order_by(Village.name)))
+        self.school_id.choices = choices(
+            [(0, "（不适用）"), *((s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name)))]
+        )
+        self.department_id.choices = choices(
+            [(0, "（不适用）"), *((d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.id)))]
+        )
 
     def validate_username(self, field):
         field.data = (field.data or "").strip()
@@ -105,14 +105,14 @@ class VillageForm(FlaskForm):
 
 class SchoolForm(FlaskForm):
     name = StringField("学校名称", validators=[required("学校名称"), max_length("学校名称", 80)])
-    kind = SelectField("类型", choices=list(SCHOOL_KINDS.items()))
+    kind = SelectField("类型", choices=choices(SCHOOL_KINDS.items()))
     villages = CheckboxListField("服务的村", coerce=int)
     active = BooleanField("启用", default=True)
 
     def __init__(self, *args, editing: School | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.editing = editing
-        self.villages.choices = [(v.id, v.name) for v in db.session.scalars(select(Village).order_by(Village.name))]
+        self.villages.choices = choices((v.id, v.name) for v in db.session.scalars(select(Village).order_by(Village.name)))
 
     def validate_name(self, field):
         field.data = (field.data or "").strip()

@@ -37,7 +37,6 @@ def save_user(form: UserForm, user: User | None = None) -> User:
     before = {} if creating else _describe(user)
     if creating:
         user = User(username=form.username.data)
-        db.session.add(user)
     else:
         user.username = form.username.data
     user.display_name = form.display_name.data.strip()
@@ -62,6 +61,7 @@ def save_user(form: UserForm, user: User | None = None) -> User:
         if not creating:
             user.session_version = (user.session_version or 1) + 1
             audit.record("password_reset", user)
+    db.session.add(user)  # only now: an earlier autoflush would insert it without a password
     db.session.flush()
     db.session.refresh(user)
     after = _describe(user)

@@ -103,7 +103,7 @@ def password():
     if form.validate_on_submit():
         change_password(current_user, form.new_password.data)
         db.session.commit()
-        login_user(current_user)  # re-issue this session's cookie at the new version
+        login_user(current_user._get_current_object())  # re-issue this session's cookie at the new version
         flash("密码已修改。其他设备上的登录已失效。", "success")
         return redirect_after_post(url_for("dashboard.home"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200

@@ -1,9 +1,15 @@
 """Validators whose messages name the field and say how to fix it, in Chinese."""
 from __future__ import annotations
 
+from wtforms import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
-__all__ = ["required", "max_length", "Optional", "phone_number", "ValidationError", "InputRequired"]
+__all__ = ["required", "max_length", "Optional", "phone_number", "ValidationError", "InputRequired", "choices"]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the options WTForms wants (tuples are deprecated there)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def required(label: str) -> DataRequired:

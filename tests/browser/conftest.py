@@ -1,0 +1,144 @@
+"""Browser fixtures: a live server on SQLite with demo data, Debian's Chromium through Playwright.
+
+Independent of the root `app` fixture: these tests always run on a temporary SQLite file, with
+CSRF enabled (the real browser sends the token) and DEMO_MODE on (the demo logins).
+
+GUANAI_SCREENSHOTS=/some/dir saves a full-page PNG per `screenshot(page)` call for a human to look at.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from app import create_app
+from blueprints.admin.demo import DEMO_PASSWORD, seed_demo
+from extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PHONE_VIEWPORT = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("browser-db") / "guanai-browser.db"
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "browser-test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "DEMO_MODE": True,
+        # WTF_CSRF_ENABLED is left at its default (on): the browser sends the token.
+    })
+    with app.app_context():
+        upgrade()
+        seed_demo(app.config["ORG_NAME"])
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled SQLite connections: no ResourceWarning at exit
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The base URL of the app served by werkzeug in a daemon thread."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    pw = sync_playwright().start()
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y chromium). "
+            "Browser tests never skip.",
+            pytrace=False,
+        )
+    try:
+        browser = playwright_instance.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+    except Exception as exc:  # a launch failure must fail the run loudly, not skip
+        pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}", pytrace=False)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def phone_context(browser, live_server):
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT, locale="zh-CN", base_url=live_server
+    )
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(phone_context):
+    """A page in a fresh 360×740 zh-CN context (no cookies, no service worker)."""
+    return phone_context.new_page()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, suffix="") saves a full-page PNG under $GUANAI_SCREENSHOTS; no-op when unset."""
+    target = os.environ.get("GUANAI_SCREENSHOTS")
+
+    def take(page, suffix: str = "") -> Path | None:
+        if not target:
+            return None
+        directory = Path(target)
+        directory.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_") + (f"-{suffix}" if suffix else "")
+        path = directory / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def fill_login_form(page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+
+
+@pytest.fixture
+def login():
+    """login(page, username, password=DEMO_PASSWORD): sign in through the real form at /login
+    (a boosted POST, then the 303 to the home page) and wait for the signed-in menu."""
+
+    def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+        fill_login_form(page, username, password)
+        expect(page.locator("nav.mainnav")).to_be_visible()
+
+    return sign_in

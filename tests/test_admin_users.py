@@ -1,0 +1,196 @@
+from sqlalchemy import func, select
+
+from blueprints.admin.models import Department, School, Village
+from blueprints.auth.models import User
+from blueprints.core.audit import AuditEvent
+from extensions import db
+from tests.factories import create_school, create_user, create_village, department
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def user_form(**overrides):
+    data = {
+        "username": "zhuren7", "display_name": "李娟", "phone": "13812345678", "role": "director",
+        "volunteer_kind": "", "school_id": 0, "department_id": 0, "active": "y",
+        "password": "first-pass-77",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_admin_creates_a_director(client, auth):
+    create_user("admin", username="boss")
+    village = create_village("东村")
+    auth.login("boss")
+    response = client.post("/admin/users/new", data=user_form(villages=[village.id]))
+    assert response.status_code == 303
+    user = db.session.scalar(select(User).where(User.username == "zhuren7"))
+    assert user.display_name == "李娟"
+    assert [v.name for v in user.villages] == ["东村"]
+    assert user.check_password("first-pass-77")
+    assert user.password_hash.startswith("scrypt:")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user_created"))
+    assert event.object_id == str(user.id) and "东村" in event.detail and event.username == "boss"
+    # the new director can sign in and sees the village
+    client.post("/logout")
+    auth.login("zhuren7", "first-pass-77")
+    assert "东村" in client.get("/").get_data(as_text=True)
+
+
+def test_duplicate_username_is_refused_and_nothing_changes(client, auth):
+    create_user("admin", username="boss")
+    create_user("director", username="zhuren7", villages=[create_village("东村")])
+    village = create_village("西村")
+    auth.login("boss")
+    before = count(User)
+    response = client.post("/admin/users/new", data=user_form(username="ZHUREN7", display_name="新人",
+                                                              villages=[village.id]))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "用户名“ZHUREN7”已被使用，请换一个" in page
+    assert 'value="新人"' in page  # the rest of the form is kept
+    assert count(User) == before
+    assert count(AuditEvent) == 1  # only boss's login
+
+
+def test_empty_and_overlong_fields_are_named(client, auth):
+    create_user("admin", username="boss")
+    auth.login("boss")
+    before = count(User)
+    response = client.post("/admin/users/new", data=user_form(display_name="", username="x" * 41, password=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "请填写姓名" in page
+    assert "用户名应为 3–40 个字符" in page
+    assert "请填写初始密码" in page
+    assert count(User) == before
+
+
+def test_bad_username_characters_and_phone(client, auth):
+    create_user("admin", username="boss")
+    village = create_village()
+    auth.login("boss")
+    response = client.post("/admin/users/new", data=user_form(username="张 三", phone="12345",
+                                                              villages=[village.id]))
+    page = response.get_data(as_text=True)
+    assert "用户名只能用字母、数字" in page
+    assert "电话应为 11 位手机号" in page
+
+
+def test_each_role_needs_its_reach(client, auth):
+    create_user("admin", username="boss")
+    auth.login("boss")
+    cases = [
+        (user_form(role="director"), "儿童主任至少要负责一个村"),
+        (user_form(role="school"), "学校账号要选择所在学校"),
+        (user_form(role="department"), "部门账号要选择所在部门"),
+        (user_form(role="volunteer", volunteer_kind=""), "请选择志愿者类别"),
+    ]
+    for data, message in cases:
+        response = client.post("/admin/users/new", data=data)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert count(User) == 1
+
+
+def test_caring_mother_is_a_volunteer_of_that_kind(client, auth):
+    create_user("admin", username="boss")
+    auth.login("boss")
+    response = client.post("/admin/users/new", data=user_form(username="mama2", role="volunteer",
+                                                              volunteer_kind="caring_mother"))
+    assert response.status_code == 303
+    user = db.session.scalar(select(User).where(User.username == "mama2"))
+    assert (user.role, user.volunteer_kind, user.role_label) == ("volunteer", "caring_mother", "爱心妈妈")
+
+
+def test_changing_role_drops_the_old_reach(client, auth):
+    create_user("admin", username="boss")
+    village = create_village("东村")
+    school = create_school("东村小学", [village])
+    director = create_user("director", username="zhuren7", villages=[village])
+    auth.login("boss")
+    response = client.post(f"/admin/users/{director.id}/edit", data=user_form(
+        role="school", school_id=school.id, villages=[village.id], password=""))
+    assert response.status_code == 303
+    db.session.refresh(director)
+    assert director.role == "school"
+    assert director.villages == []
+    assert director.school_id == school.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user_updated"))
+    assert "角色：儿童主任 → 学校" in event.detail
+
+
+def test_admin_resets_a_password(client, auth, app):
+    create_user("admin", username="boss")
+    village = create_village()
+    user = create_user("director", username="zhuren7", villages=[village])
+    auth.login("boss")
+    response = client.post(f"/admin/users/{user.id}/edit", data=user_form(
+        villages=[village.id], password="reset-pass-99"))
+    assert response.status_code == 303
+    db.session.refresh(user)
+    assert user.check_password("reset-pass-99")
+    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(user.id))))
+    assert "password_reset" in actions
+
+
+def test_user_list_search(client, auth):
+    create_user("admin", username="boss")
+    create_user("director", username="zhuren7", display_name="李娟", villages=[create_village()])
+    create_user("volunteer", username="mama2", display_name="周桂兰")
+    auth.login("boss")
+    page = client.get("/admin/users?q=李").get_data(as_text=True)
+    assert "李娟" in page and "周桂兰" not in page
+    page = client.get("/admin/users?role=volunteer").get_data(as_text=True)
+    assert "周桂兰" in page and "李娟" not in page
+
+
+def test_reference_data_editing(client, auth):
+    create_user("admin", username="boss")
+    auth.login("boss")
+    assert client.post("/admin/villages/new", data={"name": " 北村 ", "active": "y"}).status_code == 303
+    north = db.session.scalar(select(Village).where(Village.name == "北村"))
+    assert north is not None
+
+    response = client.post("/admin/villages/new", data={"name": "北村", "active": "y"})
+    assert response.status_code == 422
+    assert "已有名为“北村”的村" in response.get_data(as_text=True)
+    assert count(Village) == 1
+
+    response = client.post("/admin/villages/new", data={"name": "", "active": "y"})
+    assert "请填写村名" in response.get_data(as_text=True)
+
+    response = client.post("/admin/schools/new", data={"name": "北村小学", "kind": "primary",
+                                                       "villages": [north.id], "active": "y"})
+    assert response.status_code == 303
+    school = db.session.scalar(select(School).where(School.name == "北村小学"))
+    assert [v.name for v in school.villages] == ["北村"]
+
+    police = department("police")
+    response = client.post(f"/admin/departments/{police.id}/edit", data={"name": "拳铺派出所", "active": "y"})
+    assert response.status_code == 303
+    db.session.refresh(police)
+    assert (police.code, police.name) == ("police", "拳铺派出所")
+    assert count(Department) == 13
+
+    page = client.get("/admin/reference").get_data(as_text=True)
+    assert "北村小学" in page and "拳铺派出所" in page
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"village_saved", "school_saved", "department_saved"} <= actions
+
+
+def test_audit_log_page_filters(client, auth):
+    create_user("admin", username="boss")
+    create_user("civil_affairs", username="minzheng")
+    auth.login("boss")
+    client.post("/admin/villages/new", data={"name": "北村", "active": "y"})
+    client.post("/logout")
+    auth.login("minzheng")
+    page = client.get("/admin/audit?action=village_saved").get_data(as_text=True)
+    assert "北村" in page and "共 1 条" in page
+    assert client.get("/admin/audit?action=nonsense").status_code == 404
+    # civil affairs may read the log but not manage users
+    assert client.get("/admin/users").status_code == 403
