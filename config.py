@@ -60,6 +60,7 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    WTF_I18N_ENABLED = False  # use WTForms' bundled Chinese messages (Meta.locales), not Flask-Babel
 
     ASSETS_DEBUG = False
     ASSETS_AUTO_BUILD = True

@@ -1,22 +1,23 @@
-from flask_wtf import FlaskForm
+
 from sqlalchemy import func, select
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.admin.models import SCHOOL_KINDS, Department, School, Village
 from blueprints.auth.forms import check_password_strength
 from blueprints.auth.models import VOLUNTEER_KINDS, User
 from blueprints.core.access import REACH_FIELDS, ROLES
-from blueprints.core.forms import Optional, choices, ValidationError, max_length, phone_number, required
+from blueprints.core.forms import (
+    BaseForm,
+    CheckboxListField,
+    Optional,
+    ValidationError,
+    choices,
+    max_length,
+    phone_number,
+    required,
+)
 from extensions import db
-
-
-class CheckboxListField(SelectMultipleField):
-    """Several choices as checkboxes: easier to tap on a phone than a multi-select."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _unique(model, column, value, current_id, message):
@@ -27,7 +28,7 @@ def _unique(model, column, value, current_id, message):
         raise ValidationError(message)
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     username = StringField(
         "用户名",
         validators=[
@@ -89,7 +90,7 @@ class UserForm(FlaskForm):
         return ok
 
 
-class VillageForm(FlaskForm):
+class VillageForm(BaseForm):
     name = StringField("村名", validators=[required("村名"), max_length("村名", 50)])
     active = BooleanField("启用", default=True)
 
@@ -103,7 +104,7 @@ class VillageForm(FlaskForm):
                 f"已有名为“{field.data}”的村，请勿重复添加")
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(BaseForm):
     name = StringField("学校名称", validators=[required("学校名称"), max_length("学校名称", 80)])
     kind = SelectField("类型", choices=choices(SCHOOL_KINDS.items()))
     villages = CheckboxListField("服务的村", coerce=int)
@@ -120,7 +121,7 @@ class SchoolForm(FlaskForm):
                 f"已有名为“{field.data}”的学校，请勿重复添加")
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(BaseForm):
     name = StringField("部门名称", validators=[required("部门名称"), max_length("部门名称", 50)])
     active = BooleanField("启用", default=True)
 

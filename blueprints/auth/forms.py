@@ -1,8 +1,8 @@
-from flask_wtf import FlaskForm
+
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo
 
-from blueprints.core.forms import ValidationError, max_length, required
+from blueprints.core.forms import BaseForm, ValidationError, max_length, required
 
 PASSWORD_MIN = 8
 
@@ -20,12 +20,12 @@ def check_password_strength(password: str, username: str | None = None) -> str |
     return None
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField("用户名", validators=[required("用户名"), max_length("用户名", 40)])
     password = PasswordField("密码", validators=[required("密码"), max_length("密码", 128)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField("当前密码", validators=[required("当前密码")])
     new_password = PasswordField("新密码", validators=[required("新密码")])
     confirm_password = PasswordField(

@@ -20,9 +20,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, false, select
 
 from blueprints.admin.models import School, Village, school_villages
+from blueprints.children.models import Child
 from extensions import db
 
 READ_PLACES = frozenset({"villages:read", "schools:read"})
+# Reading, exporting and printing the children within reach.
+CHILD_READ = frozenset({"children:read", "children:export", "children:print"})
+# Registering and updating children within reach.
+CHILD_WRITE = frozenset({"children:write"})
+# Seeing ID numbers unmasked (the child's own and the family's).
+SEE_IDS = frozenset({"children:read_ids"})
 
 
 @dataclass(frozen=True)
@@ -37,12 +44,15 @@ ROLES: dict[str, Role] = {
     role.code: role
     for role in [
         Role("admin", "系统管理员", "town",
-             READ_PLACES | {"users:manage", "reference:manage", "audit:read"}),
-        Role("civil_affairs", "镇民政组", "town", READ_PLACES | {"audit:read"}),
-        Role("supervisor", "儿童督导员", "town", READ_PLACES),
-        Role("director", "儿童主任", "village", READ_PLACES),
-        Role("school", "学校", "school", READ_PLACES),
-        Role("department", "部门", "department", frozenset()),
+             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS
+             | {"users:manage", "reference:manage", "audit:read", "children:import"}),
+        Role("civil_affairs", "镇民政组", "town",
+             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | {"audit:read", "children:import"}),
+        Role("supervisor", "儿童督导员", "town", READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS),
+        Role("director", "儿童主任", "village", READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS),
+        Role("school", "学校", "school", READ_PLACES | CHILD_READ),
+        # Departments see town-wide figures without names; named children only once referred.
+        Role("department", "部门", "department", frozenset({"children:count"})),
         Role("volunteer", "志愿者", "own", frozenset()),
     ]
 }
@@ -130,3 +140,22 @@ def get_village_or_404(village_id: int, permission: str = "villages:read") -> Vi
 
 def get_school_or_404(school_id: int, permission: str = "schools:read") -> School:
     return _get_reachable_or_404(reachable_schools(current_user), School, school_id, permission)
+
+
+def reachable_children(user) -> Select:
+    """The children whose records `user` may see: where every list, search, count and export starts."""
+    query = select(Child)
+    role = role_of(user)
+    if role is None or "children:read" not in role.grants:
+        return query.where(false())
+    if role.reach == "town":
+        return query
+    if role.reach == "village":
+        return query.where(Child.residence_village_id.in_([v.id for v in user.villages]))
+    if role.reach == "school":
+        return query.where(Child.school_id == user.school_id)
+    return query.where(false())  # departments: referrals, volunteers: pairings (later issues)
+
+
+def get_child_or_404(child_id: int, permission: str = "children:read") -> Child:
+    return _get_reachable_or_404(reachable_children(current_user), Child, child_id, permission)

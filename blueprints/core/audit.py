@@ -28,6 +28,12 @@ ACTION_LABELS = {
     "school_saved": "保存学校",
     "department_saved": "保存部门",
     "demo_seeded": "生成演示数据",
+    "child_created": "儿童建档",
+    "child_updated": "修改儿童档案",
+    "child_viewed": "查看儿童档案",
+    "children_exported": "导出儿童名单",
+    "children_imported": "导入儿童名单",
+    "archive_printed": "打印儿童档案",
 }
 
 

@@ -1,7 +1,9 @@
 """Validators whose messages name the field and say how to fix it, in Chinese."""
 from __future__ import annotations
 
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 __all__ = ["required", "max_length", "Optional", "phone_number", "ValidationError", "InputRequired", "choices"]
@@ -27,3 +29,17 @@ def phone_number(label: str = "电话") -> Regexp:
         r"^(1\d{10}|0\d{2,3}-?\d{7,8})?$",
         message=f"{label}应为 11 位手机号或带区号的固定电话，例如 13812345678 或 0530-1234567",
     )
+
+
+class BaseForm(FlaskForm):
+    """Every form of the app: WTForms' own messages (bad date, bad choice…) in Chinese."""
+
+    class Meta:
+        locales = ["zh"]
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as checkboxes: easier to tap on a phone than a multi-select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -1,0 +1,1 @@
+"""Excel: survey import, list export, template workbook (routes)."""

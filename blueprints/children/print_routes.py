@@ -1,0 +1,1 @@
+"""Archive PDFs: one child, and batches in the background (routes)."""

@@ -1,0 +1,63 @@
+"""Rules that read a child's record and suggest what staff should look at (DOMAIN.md "Rules").
+They only suggest: staff decide."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from blueprints.children.models import Child
+
+LEFT_BEHIND_AGE = 16
+CHILD_AGE = 18
+REVIEW_AHEAD = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    rule: str  # which rule found it, shown beside the reason
+    text: str
+
+
+def birthday_at(birth: date, years: int) -> date:
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:  # born on 29 February
+        return birth.replace(year=birth.year + years, day=28)
+
+
+def parents_away(child: Child) -> bool:
+    """Both parents work away, or one does and the other cannot act as guardian (国发〔2016〕13号)."""
+    father = next((m for m in child.family if m.relation == "父亲"), None)
+    mother = next((m for m in child.family if m.relation == "母亲"), None)
+    if father is None or mother is None:
+        return False
+    if father.works_away and mother.works_away:
+        return True
+    return (father.works_away and mother.guardianship_capacity == "none") or (
+        mother.works_away and father.guardianship_capacity == "none")
+
+
+def suggest_left_behind(child: Child, today: date) -> bool:
+    return (
+        "left_behind" not in child.category_codes
+        and child.age_on(today) < LEFT_BEHIND_AGE
+        and parents_away(child)
+    )
+
+
+def suggestions(child: Child, today: date) -> list[Suggestion]:
+    found = []
+    if child.status == "exited":
+        return found
+    if suggest_left_behind(child, today):
+        found.append(Suggestion("留守认定", "孩子未满16周岁，父母双方外出务工（或一方外出、另一方无监护能力），建议标记为留守儿童。"))
+    if "left_behind" in child.category_codes:
+        sixteen = birthday_at(child.birth_date, LEFT_BEHIND_AGE)
+        if today >= sixteen - REVIEW_AHEAD:
+            found.append(Suggestion("年龄复核", f"{sixteen:%Y-%m-%d} 年满16周岁，留守儿童身份到期，请复核。"))
+        if not (child.caregiver_name and child.caregiver_confirmed_on):
+            found.append(Suggestion("委托照护（§6）", "留守儿童还没有经父母确认的委托照护人，请补充。"))
+    eighteen = birthday_at(child.birth_date, CHILD_AGE)
+    if today >= eighteen - REVIEW_AHEAD:
+        found.append(Suggestion("年龄复核", f"{eighteen:%Y-%m-%d} 年满18周岁，请复核是否退出。"))
+    return found

@@ -1,0 +1,117 @@
+"""Finding children: name, pinyin initials (zs → 张三), last 4 of the ID number, and filters.
+Every search starts from the access gate."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import Select, exists, func, or_
+from sqlalchemy.orm import joinedload, selectinload
+
+from blueprints.children.idnumber import normalize_id_number
+from blueprints.children.models import ATTENTION_LEVELS, CATEGORIES, STATUSES, Child, ChildCategory
+from blueprints.core.access import reachable_children
+from extensions import db
+
+PAGE_SIZE = 20
+_LETTERS = re.compile(r"[a-z]+")
+_LAST4 = re.compile(r"\d{3}[\dX]")
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """(initials, full pinyin) of a name, lowercase, letters only: 张三 → ("zs", "zhangsan")."""
+    syllables = [s for s in lazy_pinyin(name, errors="ignore") if s]
+    initials = "".join(s[0] for s in syllables if s[0].isalpha())
+    full = "".join(ch for s in syllables for ch in s if ch.isalpha())
+    return initials.lower(), full.lower()
+
+
+@dataclass
+class ChildFilters:
+    q: str = ""
+    village: int | None = None
+    school: int | None = None
+    category: str = ""
+    attention: str = ""
+    status: str = "current"  # current (registered + active), exited, all
+
+    @classmethod
+    def from_args(cls, args) -> "ChildFilters":
+        f = cls(
+            q=args.get("q", "").strip()[:40],
+            village=args.get("village", type=int),
+            school=args.get("school", type=int),
+            category=args.get("category", ""),
+            attention=args.get("attention", ""),
+            status=args.get("status", "current"),
+        )
+        # Unknown codes are ignored rather than matched against nothing.
+        if f.category not in CATEGORIES:
+            f.category = ""
+        if f.attention not in ATTENTION_LEVELS:
+            f.attention = ""
+        if f.status not in ("current", "all", *STATUSES):
+            f.status = "current"
+        return f
+
+    def as_args(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in ("", None)}
+
+
+def filtered_children(user, filters: ChildFilters) -> Select:
+    query = reachable_children(user)
+    q = filters.q
+    if q:
+        lowered = q.lower()
+        normalized = normalize_id_number(q)
+        if _LAST4.fullmatch(normalized):
+            query = query.where(Child.id_last4 == normalized)
+        elif len(normalized) == 18:
+            query = query.where(Child.id_number == normalized)
+        elif _LETTERS.fullmatch(lowered):
+            query = query.where(or_(Child.name_initials.startswith(lowered), Child.name_pinyin.startswith(lowered)))
+        else:
+            query = query.where(Child.name.contains(q))
+    if filters.village:
+        query = query.where(Child.residence_village_id == filters.village)
+    if filters.school:
+        query = query.where(Child.school_id == filters.school)
+    if filters.category:
+        query = query.where(exists().where(ChildCategory.child_id == Child.id,
+                                           ChildCategory.category == filters.category))
+    if filters.attention:
+        query = query.where(Child.attention_level == filters.attention)
+    if filters.status == "current":
+        query = query.where(Child.status.in_(("registered", "active")))
+    elif filters.status in STATUSES:
+        query = query.where(Child.status == filters.status)
+    return query
+
+
+@dataclass
+class Page:
+    items: list[Child]
+    total: int
+    page: int
+    pages: int
+
+
+def search_children(user, filters: ChildFilters, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
+    """One page of matches, with what each row shows loaded up front (a fixed number of queries)."""
+    query = filtered_children(user, filters)
+    total = db.session.scalar(query.with_only_columns(func.count(Child.id)).order_by(None))
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    items = db.session.scalars(
+        query.options(joinedload(Child.residence_village), joinedload(Child.school), selectinload(Child.categories))
+        .order_by(Child.name_pinyin, Child.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(items), total=total, page=page, pages=pages)
+
+
+def ordered_for_export(user, filters: ChildFilters) -> Select:
+    return filtered_children(user, filters).order_by(Child.residence_village_id, Child.name_pinyin, Child.id)
+
+

@@ -1,0 +1,270 @@
+"""Writes to the child registry. Every change is kept as history (who, which field, from what to
+what, when) and as an audit event; the route commits. Nothing is deleted."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_login import current_user
+from sqlalchemy import and_, func, or_, select
+
+from blueprints.admin.models import School, Village
+from blueprints.children.models import (
+    ATTENTION_LEVELS,
+    BENEFIT_KINDS,
+    CATEGORIES,
+    CONTACT_METHODS,
+    EXIT_REASONS,
+    GENDERS,
+    GUARDIANSHIP_CAPACITY,
+    STATE_GUARDIANSHIP,
+    STATUSES,
+    Benefit,
+    Child,
+    ChildCategory,
+    ChildChange,
+    FamilyMember,
+    ParentContact,
+)
+from blueprints.children.search import name_keys
+from blueprints.core import audit
+from blueprints.core.access import reachable_children
+from blueprints.core.clock import local_today
+from extensions import db
+
+
+def _village_name(village_id):
+    return db.session.get(Village, village_id).name if village_id else ""
+
+
+def _school_name(school_id):
+    return db.session.get(School, school_id).name if school_id else ""
+
+
+def _label(mapping):
+    return lambda value: mapping.get(value, value or "")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+# field → (section, label, how to show its value in the history)
+CHILD_FIELDS: dict[str, tuple[str, str, object]] = {
+    "name": ("基本信息", "姓名", _text),
+    "id_number": ("基本信息", "身份证号", _text),
+    "gender": ("基本信息", "性别", _label(GENDERS)),
+    "birth_date": ("基本信息", "出生日期", _text),
+    "ethnicity": ("基本信息", "民族", _text),
+    "hukou_village_id": ("基本信息", "户籍村", _village_name),
+    "residence_village_id": ("基本信息", "居住村", _village_name),
+    "address": ("基本信息", "住址", _text),
+    "school_id": ("就学", "学校", _school_name),
+    "grade": ("就学", "年级", _text),
+    "health": ("健康与残疾", "健康状况", _text),
+    "disability_kind": ("健康与残疾", "残疾类别", _text),
+    "disability_grade": ("健康与残疾", "残疾等级", _text),
+    "disability_certificate": ("健康与残疾", "残疾证号", _text),
+    "attention_level": ("类别与关注", "关注等级", _label(ATTENTION_LEVELS)),
+    "state_guardianship": ("类别与关注", "兜底监护", _label(STATE_GUARDIANSHIP)),
+    "guardianship_unit": ("类别与关注", "监护责任单位", _text),
+    "caregiver_name": ("委托照护", "委托照护人", _text),
+    "caregiver_relation": ("委托照护", "照护人关系", _text),
+    "caregiver_phone": ("委托照护", "照护人电话", _text),
+    "caregiver_confirmed_on": ("委托照护", "父母确认日期", _text),
+    "status": ("状态", "状态", _label(STATUSES)),
+    "exit_reason": ("状态", "退出原因", _label(EXIT_REASONS)),
+    "exit_date": ("状态", "退出日期", _text),
+}
+FAMILY_FIELDS: dict[str, tuple[str, object]] = {
+    "relation": ("关系", _text),
+    "name": ("姓名", _text),
+    "id_number": ("身份证号", _text),
+    "phone": ("电话", _text),
+    "work": ("工作", _text),
+    "work_place": ("工作地点", _text),
+    "works_away": ("外出务工", lambda v: "是" if v else "否"),
+    "guardianship_capacity": ("监护能力", _label(GUARDIANSHIP_CAPACITY)),
+    "is_guardian": ("监护人", lambda v: "是" if v else "否"),
+}
+ID_FIELDS = {"身份证号"}  # history values that are masked for roles that may not see ID numbers
+
+
+def _change(child: Child, section: str, label: str, old: str, new: str) -> None:
+    user = current_user if current_user and current_user.is_authenticated else None
+    db.session.add(ChildChange(
+        child=child, section=section, field=label, old_value=old or None, new_value=new or None,
+        user_id=user.id if user else None, username=user.username if user else None,
+    ))
+
+
+def _categories_text(codes) -> str:
+    return "、".join(CATEGORIES[c] for c in sorted(codes))
+
+
+def set_categories(child: Child, codes: list[str]) -> None:
+    old = set(child.category_codes)
+    new = set(codes)
+    if old == new:
+        return
+    child.categories = [c for c in child.categories if c.category in new] + [
+        ChildCategory(category=code) for code in sorted(new - old)
+    ]
+    if child.id is not None:
+        _change(child, "类别与关注", "儿童类别", _categories_text(old), _categories_text(new))
+
+
+def next_archive_no(child: Child) -> str:
+    """The archive number printed on every page: year of registration and a serial."""
+    return f"{local_today().year}{child.id:06d}"
+
+
+@dataclass
+class FamilyInput:
+    relation: str
+    name: str
+    phone: str | None = None
+    id_number: str | None = None
+    work: str | None = None
+    work_place: str | None = None
+    works_away: bool = False
+    guardianship_capacity: str = "full"
+    is_guardian: bool = False
+
+
+def create_child(values: dict, categories: list[str], family: list[FamilyInput], source: str = "登记") -> Child:
+    """Register a child. `values` holds Child columns (already validated)."""
+    child = Child(**values)
+    child.name_initials, child.name_pinyin = name_keys(child.name)
+    child.id_last4 = child.id_number[-4:] if child.id_number else None
+    child.archive_no = f"tmp-{id(child)}"[:20]
+    user = current_user if current_user and current_user.is_authenticated else None
+    child.created_by_id = user.id if user else None
+    child.categories = [ChildCategory(category=code) for code in sorted(set(categories))]
+    for member in family:
+        child.family.append(FamilyMember(**member.__dict__))
+    db.session.add(child)
+    db.session.flush()
+    child.archive_no = next_archive_no(child)
+    _change(child, "登记", "建档", "", f"{source}：{child.name}（档案号 {child.archive_no}）")
+    audit.record("child_created", child, detail=f"{child.name}（档案号 {child.archive_no}，{source}）")
+    return child
+
+
+def update_child(child: Child, values: dict, categories: list[str] | None = None) -> int:
+    """Apply changed fields, keeping each change in the history; returns how many changed."""
+    changed = 0
+    for field, new in values.items():
+        old = getattr(child, field)
+        if old == new or (old in (None, "") and new in (None, "")):
+            continue
+        section, label, show = CHILD_FIELDS[field]
+        _change(child, section, label, show(old), show(new))
+        setattr(child, field, new)
+        changed += 1
+    if "name" in values:
+        child.name_initials, child.name_pinyin = name_keys(child.name)
+    if "id_number" in values:
+        child.id_last4 = child.id_number[-4:] if child.id_number else None
+    if categories is not None and set(categories) != set(child.category_codes):
+        set_categories(child, categories)
+        changed += 1
+    if changed:
+        audit.record("child_updated", child, detail=f"{child.name}：修改 {changed} 项")
+    return changed
+
+
+def exit_child(child: Child, reason: str, on: date) -> None:
+    update_child(child, {"status": "exited", "exit_reason": reason, "exit_date": on})
+
+
+def save_family_member(child: Child, data: FamilyInput, member: FamilyMember | None = None) -> FamilyMember:
+    if data.is_guardian:  # one guardian at a time
+        for other in child.family:
+            if other is not member and other.is_guardian:
+                other.is_guardian = False
+                _change(child, "家庭成员", f"{other.relation}{other.name}·监护人", "是", "否")
+    if member is None:
+        member = FamilyMember(**data.__dict__)
+        child.family.append(member)
+        _change(child, "家庭成员", "新增成员", "", f"{data.relation} {data.name}")
+    else:
+        for field, (label, show) in FAMILY_FIELDS.items():
+            old, new = getattr(member, field), getattr(data, field)
+            if old != new and not (old in (None, "") and new in (None, "")):
+                _change(child, "家庭成员", f"{member.relation}{member.name}·{label}", show(old), show(new))
+                setattr(member, field, new)
+    audit.record("child_updated", child, detail=f"{child.name}：家庭成员 {data.relation} {data.name}")
+    return member
+
+
+def add_parent_contact(child: Child, contacted_on: date, who: str, method: str, note: str | None = None,
+                       client_uuid: str | None = None) -> ParentContact:
+    user = current_user if current_user and current_user.is_authenticated else None
+    contact = ParentContact(child=child, contacted_on=contacted_on, who=who, method=method, note=note,
+                            client_uuid=client_uuid, recorded_by_id=user.id if user else None)
+    db.session.add(contact)
+    _change(child, "亲情联系", "联系记录", "", f"{contacted_on:%Y-%m-%d} {who} {CONTACT_METHODS[method]}")
+    return contact
+
+
+def add_benefit(child: Child, kind: str, start_on: date, amount: Decimal | None = None, period: str | None = None,
+                end_on: date | None = None, source: str | None = None) -> Benefit:
+    benefit = Benefit(child=child, kind=kind, start_on=start_on, amount=amount, period=period,
+                      end_on=end_on, source=source)
+    db.session.add(benefit)
+    amount_text = f" {amount} 元/{period}" if amount is not None else ""
+    _change(child, "救助保障", "新增保障", "", f"{BENEFIT_KINDS[kind]}{amount_text}，自 {start_on:%Y-%m-%d}")
+    return benefit
+
+
+@dataclass
+class Duplicates:
+    same_id: Child | None  # the same ID number: refused
+    probable: list[Child]  # same name and birth date, or same guardian phone and a similar name
+
+
+def _similar(a: str, b: str) -> bool:
+    """Names one character apart (a typo, a homophone typed wrong) or with the same pinyin."""
+    if name_keys(a)[1] == name_keys(b)[1]:
+        return True
+    if len(a) != len(b):
+        return False
+    return sum(x != y for x, y in zip(a, b)) <= 1
+
+
+def find_duplicates(name: str, birth_date: date | None, id_number: str | None, guardian_phones: list[str],
+                    exclude_id: int | None = None) -> Duplicates:
+    """Looks across the whole town, not just the user's reach: a child registered in another
+    village is still the same child. Callers show only what the user may open."""
+    base = select(Child)
+    if exclude_id is not None:
+        base = base.where(Child.id != exclude_id)
+    same_id = db.session.scalar(base.where(Child.id_number == id_number)) if id_number else None
+    conditions = []
+    if birth_date is not None:
+        conditions.append(and_(Child.name == name, Child.birth_date == birth_date))
+    phones = [p for p in guardian_phones if p]
+    if phones:
+        conditions.append(Child.family.any(and_(FamilyMember.phone.in_(phones), FamilyMember.is_guardian.is_(True))))
+    probable = []
+    if conditions:
+        for other in db.session.scalars(base.where(or_(*conditions)).limit(20)):
+            if other is same_id:
+                continue
+            if other.name == name and other.birth_date == birth_date:
+                probable.append(other)
+            elif _similar(other.name, name):
+                probable.append(other)
+    return Duplicates(same_id=same_id, probable=probable)
+
+
+def may_open(user, child: Child) -> bool:
+    return db.session.scalar(
+        reachable_children(user).with_only_columns(func.count(Child.id)).where(Child.id == child.id)
+    ) > 0
