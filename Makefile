@@ -11,6 +11,9 @@ run: system-run $(VENV)/.installed-run
 test: system-test $(VENV)/.installed-test
 	scripts/test.sh
 
+bench: system-test $(VENV)/.installed-test
+	scripts/bench.sh
+
 system-run:
 	scripts/system-packages.sh run
 

@@ -3,6 +3,8 @@ from sqlalchemy import func, select
 from blueprints.admin.demo import DEMO_PASSWORD
 from blueprints.admin.models import Department, School, Village
 from blueprints.auth.models import User
+from blueprints.children.idnumber import parse_id_number
+from blueprints.children.models import Child, ChildChange, FamilyMember, ParentContact
 from blueprints.core.audit import AuditEvent
 from extensions import db
 from tests.factories import create_user
@@ -11,7 +13,7 @@ from tests.factories import create_user
 def snapshot():
     """Every row of every table seeding touches, as plain values."""
     rows = {}
-    for model in (Village, School, Department, User, AuditEvent):
+    for model in (Village, School, Department, User, AuditEvent, Child, FamilyMember, ParentContact, ChildChange):
         rows[model.__tablename__] = [
             tuple(getattr(obj, c.key) for c in model.__table__.columns)
             for obj in db.session.scalars(select(model).order_by(model.id))
@@ -21,9 +23,9 @@ def snapshot():
 
 def test_seed_demo_creates_one_user_per_role_and_twice_changes_nothing(app, runner):
     app.config["DEMO_MODE"] = True
-    result = runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["seed-demo", "--children", "25"])
     assert result.exit_code == 0, result.output
-    assert "已生成演示数据" in result.output and "zhuren1" in result.output
+    assert "已生成演示数据" in result.output and "儿童 25" in result.output and "zhuren1" in result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
     assert set(users) == {"admin", "minzheng", "dudao", "zhuren1", "zhuren2", "xuexiao1", "paichusuo",
                           "zhiyuan1", "aixinmama1"}
@@ -39,7 +41,7 @@ def test_seed_demo_creates_one_user_per_role_and_twice_changes_nothing(app, runn
 
     before = snapshot()
     db.session.expire_all()
-    result = runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["seed-demo", "--children", "25"])
     assert result.exit_code == 0
     assert "演示数据已存在，未做改动" in result.output
     db.session.expire_all()
@@ -75,3 +77,24 @@ def test_create_admin_prompts_for_the_password(app, runner):
     result = runner.invoke(args=["create-admin", "--username", "chief"], input="strong-pass-1\nstrong-pass-1\n")
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(User).where(User.username == "chief")).check_password("strong-pass-1")
+
+
+def test_demo_children_are_plausible(app, runner):
+    """Valid ID numbers that agree with birth date and gender, in the demo villages, with families."""
+    app.config["DEMO_MODE"] = True
+    assert runner.invoke(args=["seed-demo", "--children", "60"]).exit_code == 0
+    children = list(db.session.scalars(select(Child)))
+    assert len(children) == 60
+    for child in children:
+        parsed = parse_id_number(child.id_number)
+        assert (parsed.birth_date, parsed.gender) == (child.birth_date, child.gender)
+        assert child.residence_village.is_demo
+        assert child.categories and child.family
+        for member in child.family:
+            if member.id_number:
+                parse_id_number(member.id_number)
+    codes = {c for child in children for c in child.category_codes}
+    assert {"left_behind", "poverty"} <= codes and len(codes) >= 4
+    assert db.session.scalar(select(func.count()).select_from(ParentContact)) > 0
+    villages = {child.residence_village_id for child in children}
+    assert len(villages) == 8

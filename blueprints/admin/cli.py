@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from blueprints.admin.demo import DEMO_PASSWORD, DEMO_USERS, ensure_departments, seed_demo
 from blueprints.auth.forms import check_password_strength
+from blueprints.children.demo import seed_demo_children
 from blueprints.auth.models import User
 from blueprints.core import audit
 from extensions import db
@@ -38,12 +39,16 @@ def register_cli(app: Flask) -> None:
         click.echo(f"已创建系统管理员 {username}。")
 
     @app.cli.command("seed-demo")
-    def seed_demo_command() -> None:
-        """Add synthetic demo villages, schools, departments and one account per role (demo mode only)."""
+    @click.option("--children", "children", default=300, show_default=True, type=click.IntRange(min=0),
+                  help="演示儿童人数")
+    def seed_demo_command(children: int) -> None:
+        """Add synthetic demo villages, schools, departments, one account per role and demo children
+        (demo mode only)."""
         if not current_app.config["DEMO_MODE"]:
             click.echo("演示数据只能在演示模式下生成：请设置 GUANAI_DEMO=1。生产库中不应有演示账号。", err=True)
             sys.exit(1)
         created = seed_demo(current_app.config["ORG_NAME"])
+        created["儿童"] = seed_demo_children(children)
         db.session.commit()
         if any(created.values()):
             click.echo("已生成演示数据：" + "，".join(f"{k} {v}" for k, v in created.items()))

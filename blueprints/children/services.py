@@ -104,7 +104,7 @@ def _change(child: Child, section: str, label: str, old: str, new: str) -> None:
 
 
 def _categories_text(codes) -> str:
-    return "、".join(CATEGORIES[c] for c in sorted(codes))
+    return "、".join(label for code, label in CATEGORIES.items() if code in codes)  # in the plan's order
 
 
 def set_categories(child: Child, codes: list[str]) -> None:

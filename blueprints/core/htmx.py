@@ -15,9 +15,9 @@ def wants_fragment() -> bool:
     )
 
 
-def render_page(page: str, fragment: str, **context) -> str:
-    """Render `fragment` for an htmx fragment request, else the full `page` (which includes it)."""
-    return render_template(fragment if wants_fragment() else page, **context)
+def render_page(page_template: str, fragment_template: str, /, **context) -> str:
+    """Render the fragment for an htmx fragment request, else the full page (which includes it)."""
+    return render_template(fragment_template if wants_fragment() else page_template, **context)
 
 
 def redirect_after_post(location: str) -> Response:

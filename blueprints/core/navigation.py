@@ -19,6 +19,8 @@ class NavItem:
 
 NAV_ITEMS = [
     NavItem("首页", ("dashboard.home",), None),
+    NavItem("儿童", ("children.index", "children.detail", "children.new", "children.edit", "children.family_member"),
+            "children:read"),
     NavItem("村", ("dashboard.villages", "dashboard.village"), "villages:read"),
     NavItem("学校", ("dashboard.schools", "dashboard.school"), "schools:read"),
     NavItem("用户", ("admin.users", "admin.user_new", "admin.user_edit"), "users:manage"),

@@ -1,0 +1,100 @@
+"""`make bench`: server time of the busiest pages with 20,000 children, on SQLite and PostgreSQL,
+beside /healthz in the same run; printing times. Medians over repeated requests, in-process
+(the Flask test client), so the figure is the server's own time without the network.
+
+Usage: python bench/run.py [--children N] [--repeat N] [--database URL]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from bench.seed import seed_bench_data  # noqa: E402
+from blueprints.admin.models import Village  # noqa: E402
+from blueprints.auth.models import User  # noqa: E402
+from blueprints.children.models import Child  # noqa: E402
+from extensions import db  # noqa: E402
+
+
+def median_ms(client, path: str, repeat: int) -> float:
+    client.get(path)  # warm caches and templates
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(times)
+
+
+def run(database_url: str, children: int, repeat: int) -> dict:
+    instance = tempfile.mkdtemp(prefix="guanai-bench-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "DEMO_MODE": True})
+    app.instance_path = instance
+    results = {"database": db_name(database_url), "children": children}
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        start = time.perf_counter()
+        seed_bench_data(children, app.config["ORG_NAME"])
+        results["seed_s"] = round(time.perf_counter() - start, 1)
+        results["children_in_db"] = db.session.scalar(select(func.count()).select_from(Child))
+        village = db.session.scalar(select(Village).order_by(Village.id))
+        some_child = db.session.scalar(select(Child).where(Child.residence_village_id == village.id).limit(1))
+        db.session.remove()
+
+    client = app.test_client()
+    client.post("/login", data={"username": "minzheng", "password": "guanai-demo"})
+    director = app.test_client()
+    director.post("/login", data={"username": "zhuren1", "password": "guanai-demo"})
+    pages = {
+        "/healthz": (client, "/healthz"),
+        "/children (全镇, 第一页)": (client, "/children"),
+        "/children?q=zh (拼音)": (client, "/children?q=zh"),
+        "/children?q=王&category=left_behind": (client, "/children?q=%E7%8E%8B&category=left_behind"),
+        "/children (儿童主任, 本村)": (director, "/children?q=l"),
+        "/children/<id>": (client, f"/children/{some_child.id}"),
+    }
+    results["pages_ms"] = {name: round(median_ms(c, path, repeat), 1) for name, (c, path) in pages.items()}
+    with app.app_context():
+        db.engine.dispose()
+    return results
+
+
+def db_name(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--children", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--database", action="append", required=True)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    all_results = [run(url, args.children, args.repeat) for url in args.database]
+    for result in all_results:
+        print(f"\n== {result['database']}: {result['children_in_db']} children (seeded in {result['seed_s']} s) ==")
+        for name, ms in result["pages_ms"].items():
+            flag = "" if name == "/healthz" or ms < 50 else "   OVER BUDGET (50 ms)"
+            print(f"  {name:<40} median {ms:7.1f} ms{flag}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(all_results, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

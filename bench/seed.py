@@ -1,0 +1,60 @@
+"""Bulk synthetic data for benchmarks: the demo generator's children, written with executemany
+(20,000 children with their families in seconds, where one-by-one registration takes minutes)."""
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from blueprints.admin.demo import seed_demo
+from blueprints.admin.models import School, Village
+from blueprints.children.demo import demo_child
+from blueprints.children.models import Child, ChildCategory, FamilyMember, ParentContact
+from blueprints.children.search import name_keys
+from blueprints.core.clock import local_today, utcnow
+from extensions import db
+
+BATCH = 2000
+
+
+def seed_bench_data(children: int, org_name: str = "拳铺镇") -> None:
+    seed_demo(org_name)
+    db.session.commit()
+    villages = list(db.session.scalars(select(Village).where(Village.is_demo.is_(True)).order_by(Village.id)))
+    schools = list(db.session.scalars(select(School).where(School.is_demo.is_(True))))
+    today, now = local_today(), utcnow()
+    seen: set[str] = set()
+    next_id = 1
+    for start in range(0, children, BATCH):
+        rows, categories, family, contacts = [], [], [], []
+        for i in range(start, min(start + BATCH, children)):
+            spec = demo_child(i, villages, schools, today)
+            values = dict(spec["values"])
+            if values["id_number"] in seen:  # the generator may repeat a number across 20,000
+                values["id_number"] = None
+            else:
+                seen.add(values["id_number"])
+            initials, pinyin = name_keys(values["name"])
+            child_id = next_id
+            next_id += 1
+            rows.append(dict(values, id=child_id, archive_no=f"{today.year}{child_id:06d}", name_initials=initials,
+                             name_pinyin=pinyin, id_last4=values["id_number"][-4:] if values["id_number"] else None,
+                             ethnicity="汉族", created_at=now, updated_at=now))
+            categories += [dict(child_id=child_id, category=c) for c in spec["categories"]]
+            family += [dict(m.__dict__, child_id=child_id, created_at=now, updated_at=now) for m in spec["family"]]
+            contacts += [dict(child_id=child_id, contacted_on=on, who=who, method=method, recorded_at=now)
+                         for on, who, method in spec["contacts"]]
+        columns = set(rows[0])
+        db.session.execute(insert(Child), [{k: r.get(k) for k in columns} for r in rows])
+        db.session.execute(insert(ChildCategory), categories)
+        db.session.execute(insert(FamilyMember), family)
+        if contacts:
+            db.session.execute(insert(ParentContact), contacts)
+        db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # ids were given explicitly: move the sequence past them, then refresh planner statistics
+        db.session.execute(db.text("SELECT setval('children_id_seq', (SELECT max(id) FROM children))"))
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(db.text("ANALYZE"))
+    else:
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
