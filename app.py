@@ -18,7 +18,8 @@ from extensions import assets, csrf, db, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(Config.INSTANCE_DIR), instance_relative_config=True)
+    instance_path = (config or {}).get("INSTANCE_PATH") or str(Config.INSTANCE_DIR)
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.config.from_object(Config)
     if config:
         app.config.update(config)
@@ -52,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
         }
 
     from blueprints.admin.cli import register_cli
+    from blueprints.children.excel_cli import register_excel_cli
 
     register_cli(app)
+    register_excel_cli(app)
     return app

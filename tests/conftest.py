@@ -46,6 +46,7 @@ def make_app(database_url: str, tmp_dir, **overrides):
         "WTF_CSRF_ENABLED": False,
         "DEMO_MODE": False,
         "ASSETS_AUTO_BUILD": True,
+        "INSTANCE_PATH": str(tmp_dir),  # jobs' files and uploads go to the test's own folder
     }
     config.update(overrides)
     return create_app(config)

@@ -1,1 +1,240 @@
-"""Excel: survey import, list export, template workbook (routes)."""
+"""Excel: survey import, list export, template workbook (routes).
+
+Import is two steps: upload (every row checked, the report shown, the file kept under the
+instance folder) and confirm (checked again, then all rows or none). A big file is imported by a
+background job whose progress the page polls."""
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, flash, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.auth.models import User
+from blueprints.children import bp
+from blueprints.children.excel import (
+    BACKGROUND_ROWS,
+    MAX_UPLOAD_BYTES,
+    UNREADABLE,
+    WRONG_TYPE,
+    XLSX_MIMETYPE,
+    Reach,
+    Report,
+    batch_report,
+    describe_filters,
+    export_workbook,
+    import_dir,
+    import_survey,
+    new_upload_name,
+    read_survey,
+    record_report,
+    remove_upload,
+    template_workbook,
+    upload_path,
+)
+from blueprints.children.models import ImportBatch
+from blueprints.children.search import ChildFilters
+from blueprints.core import audit
+from blueprints.core.access import can, require
+from blueprints.core.clock import local_today
+from blueprints.core.htmx import redirect_after_post, render_page
+from blueprints.core.jobs import Job, start_job
+from extensions import db
+
+JOB_KIND = "children_import"
+RACE = "导入时发现有儿童刚刚被别人登记，没有导入任何儿童。请重新上传文件检查。"
+
+
+def _xlsx(data: bytes, filename: str):
+    return send_file(BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename,
+                     max_age=0)
+
+
+@bp.route("/import/template.xlsx")
+@require("children:import")
+def import_template():
+    return _xlsx(template_workbook(Reach.of(current_user)), "儿童摸底排查表（模板）.xlsx")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("children:import")
+def import_upload():
+    if request.method == "GET":
+        return render_template("children/import.html")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("children/import.html", problem="请选择要上传的 Excel 文件（.xlsx）。"), 422
+    # The body is already parsed (the CSRF check reads the form first): cap the size here, and
+    # in front of the app (nginx client_max_body_size) for the bytes themselves.
+    size = upload.stream.seek(0, 2)
+    upload.stream.seek(0)
+    if size > MAX_UPLOAD_BYTES:
+        return render_template("children/import.html", problem="文件太大（超过 20MB）。请分成几个文件上传。"), 413
+
+    batch = ImportBatch(user_id=current_user.id, filename=upload.filename[-200:], status="rejected")
+    db.session.add(batch)
+    db.session.flush()
+    if not upload.filename.lower().endswith((".xlsx", ".xlsm")):
+        report = Report(problem=WRONG_TYPE.format(name=upload.filename))
+        record_report(batch, report)
+    else:
+        name = new_upload_name(batch)
+        path = import_dir() / name
+        try:
+            upload.save(path)
+        except OSError:
+            report = Report(problem=UNREADABLE)
+        else:
+            report = read_survey(path, Reach.of(current_user)).report
+        record_report(batch, report, upload=name)
+        if not report.ok:
+            path.unlink(missing_ok=True)  # only a file that can be confirmed is kept
+    db.session.commit()
+    return render_template("children/import.html", batch=batch, report=report), 200 if report.ok else 422
+
+
+def _own_batch_or_404(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.user_id != current_user.id:
+        abort(404)
+    return batch
+
+
+@bp.route("/import/<int:batch_id>")
+@require("children:import")
+def import_batch(batch_id: int):
+    batch = _own_batch_or_404(batch_id)
+    return render_template("children/import.html", batch=batch, report=batch_report(batch))
+
+
+def _reject(batch: ImportBatch, report: Report) -> None:
+    record_report(batch, report, status="rejected")
+    remove_upload(batch)
+
+
+@bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
+@require("children:import")
+def import_confirm(batch_id: int):
+    batch = _own_batch_or_404(batch_id)
+    # Claim the batch: a second click (or a second tab) finds it taken and imports nothing.
+    claimed = db.session.execute(
+        update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == "previewed")
+        .values(status="importing")
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        flash("这批数据已经处理过了。", "error")
+        return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
+    path = upload_path(batch)
+    if path is None or not path.exists():
+        _reject(batch, Report(total=batch.total_rows, problem="上传的文件已不在服务器上，请重新上传。"))
+        db.session.commit()
+        return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
+
+    if batch.total_rows > BACKGROUND_ROWS:
+        job = start_job(JOB_KIND, _job_title(batch), current_user.id,
+                        _background_import(batch.id, current_user.id))
+        return redirect_after_post(url_for("children.import_job", batch_id=batch_id, job_id=job.id))
+
+    result = read_survey(path, Reach.of(current_user))
+    if not result.report.ok:
+        _reject(batch, result.report)
+        db.session.commit()
+        return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
+    try:
+        count = import_survey(result, batch)
+        db.session.commit()
+    except IntegrityError:  # registered by someone else between the check and the write
+        db.session.rollback()
+        batch = db.session.get(ImportBatch, batch_id)
+        _reject(batch, Report(total=batch.total_rows, problem=RACE))
+        db.session.commit()
+        return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
+    remove_upload(batch)
+    flash(f"已导入 {count} 名儿童。", "success")
+    return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
+
+
+def _job_title(batch: ImportBatch) -> str:
+    return f"导入儿童名单（第 {batch.id} 批）"
+
+
+def _background_import(batch_id: int, user_id: int):
+    """The work of a background import: check again, then write all rows in one transaction."""
+
+    def work(progress, _result_path) -> str:
+        batch = db.session.get(ImportBatch, batch_id)
+        user = db.session.get(User, user_id)
+        total = max(batch.total_rows, 1)
+        progress(0, 2 * total, "正在检查……")
+        result = read_survey(upload_path(batch), Reach.of(user),
+                             on_progress=lambda done: progress(done, 2 * total, f"正在检查：第 {done} 行"))
+        batch = db.session.get(ImportBatch, batch_id)
+        if not result.report.ok:
+            _reject(batch, result.report)
+            db.session.commit()
+            return f"没有导入：{result.report.bad_rows} 行有问题。"
+        progress(total, 2 * total, f"检查通过，正在写入 {total} 名儿童……")
+        batch = db.session.get(ImportBatch, batch_id)
+        user = db.session.get(User, user_id)
+        try:
+            count = import_survey(result, batch, user, on_progress=_side_progress(progress.job_id, total))
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            batch = db.session.get(ImportBatch, batch_id)
+            _reject(batch, Report(total=batch.total_rows, problem=RACE))
+            db.session.commit()
+            return "没有导入：有儿童刚刚被别人登记。"
+        except Exception:
+            db.session.rollback()
+            batch = db.session.get(ImportBatch, batch_id)
+            _reject(batch, Report(total=batch.total_rows, problem="导入出错，没有导入任何儿童。请重新上传；如果一直出错，请联系系统管理员。"))
+            db.session.commit()
+            raise
+        remove_upload(batch)
+        return f"已导入 {count} 名儿童。"
+
+    return work
+
+
+def _side_progress(job_id: int, total: int):
+    """Progress while the import's transaction is open, on a connection of its own. SQLite lets
+    one writer at a time, so there the bar waits at “写入” until the commit."""
+    if db.engine.dialect.name == "sqlite":
+        return None
+
+    def report(done: int) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(update(Job).where(Job.id == job_id).values(
+                done=total + done, total=2 * total, message=f"正在写入：{done} / {total}"))
+
+    return report
+
+
+@bp.route("/import/<int:batch_id>/job/<int:job_id>")
+@require("children:import")
+def import_job(batch_id: int, job_id: int):
+    batch = _own_batch_or_404(batch_id)
+    job = db.session.get(Job, job_id)
+    if job is None or job.user_id != current_user.id or job.kind != JOB_KIND or job.title != _job_title(batch):
+        abort(404)
+    job.check_stale()
+    if job.status == "failed" and batch.status == "importing":
+        batch.status = "previewed"  # nothing was kept: the same file can be confirmed again
+    if db.session.dirty:
+        db.session.commit()
+    return render_page("children/import.html", "children/_import_job.html", batch=batch, job=job,
+                       report=batch_report(batch))
+
+
+@bp.route("/export.xlsx")
+@require("children:export")
+def export_xlsx():
+    filters = ChildFilters.from_args(request.args)
+    data, count = export_workbook(current_user, filters, show_ids=can(current_user, "children:read_ids"))
+    audit.record("children_exported", detail=f"导出 {count} 名儿童（{describe_filters(filters)}）")
+    db.session.commit()
+    return _xlsx(data, f"儿童名单-{local_today():%Y%m%d}.xlsx")
