@@ -166,16 +166,15 @@ def validate_field(field: str):
     return render_template("children/_field.html", field=form[field])
 
 
+RECORD_OPTIONS = (
+    selectinload(Child.categories), selectinload(Child.family), selectinload(Child.benefits),
+    selectinload(Child.residence_village), selectinload(Child.hukou_village), selectinload(Child.school),
+)
+
+
 def load_record(child_id: int, permission: str = "children:read") -> Child:
-    child = get_child_or_404(child_id, permission)
-    # Everything the record page shows, in a fixed number of queries.
-    db.session.scalars(
-        select(Child).where(Child.id == child.id).options(
-            selectinload(Child.categories), selectinload(Child.family),
-            selectinload(Child.benefits), selectinload(Child.residence_village), selectinload(Child.school),
-        )
-    ).all()
-    return child
+    """The child with everything the record page shows, in a fixed number of queries."""
+    return get_child_or_404(child_id, permission, RECORD_OPTIONS)
 
 
 def _detail_page(child, status=200, **forms):
@@ -204,9 +203,10 @@ def _detail_page(child, status=200, **forms):
 @require("children:read")
 def detail(child_id: int):
     child = load_record(child_id)
+    page = _detail_page(child)  # rendered before the commit, which would expire what it loaded
     audit.record("child_viewed", child, detail=child.name)
     db.session.commit()
-    return _detail_page(child)
+    return page
 
 
 @bp.route("/<int:child_id>/edit", methods=["GET", "POST"])

@@ -125,10 +125,10 @@ def reachable_schools(user) -> Select:
     return query.where(false())
 
 
-def _get_reachable_or_404(query: Select, model, object_id: int, permission: str):
+def _get_reachable_or_404(query: Select, model, object_id: int, permission: str, options=()):
     if not can(current_user, permission):
         abort(403)
-    obj = db.session.scalar(query.where(model.id == object_id))
+    obj = db.session.scalar(query.where(model.id == object_id).options(*options))
     if obj is None:
         abort(404)  # outside reach looks the same as missing: it tells nothing of what exists
     return obj
@@ -157,5 +157,6 @@ def reachable_children(user) -> Select:
     return query.where(false())  # departments: referrals, volunteers: pairings (later issues)
 
 
-def get_child_or_404(child_id: int, permission: str = "children:read") -> Child:
-    return _get_reachable_or_404(reachable_children(current_user), Child, child_id, permission)
+def get_child_or_404(child_id: int, permission: str = "children:read", options=()) -> Child:
+    """The child, if `user` may do `permission` on it; `options` load what the page shows with it."""
+    return _get_reachable_or_404(reachable_children(current_user), Child, child_id, permission, options)
