@@ -406,3 +406,21 @@ def test_list_and_record_use_a_fixed_number_of_queries(town, client, auth, app):
         client.post(f"/children/{child.id}/contacts", data={
             "contacted_on": local_today().isoformat(), "who": "母亲", "method": "phone"})
     assert statements(f"/children/{child.id}") == one
+
+
+def test_home_counts_department_sees_numbers_without_names(town, client, auth):
+    create_child("张三", village=town["a"], attention="key", categories=["left_behind", "poverty"])
+    create_child("李四", village=town["b"], categories=["orphan"])
+    exited = create_child("王五", village=town["a"])
+    exited.status = "exited"
+    db.session.commit()
+    auth.login("paichusuo")
+    page = client.get("/").get_data(as_text=True)
+    stats = page.split("全镇在册儿童（统计）", 1)[1].split("</section>", 1)[0]
+    assert "<dt>在册儿童</dt><dd>2</dd>" in stats and "<dt>重点关注</dt><dd>1</dd>" in stats
+    assert "<dt>孤儿</dt><dd>1</dd>" in stats
+    assert "张三" not in page and "李四" not in page and "/children" not in page
+    auth.logout()
+    auth.login("zhuren_a")
+    stats = client.get("/").get_data(as_text=True).split("本村在册儿童", 1)[1].split("</section>", 1)[0]
+    assert "<dt>在册儿童</dt><dd>1</dd>" in stats and "<dt>孤儿</dt><dd>0</dd>" in stats

@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from blueprints.admin.models import Department, School, Village
 from blueprints.auth.models import User, user_villages
-from blueprints.core.access import ROLES, reachable_schools, reachable_villages
+from blueprints.children.models import CATEGORIES, Child, ChildCategory
+from blueprints.core.access import ROLES, can, reachable_children, reachable_schools, reachable_villages
 from blueprints.core.audit import AuditEvent
 from blueprints.core.plan import PLAN_TASKS, tasks_for_department
 from extensions import db
@@ -31,8 +32,34 @@ def directors_by_village(village_ids: list[int]) -> dict[int, list[User]]:
     return result
 
 
+def child_counts(user) -> dict | None:
+    """How many current children, in all and by category: within reach for those who read
+    records, town-wide without names for departments (children:count). Two queries."""
+    if can(user, "children:read"):
+        current = reachable_children(user)
+    elif can(user, "children:count"):
+        current = select(Child)
+    else:
+        return None
+    current = current.where(Child.status.in_(("registered", "active")))
+    ids = current.with_only_columns(Child.id).scalar_subquery()
+    total = db.session.scalar(current.with_only_columns(func.count(Child.id)).order_by(None))
+    key = db.session.scalar(
+        current.with_only_columns(func.count(Child.id)).where(Child.attention_level == "key").order_by(None))
+    by_category = dict(db.session.execute(
+        select(ChildCategory.category, func.count()).where(ChildCategory.child_id.in_(ids))
+        .group_by(ChildCategory.category)
+    ).all())
+    return {
+        "total": total,
+        "key": key,
+        "by_category": [(label, by_category.get(code, 0)) for code, label in CATEGORIES.items()],
+        "named": can(user, "children:read"),
+    }
+
+
 def home_context(user) -> dict:
-    context: dict = {"plan_tasks": []}
+    context: dict = {"plan_tasks": [], "child_counts": child_counts(user)}
     role = user.role
     if role in ("admin", "civil_affairs", "supervisor", "director", "school"):
         villages = db.session.scalars(reachable_villages(user)).all()
