@@ -62,6 +62,9 @@ class Config:
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     WTF_I18N_ENABLED = False  # use WTForms' bundled Chinese messages (Meta.locales), not Flask-Babel
 
+    # Visit cadence by attention level, in months (DOMAIN.md: key monthly, others quarterly).
+    VISIT_CADENCE_MONTHS = {"key": 1, "general": 3}
+
     ASSETS_DEBUG = False
     ASSETS_AUTO_BUILD = True
 

@@ -9,12 +9,15 @@ from blueprints.auth import models as auth_models  # noqa: F401
 from blueprints.children import models as children_models  # noqa: F401
 from blueprints.core import audit as audit_models  # noqa: F401
 from blueprints.core import jobs as job_models  # noqa: F401
+from blueprints.visits import models as visit_models  # noqa: F401
 
 # area → its modules that add routes to the area's blueprint
 ROUTE_MODULES = {
     "auth": ["routes"],
     "dashboard": ["routes"],
     "children": ["routes", "excel_routes", "print_routes"],
+    "visits": ["routes"],
+    "api": ["routes"],
     "admin": ["routes"],
     "pwa": ["routes"],
 }

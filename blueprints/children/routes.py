@@ -51,6 +51,8 @@ from blueprints.core import audit
 from blueprints.core.access import can, get_child_or_404, reachable_schools, reachable_villages, require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post, render_page
+from blueprints.visits.models import VISIT_KINDS
+from blueprints.visits.services import recent_visits
 from extensions import db
 
 LABELS = dict(
@@ -187,8 +189,10 @@ def _detail_page(child, status=200, **forms):
         select(ChildChange).where(ChildChange.child_id == child.id).order_by(ChildChange.id.desc()).limit(50)
     ).all()
     may_write = can(current_user, "children:write") and child.status != "exited"
+    visits = recent_visits(child) if can(current_user, "visits:read") else None
     return render_template(
-        "children/detail.html", child=child, today=today, contacts=contacts, changes=changes,
+        "children/detail.html", child=child, today=today, contacts=contacts, changes=changes, visits=visits,
+        may_visit=can(current_user, "visits:write") and child.status != "exited", visit_kinds=VISIT_KINDS,
         suggestions=suggestions(child, today), show_id=id_display(), show_change=change_display(),
         may_write=may_write, may_print=can(current_user, "children:print"),
         contact_form=forms.get("contact_form") or ParentContactForm(formdata=None, contacted_on=today),

@@ -30,6 +30,9 @@ CHILD_READ = frozenset({"children:read", "children:export", "children:print"})
 CHILD_WRITE = frozenset({"children:write"})
 # Seeing ID numbers unmasked (the child's own and the family's).
 SEE_IDS = frozenset({"children:read_ids"})
+# Home visits: recording them (directors, supervisors), reading them, reviewing them (supervision).
+VISIT_WRITE = frozenset({"visits:read", "visits:write"})
+VISIT_REVIEW = frozenset({"visits:read", "visits:review", "visits:compliance"})
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,13 @@ ROLES: dict[str, Role] = {
     role.code: role
     for role in [
         Role("admin", "系统管理员", "town",
-             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS
+             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | {"visits:read"}
              | {"users:manage", "reference:manage", "audit:read", "children:import"}),
         Role("civil_affairs", "镇民政组", "town",
-             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | {"audit:read", "children:import"}),
-        Role("supervisor", "儿童督导员", "town", READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS),
-        Role("director", "儿童主任", "village", READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS),
+             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | VISIT_REVIEW | {"audit:read", "children:import"}),
+        Role("supervisor", "儿童督导员", "town",
+             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | VISIT_WRITE | VISIT_REVIEW),
+        Role("director", "儿童主任", "village", READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | VISIT_WRITE),
         Role("school", "学校", "school", READ_PLACES | CHILD_READ),
         # Departments see town-wide figures without names; named children only once referred.
         Role("department", "部门", "department", frozenset({"children:count"})),

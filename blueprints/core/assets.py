@@ -2,7 +2,7 @@
 from flask_assets import Bundle
 
 CSS = Bundle("css/app.css", filters="rcssmin", output="gen/app.%(version)s.css")
-JS = Bundle("js/app.js", output="gen/app.%(version)s.js")
+JS = Bundle("js/app.js", "js/outbox.js", output="gen/app.%(version)s.js")
 
 
 def register_bundles(assets) -> None:

@@ -34,6 +34,9 @@ ACTION_LABELS = {
     "children_exported": "导出儿童名单",
     "children_imported": "导入儿童名单",
     "archive_printed": "打印儿童档案",
+    "visit_recorded": "记录走访",
+    "visit_corrected": "更正走访",
+    "visit_reviewed": "督导评阅走访",
 }
 
 

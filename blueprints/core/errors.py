@@ -1,7 +1,7 @@
 """Chinese error pages; htmx requests get just the message so it can be shown in place."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from blueprints.core.htmx import wants_fragment
@@ -17,6 +17,8 @@ MESSAGES = {
 
 def render_error(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    if request.path.startswith("/api/"):  # the outbox reads JSON, never an HTML page
+        return jsonify({"error": title or default_title, "message": message or default_message}), code
     template = "errors/_message.html" if wants_fragment() else "errors/error.html"
     return (
         render_template(template, code=code, title=title or default_title,

@@ -1,0 +1,183 @@
+"""Visit pages: the due list, the visit and parent-contact forms (they work offline: see
+static/js/outbox.js), a visit with its review and corrections, and monthly compliance."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import abort, flash, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints.children.models import CATEGORY_SHORT, Child
+from blueprints.core.access import can, get_child_or_404, reachable_children, require
+from blueprints.core.clock import local_today
+from blueprints.core.htmx import redirect_after_post
+from blueprints.visits import bp
+from blueprints.visits.cadence import BUCKETS
+from blueprints.visits.models import CONTACT_METHODS, HAZARDS, MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS, Visit
+from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
+from blueprints.visits.validation import check_child_id, check_uuid, parse_contact, parse_visit
+from extensions import db
+
+LABELS = dict(kinds=VISIT_KINDS, hazards=HAZARDS, mental_states=MENTAL_STATES, need_categories=NEED_CATEGORIES,
+              contact_methods=CONTACT_METHODS, category_short=CATEGORY_SHORT, buckets=BUCKETS)
+
+
+@bp.route("/due")
+@require("visits:write")
+def due():
+    today = local_today()
+    rows, counts = due_list(current_user, today)
+    return render_template("visits/due.html", rows=rows, counts=counts, today=today, **LABELS)
+
+
+def _form_child():
+    """The child named in ?child= (or the posted child_id), if the user may reach it."""
+    child_id = request.values.get("child_id", request.args.get("child"), type=int)
+    return get_child_or_404(child_id) if child_id else None
+
+
+def _form_payload() -> dict:
+    payload = request.form.to_dict()
+    payload["needs"] = request.form.getlist("needs")
+    return payload
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("visits:write")
+def new():
+    """The visit form. With JavaScript the outbox sends it to the API (online or later);
+    without, it posts here and gets the same checks."""
+    child = _form_child()
+    errors, payload = {}, {}
+    if request.method == "POST":
+        payload = _form_payload()
+        client_uuid = check_uuid(payload, errors)
+        if check_child_id(payload, errors) is None or child is None:
+            errors.setdefault("child_id", "请选择走访的儿童")
+        values, needs, value_errors = parse_visit(payload)
+        errors.update(value_errors)
+        if not errors:
+            record_visit(child, values, needs, client_uuid)
+            db.session.commit()
+            flash(f"已记录对 {child.name} 的走访。", "success")
+            return redirect_after_post(url_for("children.detail", child_id=child.id) + "#visits")
+    return render_template("visits/form.html", child=child, errors=errors, values=payload,
+                           client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
+                           correcting=None, **LABELS), 422 if errors else 200
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@require("children:write")
+def contact():
+    """The parent–child contact form (§6), offline like the visit form."""
+    child = _form_child()
+    errors, payload = {}, {}
+    if request.method == "POST":
+        payload = request.form.to_dict()
+        client_uuid = check_uuid(payload, errors)
+        if check_child_id(payload, errors) is None or child is None:
+            errors.setdefault("child_id", "请选择儿童")
+        values, value_errors = parse_contact(payload)
+        errors.update(value_errors)
+        if not errors:
+            record_contact(child, client_uuid=client_uuid, **values)
+            db.session.commit()
+            flash(f"已记录 {child.name} 的亲情联系。", "success")
+            return redirect_after_post(url_for("children.detail", child_id=child.id) + "#contacts")
+    return render_template("visits/contact_form.html", child=child, errors=errors, values=payload,
+                           client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
+                           **LABELS), 422 if errors else 200
+
+
+def _visit_or_404(visit_id: int, permission: str = "visits:read") -> Visit:
+    if not can(current_user, permission):
+        abort(403)
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    get_child_or_404(visit.child_id)  # the visit is reachable exactly when its child is
+    return visit
+
+
+@bp.route("/<int:visit_id>")
+@require("visits:read")
+def detail(visit_id: int):
+    visit = _visit_or_404(visit_id)
+    corrections = db.session.scalars(select(Visit).where(Visit.corrects_id == visit.id)).all()
+    original = db.session.get(Visit, visit.corrects_id) if visit.corrects_id else None
+    return render_template("visits/detail.html", visit=visit, corrections=corrections, original=original,
+                           may_review=can(current_user, "visits:review"),
+                           may_correct=can(current_user, "visits:write") and not visit.superseded
+                           and (visit.visitor_id == current_user.id or can(current_user, "visits:review")),
+                           **LABELS)
+
+
+@bp.route("/<int:visit_id>/review", methods=["POST"])
+@require("visits:review")
+def review(visit_id: int):
+    visit = _visit_or_404(visit_id, "visits:review")
+    comment = request.form.get("comment", "").strip()
+    if not comment or len(comment) > 1000:
+        flash("请填写评阅意见（最多 1000 字）。", "error")
+        return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
+    review_visit(visit, comment)
+    db.session.commit()
+    flash("已保存评阅意见。", "success")
+    return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
+
+
+@bp.route("/<int:visit_id>/correct", methods=["GET", "POST"])
+@require("visits:write")
+def correct(visit_id: int):
+    """A correction: a new visit that replaces this one in due lists; the original is kept."""
+    original = _visit_or_404(visit_id, "visits:write")
+    if original.superseded:
+        abort(409)
+    if original.visitor_id != current_user.id and not can(current_user, "visits:review"):
+        abort(403)
+    errors = {}
+    if request.method == "POST":
+        payload = _form_payload()
+        client_uuid = check_uuid(payload, errors)
+        reason = payload.get("correction_reason", "").strip()
+        if not reason:
+            errors["correction_reason"] = "请说明更正的原因"
+        values, needs, value_errors = parse_visit(payload)
+        errors.update(value_errors)
+        if not errors:
+            visit = correct_visit(original, values, needs, client_uuid, reason)
+            db.session.commit()
+            flash("已保存更正，原记录保留。", "success")
+            return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
+    else:
+        payload = {c.key: getattr(original, c.key) for c in Visit.__table__.columns}
+        payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
+        payload["needs"] = original.need_codes
+        payload.pop("client_uuid")
+    return render_template("visits/form.html", child=original.child, errors=errors, values=payload,
+                           client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
+                           correcting=original, **LABELS), 422 if errors else 200
+
+
+@bp.route("/outbox")
+@require("visits:write")
+def outbox():
+    """What is waiting on this phone: drawn by static/js/outbox.js from IndexedDB."""
+    return render_template("visits/outbox.html")
+
+
+@bp.route("/compliance")
+@require("visits:compliance")
+def compliance_page():
+    today = local_today()
+    try:
+        year, month = (int(part) for part in request.args.get("month", f"{today:%Y-%m}").split("-"))
+        date(year, month, 1)
+    except ValueError:
+        year, month = today.year, today.month
+    by_village, by_director, total = compliance(current_user, year, month, today)
+    return render_template("visits/compliance.html", by_village=by_village, by_director=by_director, total=total,
+                           month=f"{year:04d}-{month:02d}", today=today)
+

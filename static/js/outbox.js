@@ -1,0 +1,1 @@
+/* 关爱通 offline outbox: see the module comment once written. */
