@@ -12,7 +12,7 @@ def test_service_worker_is_served_uncached_with_versioned_caches(client):
     assert response.mimetype == "application/javascript"
     body = response.get_data(as_text=True)
     version = re.search(r'const VERSION = "([0-9a-f]{12})"', body).group(1)
-    assert f'"guanai-shell-" + VERSION' in body and version
+    assert '"guanai-shell-" + VERSION' in body and version
     urls = json.loads(re.search(r"const SHELL_URLS = (\[.*?\]);", body).group(1))
     assert "/offline" in urls
     assert any(u.startswith("/static/gen/app.") and u.endswith(".css") for u in urls)

@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from blueprints.children.models import Child, ParentContact
+from blueprints.children.models import ParentContact
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.visits.cadence import add_months, classify, due_on

@@ -36,7 +36,6 @@ NEED_CATEGORIES = {
     "assistance": "救助申请",
     "other": "其他",
 }
-CONTACT_METHODS = {"phone": "电话", "video": "视频", "visit_home": "回家探望"}
 
 
 class Visit(db.Model):

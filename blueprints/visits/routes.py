@@ -9,13 +9,13 @@ from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from blueprints.children.models import CATEGORY_SHORT, Child
-from blueprints.core.access import can, get_child_or_404, reachable_children, require
+from blueprints.children.models import CATEGORY_SHORT, CONTACT_METHODS
+from blueprints.core.access import can, get_child_or_404, require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.visits import bp
 from blueprints.visits.cadence import BUCKETS
-from blueprints.visits.models import CONTACT_METHODS, HAZARDS, MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS, Visit
+from blueprints.visits.models import HAZARDS, MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS, Visit
 from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
 from blueprints.visits.validation import check_child_id, check_uuid, parse_contact, parse_visit
 from extensions import db
