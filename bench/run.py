@@ -1,4 +1,5 @@
-"""`make bench`: server time of the busiest pages with 20,000 children, on SQLite and PostgreSQL,
+"""`make bench`: server time of the busiest pages with 20,000 children and 200,000 visits, on SQLite
+and PostgreSQL,
 beside /healthz in the same run; printing times. Medians over repeated requests, in-process
 (the Flask test client), so the figure is the server's own time without the network.
 
@@ -37,19 +38,19 @@ def median_ms(client, path: str, repeat: int) -> float:
     return statistics.median(times)
 
 
-def run(database_url: str, children: int, repeat: int) -> dict:
+def run(database_url: str, children: int, visits: int, repeat: int) -> dict:
     instance = tempfile.mkdtemp(prefix="guanai-bench-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "DEMO_MODE": True})
     app.instance_path = instance
-    results = {"database": db_name(database_url), "children": children}
+    results = {"database": db_name(database_url), "children": children, "visits": visits}
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         start = time.perf_counter()
-        seed_bench_data(children, app.config["ORG_NAME"])
+        seed_bench_data(children, app.config["ORG_NAME"], visits=visits)
         results["seed_s"] = round(time.perf_counter() - start, 1)
         results["children_in_db"] = db.session.scalar(select(func.count()).select_from(Child))
         village = db.session.scalar(select(Village).order_by(Village.id))
@@ -67,6 +68,9 @@ def run(database_url: str, children: int, repeat: int) -> dict:
         "/children?q=王&category=left_behind": (client, "/children?q=%E7%8E%8B&category=left_behind"),
         "/children (儿童主任, 本村)": (director, "/children?q=l"),
         "/children/<id>": (client, f"/children/{some_child.id}"),
+        "/visits/due (儿童主任)": (director, "/visits/due"),
+        "/visits/compliance (全镇, 本月)": (client, "/visits/compliance"),
+        "/api/v1/due-list (儿童主任)": (director, "/api/v1/due-list"),
     }
     results["pages_ms"] = {name: round(median_ms(c, path, repeat), 1) for name, (c, path) in pages.items()}
     with app.app_context():
@@ -81,13 +85,15 @@ def db_name(url: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=20000)
+    parser.add_argument("--visits", type=int, default=200000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--database", action="append", required=True)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
-    all_results = [run(url, args.children, args.repeat) for url in args.database]
+    all_results = [run(url, args.children, args.visits, args.repeat) for url in args.database]
     for result in all_results:
-        print(f"\n== {result['database']}: {result['children_in_db']} children (seeded in {result['seed_s']} s) ==")
+        print(f"\n== {result['database']}: {result['children_in_db']} children, {result['visits']} visits "
+              f"(seeded in {result['seed_s']} s) ==")
         for name, ms in result["pages_ms"].items():
             flag = "" if name == "/healthz" or ms < 50 else "   OVER BUDGET (50 ms)"
             print(f"  {name:<40} median {ms:7.1f} ms{flag}")

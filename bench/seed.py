@@ -7,7 +7,13 @@ from sqlalchemy import insert, select
 from blueprints.admin.demo import seed_demo
 from blueprints.admin.models import School, Village
 from blueprints.children.demo import demo_child
+import random
+import uuid
+from datetime import timedelta
+
+from blueprints.auth.models import User
 from blueprints.children.models import Child, ChildCategory, FamilyMember, ParentContact
+from blueprints.visits.models import Visit
 from blueprints.children.search import name_keys
 from blueprints.core.clock import local_today, utcnow
 from extensions import db
@@ -15,7 +21,29 @@ from extensions import db
 BATCH = 2000
 
 
-def seed_bench_data(children: int, org_name: str = "拳铺镇") -> None:
+def seed_bench_visits(visits: int) -> None:
+    """`visits` home visits spread over the children and the last two years, by the demo director."""
+    rng = random.Random("guanai-bench-visits")
+    child_ids = list(db.session.scalars(select(Child.id)))
+    visitor = db.session.scalar(select(User.id).where(User.username == "zhuren1"))
+    today, now = local_today(), utcnow()
+    for start in range(0, visits, BATCH * 5):
+        rows = []
+        for _ in range(start, min(start + BATCH * 5, visits)):
+            rows.append(dict(client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                             child_id=rng.choice(child_ids), visitor_id=visitor,
+                             visited_on=today - timedelta(days=rng.randrange(0, 730)), kind="home",
+                             hazard_water=rng.random() < 0.05, mental_state=rng.choice(["good", "fair", "concern"]),
+                             received_at=now, superseded=False))
+        db.session.execute(insert(Visit), rows)
+        db.session.commit()
+    db.session.execute(db.text(
+        "UPDATE children SET last_visit_on = (SELECT max(visited_on) FROM visits "
+        "WHERE visits.child_id = children.id AND NOT visits.superseded)"))
+    db.session.commit()
+
+
+def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0) -> None:
     seed_demo(org_name)
     db.session.commit()
     villages = list(db.session.scalars(select(Village).where(Village.is_demo.is_(True)).order_by(Village.id)))
@@ -49,6 +77,8 @@ def seed_bench_data(children: int, org_name: str = "拳铺镇") -> None:
         if contacts:
             db.session.execute(insert(ParentContact), contacts)
         db.session.commit()
+    if visits:
+        seed_bench_visits(visits)
     if db.engine.dialect.name == "postgresql":
         # ids were given explicitly: move the sequence past them, then refresh planner statistics
         db.session.execute(db.text("SELECT setval('children_id_seq', (SELECT max(id) FROM children))"))

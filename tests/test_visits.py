@@ -305,3 +305,45 @@ def test_compliance_by_village_and_director(client, auth, director, village):
 def test_compliance_is_for_supervision_only(client, auth, director):
     auth.login("zhuren_a")
     assert client.get("/visits/compliance").status_code == 403
+
+
+def test_latest_before_turns_cadence_into_a_date():
+    from blueprints.visits.services import latest_before
+    assert latest_before(date(2026, 4, 1), 1) == date(2026, 2, 28)   # +1 month → 03-28 < 04-01; 03-01 → 04-01 not <
+    assert latest_before(date(2026, 7, 1), 3) == date(2026, 3, 31)
+    for cutoff in (date(2026, 3, 31), date(2026, 5, 1), date(2027, 1, 15)):
+        for months in (1, 3):
+            day = latest_before(cutoff, months)
+            assert add_months(day, months) < cutoff <= add_months(day + timedelta(days=1), months)
+
+
+def test_compliance_counts_a_general_child_only_when_due(client, auth, director, village):
+    create_user("civil_affairs", username="minzheng")
+    with freeze_time("2026-01-05"):
+        recent = create_child("二月走访", village=village, attention="general")
+        stale = create_child("去年走访", village=village, attention="general")
+    with freeze_time("2026-03-20"):
+        auth.login("zhuren_a")
+        client.post("/api/v1/visits", json=visit_body(recent, visited_on="2026-02-10"))  # due 05-10: not in March
+        client.post("/api/v1/visits", json=visit_body(stale, visited_on="2026-01-06"))  # due 04-06: not in March
+        auth.logout()
+        auth.login("minzheng")
+        page = client.get("/visits/compliance?month=2026-04").get_data(as_text=True)
+        assert "应走访 1 人，已走访 0 人，逾期 0 人" in page  # April: only the January one; not overdue yet
+        page = client.get("/visits/compliance?month=2026-03").get_data(as_text=True)
+        assert "应走访 0 人" in page
+
+
+def test_last_visit_is_kept_on_the_child_and_recounted_after_a_correction(client, auth, director, village):
+    child = create_child("张三", village=village)
+    auth.login("zhuren_a")
+    today = local_today()
+    visit_id = client.post("/api/v1/visits", json=visit_body(child, visited_on=today.isoformat())).get_json()["id"]
+    client.post("/api/v1/visits", json=visit_body(child, visited_on=(today - timedelta(days=40)).isoformat()))
+    db.session.refresh(child)
+    assert child.last_visit_on == today
+    client.post(f"/visits/{visit_id}/correct", data={
+        "client_uuid": str(uuid.uuid4()), "child_id": child.id, "kind": "home", "correction_reason": "日期记错",
+        "visited_on": (today - timedelta(days=10)).isoformat()})
+    db.session.refresh(child)
+    assert child.last_visit_on == today - timedelta(days=10)

@@ -95,13 +95,11 @@ def due_list_json():
     never an ID number, an address or anything of the archive."""
     if not can(current_user, "visits:write"):
         return _forbidden()
-    today = local_today()
-    rows, _ = due_list(current_user, today)
+    rows, _ = due_list(current_user, local_today())
     return jsonify({"children": [
-        {"id": r.child.id, "name": r.child.name, "age": r.child.age_on(today),
-         "village": r.child.residence_village.name,
-         "categories": [CATEGORY_SHORT[c.category] for c in r.child.categories],
-         "attention": "重点关注" if r.child.attention_level == "key" else "一般",
+        {"id": r.child_id, "name": r.name, "age": r.age, "village": r.village,
+         "categories": [CATEGORY_SHORT[c] for c in r.categories],
+         "attention": "重点关注" if r.attention == "key" else "一般",
          "last_visit": r.last_visit.isoformat() if r.last_visit else None,
          "due": r.due.isoformat(), "bucket": r.bucket}
         for r in rows

@@ -96,6 +96,9 @@ class Child(TimestampMixin, db.Model):
     caregiver_relation: Mapped[str | None] = mapped_column(String(20))
     caregiver_phone: Mapped[str | None] = mapped_column(String(20))
     caregiver_confirmed_on: Mapped[date | None]  # when the parents confirmed the arrangement
+    # The newest visit that stands (not superseded by a correction): kept by visits/services.py on
+    # every visit, so that due lists need no aggregate over all visits.
+    last_visit_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 

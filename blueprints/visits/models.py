@@ -49,7 +49,7 @@ class Visit(db.Model):
     client_uuid: Mapped[str] = mapped_column(String(36))
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
     visitor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    visited_on: Mapped[date]
+    visited_on: Mapped[date] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(10))
 
     living_conditions: Mapped[str | None] = mapped_column(Text)

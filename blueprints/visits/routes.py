@@ -24,12 +24,18 @@ LABELS = dict(kinds=VISIT_KINDS, hazards=HAZARDS, mental_states=MENTAL_STATES, n
               contact_methods=CONTACT_METHODS, category_short=CATEGORY_SHORT, buckets=BUCKETS)
 
 
+DUE_GROUP_SHOWN = 50  # rows per group before "显示全部": a phone page stays light
+
+
 @bp.route("/due")
 @require("visits:write")
 def due():
     today = local_today()
     rows, counts = due_list(current_user, today)
-    return render_template("visits/due.html", rows=rows, counts=counts, today=today, **LABELS)
+    show_all = request.args.get("show", "")
+    groups = {bucket: [r for r in rows if r.bucket == bucket] for bucket in BUCKETS}
+    return render_template("visits/due.html", groups=groups, counts=counts, today=today, show_all=show_all,
+                           limit=DUE_GROUP_SHOWN, **LABELS)
 
 
 def _form_child():

@@ -3,30 +3,26 @@ monthly compliance. Every query starts from the access gate."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from blueprints.admin.models import Village
 from blueprints.auth.models import User, user_villages
-from blueprints.children.models import Child, ParentContact
+from blueprints.children.models import Child, ChildCategory, ParentContact
 from blueprints.children.services import add_parent_contact
 from blueprints.core import audit
 from blueprints.core.access import reachable_children
 from blueprints.core.clock import to_local, utcnow
-from blueprints.visits.cadence import BUCKETS, classify, due_on, month_bounds
+from blueprints.visits.cadence import BUCKETS, add_months, cadence_months, classify, month_bounds
 from blueprints.visits.models import NEED_CATEGORIES, Visit, VisitNeed
 from extensions import db
 
 CURRENT = ("registered", "active")
-
-
-def _registered_on(child: Child) -> date:
-    return to_local(child.created_at).date()
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -51,6 +47,8 @@ def record_visit(child: Child, values: dict, needs: list[str], client_uuid: str)
         # pending in this request, so a rollback loses nothing.
         db.session.rollback()
         return find_by_uuid(Visit, client_uuid), False
+    if child.last_visit_on is None or visit.visited_on > child.last_visit_on:
+        child.last_visit_on = visit.visited_on
     audit.record("visit_recorded", visit, detail=f"{child.name} {values['visited_on']:%Y-%m-%d}")
     return visit, True
 
@@ -74,6 +72,10 @@ def correct_visit(original: Visit, values: dict, needs: list[str], client_uuid: 
     visit, _ = record_visit(original.child, values, needs, client_uuid)
     visit.corrects_id = original.id
     original.superseded = True
+    db.session.flush()
+    # the corrected date may be earlier than the original's: recount from the visits that stand
+    original.child.last_visit_on = db.session.scalar(
+        select(func.max(Visit.visited_on)).where(Visit.child_id == original.child_id, Visit.superseded.is_(False)))
     audit.record("visit_corrected", visit, detail=f"更正走访 #{original.id}：{reason}")
     return visit
 
@@ -93,39 +95,56 @@ def recent_visits(child: Child, limit: int = 10) -> list[Visit]:
     ))
 
 
-# --- due lists ------------------------------------------------------------------------------
-
-def last_visits(child_ids_query, before: date | None = None) -> dict[int, date]:
-    query = select(Visit.child_id, func.max(Visit.visited_on)).where(
-        Visit.child_id.in_(child_ids_query), Visit.superseded.is_(False))
-    if before is not None:
-        query = query.where(Visit.visited_on < before)
-    return dict(db.session.execute(query.group_by(Visit.child_id)).all())
-
+# --- due lists ---------------------------------------------------------------------------
 
 @dataclass
 class DueRow:
-    child: Child
+    child_id: int
+    name: str
+    age: int
+    village: str
+    attention: str
     last_visit: date | None
     due: date
     bucket: str
     days: int
+    categories: list[str] = field(default_factory=list)
 
 
-def due_list(user, today: date) -> tuple[list[DueRow], dict[str, int]]:
-    """The children `user` visits, most urgent first, and how many in each bucket."""
-    children = reachable_children(user).where(Child.status.in_(CURRENT)).options(
-        joinedload(Child.residence_village), selectinload(Child.categories))
-    rows = db.session.scalars(children).unique().all()
-    last = last_visits(reachable_children(user).where(Child.status.in_(CURRENT)).with_only_columns(Child.id))
+def categories_of(child_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(child_ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = child_ids[start:start + 900]
+        for child_id, code in db.session.execute(
+            select(ChildCategory.child_id, ChildCategory.category).where(ChildCategory.child_id.in_(chunk))
+        ):
+            found[child_id].append(code)
+    return found
+
+
+def due_list(user, today: date, with_categories: bool = True) -> tuple[list[DueRow], dict[str, int]]:
+    """The children `user` visits, most urgent first, and how many in each bucket. Plain columns
+    (no ORM objects) and the denormalised last visit: two queries whatever the size."""
+    rows = db.session.execute(
+        reachable_children(user).where(Child.status.in_(CURRENT))
+        .join(Village, Village.id == Child.residence_village_id)
+        .with_only_columns(Child.id, Child.name, Child.name_pinyin, Child.birth_date, Child.attention_level,
+                           Child.created_at, Child.last_visit_on, Village.name)
+    ).all()
     result = []
-    for child in rows:
-        d = classify(last.get(child.id), _registered_on(child), child.attention_level, today)
-        result.append(DueRow(child, last.get(child.id), d.due, d.bucket, d.days))
+    for child_id, name, pinyin, birth, attention, created_at, last, village in rows:
+        d = classify(last, to_local(created_at).date(), attention, today)
+        age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+        result.append((pinyin, DueRow(child_id, name, age, village, attention, last, d.due, d.bucket, d.days)))
     order = list(BUCKETS)
-    result.sort(key=lambda r: (order.index(r.bucket), r.due, r.child.attention_level != "key", r.child.name_pinyin))
-    counts = {bucket: sum(1 for r in result if r.bucket == bucket) for bucket in BUCKETS}
-    return result, counts
+    result.sort(key=lambda pair: (order.index(pair[1].bucket), pair[1].due, pair[1].attention != "key", pair[0]))
+    due_rows = [row for _, row in result]
+    if with_categories:
+        categories = categories_of([r.child_id for r in due_rows])
+        for row in due_rows:
+            row.categories = categories.get(row.child_id, [])
+    counts = {bucket: sum(1 for r in due_rows if r.bucket == bucket) for bucket in BUCKETS}
+    return due_rows, counts
 
 
 # --- compliance -----------------------------------------------------------------------------
@@ -141,41 +160,73 @@ class Compliance:
     def rate(self) -> int:
         return round(100 * self.done / self.due) if self.due else 100
 
+    def add(self, other: "Compliance") -> None:
+        self.due += other.due
+        self.done += other.done
+        self.overdue += other.overdue
+
+
+def latest_before(cutoff: date, months: int) -> date:
+    """The last day d with add_months(d, months) < cutoff: a visit on or before it makes a child
+    due (overdue) before `cutoff`. Turns the cadence into a date to compare in SQL."""
+    day = add_months(cutoff, -months)
+    while add_months(day, months) >= cutoff:
+        day -= timedelta(days=1)
+    return day
+
 
 def compliance(user, year: int, month: int, today: date) -> tuple[list[Compliance], list[Compliance], Compliance]:
-    """For one month: by village and by director, the children due a visit (due by the month's
-    end, counting from their last visit before it), those visited in the month, and those overdue."""
+    """For one month, by village and by director: the children due a visit (due by the month's end,
+    counting from their last visit before it), those visited in the month, and those overdue.
+    Counted in the database, one grouped query, whatever the number of children and visits."""
     start, end = month_bounds(year, month)
-    children_q = reachable_children(user).where(Child.status.in_(CURRENT), Child.created_at <= datetime.combine(end, datetime.max.time()))
-    ids = children_q.with_only_columns(Child.id)
-    rows = db.session.execute(children_q.with_only_columns(
-        Child.id, Child.residence_village_id, Child.attention_level, Child.created_at)).all()
-    before = last_visits(ids, before=start)
-    visited = set(db.session.scalars(select(Visit.child_id).where(
-        Visit.child_id.in_(ids), Visit.visited_on.between(start, end), Visit.superseded.is_(False)).distinct()))
+    cutoff = min(today, end + timedelta(days=1))  # overdue: due before today (or by the month's end)
+    cadence = cadence_months()
+    window = add_months(start, -max(cadence.values()))  # older visits make a child due anyway
+    last = (select(Visit.child_id, func.max(Visit.visited_on).label("last"))
+            .where(Visit.visited_on >= window, Visit.visited_on < start, Visit.superseded.is_(False))
+            .group_by(Visit.child_id).subquery())
+    in_month = (select(Visit.child_id).where(Visit.visited_on.between(start, end), Visit.superseded.is_(False))
+                .distinct().subquery())
+    end_of_day = datetime.combine(end, datetime.max.time())
+
+    def due_condition(limit: date):
+        """Due (last visit + cadence) on or before `limit`; no recent visit: due already."""
+        return or_(last.c.last.is_(None), *(
+            and_(Child.attention_level == level, last.c.last <= latest_before(limit + timedelta(days=1), n))
+            for level, n in cadence.items()))
+
+    is_due = due_condition(end)
+    done = in_month.c.child_id.is_not(None)
+    overdue = and_(~done, or_(
+        and_(last.c.last.is_(None), Child.created_at < datetime.combine(cutoff, datetime.min.time())),
+        *(and_(Child.attention_level == level, last.c.last <= latest_before(cutoff, n))
+          for level, n in cadence.items())))
+    counted = (reachable_children(user)
+               .where(Child.status.in_(CURRENT), Child.created_at <= end_of_day)
+               .outerjoin(last, last.c.child_id == Child.id)
+               .outerjoin(in_month, in_month.c.child_id == Child.id)
+               .where(is_due)
+               .with_only_columns(Child.residence_village_id, func.count(Child.id),
+                                  func.sum(case((done, 1), else_=0)), func.sum(case((overdue, 1), else_=0)))
+               .group_by(Child.residence_village_id))
     villages = dict(db.session.execute(select(Village.id, Village.name)).all())
-    directors = defaultdict(list)
+    by_village = {vid: Compliance(villages[vid], due, int(d or 0), int(o or 0))
+                  for vid, due, d, o in db.session.execute(counted).all()}
+
+    directors: dict[str, Compliance] = {}
+    staffed = set()
     for village_id, name in db.session.execute(
         select(user_villages.c.village_id, User.display_name).join(User, User.id == user_villages.c.user_id)
-        .where(User.role == "director", User.active.is_(True))
+        .where(User.role == "director", User.active.is_(True), user_villages.c.village_id.in_(list(by_village)))
     ).all():
-        directors[village_id].append(name)
-
-    by_village: dict[int, Compliance] = {}
-    by_director: dict[str, Compliance] = {}
+        directors.setdefault(name, Compliance(name)).add(by_village[village_id])
+        staffed.add(village_id)
+    for village_id, row in by_village.items():
+        if village_id not in staffed:
+            directors.setdefault("（未配备儿童主任）", Compliance("（未配备儿童主任）")).add(row)
     total = Compliance("合计")
-    cutoff = min(today, end)
-    for child_id, village_id, attention, created_at in rows:
-        due = due_on(before.get(child_id), to_local(created_at).date(), attention)
-        if due > end:
-            continue
-        done = child_id in visited
-        overdue = not done and due < cutoff
-        targets = [by_village.setdefault(village_id, Compliance(villages[village_id])), total]
-        targets += [by_director.setdefault(name, Compliance(name)) for name in directors.get(village_id, ["（未配备儿童主任）"])]
-        for target in targets:
-            target.due += 1
-            target.done += done
-            target.overdue += overdue
-    return (sorted(by_village.values(), key=lambda c: c.name), sorted(by_director.values(), key=lambda c: c.name),
+    for row in by_village.values():
+        total.add(row)
+    return (sorted(by_village.values(), key=lambda c: c.name), sorted(directors.values(), key=lambda c: c.name),
             total)

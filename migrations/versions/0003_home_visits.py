@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 11:15:21.100923
+Create Date: 2026-11-28 11:36:50.094892
 
 """
 from alembic import op
@@ -64,6 +64,7 @@ def upgrade():
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_index('ix_visits_child_visited', ['child_id', 'visited_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_visits_superseded'), ['superseded'], unique=False)
+        batch_op.create_index(batch_op.f('ix_visits_visited_on'), ['visited_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_visits_visitor_id'), ['visitor_id'], unique=False)
 
     op.create_table('visit_needs',
@@ -78,9 +79,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_visit_needs_category'), ['category'], unique=False)
         batch_op.create_index(batch_op.f('ix_visit_needs_visit_id'), ['visit_id'], unique=False)
 
+    with op.batch_alter_table('children', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_visit_on', sa.Date(), nullable=True))
+
 
 
 def downgrade():
+    with op.batch_alter_table('children', schema=None) as batch_op:
+        batch_op.drop_column('last_visit_on')
+
     with op.batch_alter_table('visit_needs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visit_needs_visit_id'))
         batch_op.drop_index(batch_op.f('ix_visit_needs_category'))
@@ -88,6 +95,7 @@ def downgrade():
     op.drop_table('visit_needs')
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visits_visitor_id'))
+        batch_op.drop_index(batch_op.f('ix_visits_visited_on'))
         batch_op.drop_index(batch_op.f('ix_visits_superseded'))
         batch_op.drop_index('ix_visits_child_visited')
 
