@@ -27,10 +27,10 @@ def cadence_months() -> dict[str, int]:
     return current_app.config.get("VISIT_CADENCE_MONTHS", DEFAULT_CADENCE_MONTHS)
 
 
-def due_on(last_visit: date | None, registered_on: date, attention: str) -> date:
+def due_on(last_visit: date | None, registered_on: date, attention: str, cadence: dict | None = None) -> date:
     if last_visit is None:
         return registered_on
-    return add_months(last_visit, cadence_months().get(attention, 3))
+    return add_months(last_visit, (cadence or cadence_months()).get(attention, 3))
 
 
 def end_of_week(today: date) -> date:
@@ -44,8 +44,9 @@ class Due:
     days: int  # days until due; negative when overdue
 
 
-def classify(last_visit: date | None, registered_on: date, attention: str, today: date) -> Due:
-    due = due_on(last_visit, registered_on, attention)
+def classify(last_visit: date | None, registered_on: date, attention: str, today: date,
+             cadence: dict | None = None) -> Due:
+    due = due_on(last_visit, registered_on, attention, cadence)
     if due < today:
         bucket = "overdue"
     elif due <= end_of_week(today):

@@ -43,13 +43,15 @@ class Visit(db.Model):
     __table_args__ = (
         UniqueConstraint("client_uuid"),
         Index("ix_visits_child_visited", "child_id", "visited_on"),
+        # covers the monthly compliance count: visits in a date range, by child
+        Index("ix_visits_visited_superseded_child", "visited_on", "superseded", "child_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36))
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
     visitor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    visited_on: Mapped[date] = mapped_column(index=True)
+    visited_on: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10))
 
     living_conditions: Mapped[str | None] = mapped_column(Text)
@@ -80,7 +82,7 @@ class Visit(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)  # when it reached the server
 
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
-    superseded: Mapped[bool] = mapped_column(default=False, index=True)
+    superseded: Mapped[bool] = mapped_column(default=False)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(Text)

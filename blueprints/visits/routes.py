@@ -31,8 +31,8 @@ DUE_GROUP_SHOWN = 50  # rows per group before "显示全部": a phone page stays
 @require("visits:write")
 def due():
     today = local_today()
-    rows, counts = due_list(current_user, today)
     show_all = request.args.get("show", "")
+    rows, counts = due_list(current_user, today, categories_for=None if show_all else DUE_GROUP_SHOWN)
     groups = {bucket: [r for r in rows if r.bucket == bucket] for bucket in BUCKETS}
     return render_template("visits/due.html", groups=groups, counts=counts, today=today, show_all=show_all,
                            limit=DUE_GROUP_SHOWN, **LABELS)

@@ -122,9 +122,10 @@ def categories_of(child_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def due_list(user, today: date, with_categories: bool = True) -> tuple[list[DueRow], dict[str, int]]:
+def due_list(user, today: date, categories_for: int | None = None) -> tuple[list[DueRow], dict[str, int]]:
     """The children `user` visits, most urgent first, and how many in each bucket. Plain columns
-    (no ORM objects) and the denormalised last visit: two queries whatever the size."""
+    (no ORM objects) and the denormalised last visit: two queries whatever the size.
+    `categories_for`: load categories only for the first N of each bucket (what a page shows)."""
     rows = db.session.execute(
         reachable_children(user).where(Child.status.in_(CURRENT))
         .join(Village, Village.id == Child.residence_village_id)
@@ -132,18 +133,26 @@ def due_list(user, today: date, with_categories: bool = True) -> tuple[list[DueR
                            Child.created_at, Child.last_visit_on, Village.name)
     ).all()
     result = []
+    cadence = cadence_months()
     for child_id, name, pinyin, birth, attention, created_at, last, village in rows:
-        d = classify(last, to_local(created_at).date(), attention, today)
+        d = classify(last, to_local(created_at).date(), attention, today, cadence)
         age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
         result.append((pinyin, DueRow(child_id, name, age, village, attention, last, d.due, d.bucket, d.days)))
     order = list(BUCKETS)
     result.sort(key=lambda pair: (order.index(pair[1].bucket), pair[1].due, pair[1].attention != "key", pair[0]))
     due_rows = [row for _, row in result]
-    if with_categories:
-        categories = categories_of([r.child_id for r in due_rows])
-        for row in due_rows:
-            row.categories = categories.get(row.child_id, [])
     counts = {bucket: sum(1 for r in due_rows if r.bucket == bucket) for bucket in BUCKETS}
+    wanted = due_rows
+    if categories_for is not None:
+        seen: dict[str, int] = defaultdict(int)
+        wanted = []
+        for row in due_rows:
+            seen[row.bucket] += 1
+            if seen[row.bucket] <= categories_for:
+                wanted.append(row)
+    categories = categories_of([r.child_id for r in wanted])
+    for row in wanted:
+        row.categories = categories.get(row.child_id, [])
     return due_rows, counts
 
 

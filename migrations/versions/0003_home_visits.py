@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 11:36:50.094892
+Create Date: 2026-11-28 11:39:44.391780
 
 """
 from alembic import op
@@ -63,8 +63,7 @@ def upgrade():
     )
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_index('ix_visits_child_visited', ['child_id', 'visited_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_visits_superseded'), ['superseded'], unique=False)
-        batch_op.create_index(batch_op.f('ix_visits_visited_on'), ['visited_on'], unique=False)
+        batch_op.create_index('ix_visits_visited_superseded_child', ['visited_on', 'superseded', 'child_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_visits_visitor_id'), ['visitor_id'], unique=False)
 
     op.create_table('visit_needs',
@@ -95,8 +94,7 @@ def downgrade():
     op.drop_table('visit_needs')
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visits_visitor_id'))
-        batch_op.drop_index(batch_op.f('ix_visits_visited_on'))
-        batch_op.drop_index(batch_op.f('ix_visits_superseded'))
+        batch_op.drop_index('ix_visits_visited_superseded_child')
         batch_op.drop_index('ix_visits_child_visited')
 
     op.drop_table('visits')
