@@ -63,6 +63,7 @@ class Child(TimestampMixin, db.Model):
     __tablename__ = "children"
     __table_args__ = (
         Index("ix_children_village_status", "residence_village_id", "status"),
+        Index("ix_children_name_pinyin", "name_pinyin", "id"),  # the list's order: a page without a sort
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
