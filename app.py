@@ -53,8 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
         }
 
     from blueprints.admin.cli import register_cli
+    from blueprints.children.cli import register_print_cli
     from blueprints.children.excel_cli import register_excel_cli
 
     register_cli(app)
     register_excel_cli(app)
+    register_print_cli(app)
     return app

@@ -7,6 +7,7 @@ from sqlalchemy import event, func, select
 
 from blueprints.children.models import Child, ChildCategory, ChildChange, FamilyMember, ParentContact
 from blueprints.core.audit import AuditEvent
+from blueprints.children.idnumber import mask_id_number
 from blueprints.core.clock import local_today
 from extensions import db
 from tests.factories import create_child, create_school, create_user, create_village, valid_id_number
@@ -424,3 +425,19 @@ def test_home_counts_department_sees_numbers_without_names(town, client, auth):
     auth.login("zhuren_a")
     stats = client.get("/").get_data(as_text=True).split("本村在册儿童", 1)[1].split("</section>", 1)[0]
     assert "<dt>在册儿童</dt><dd>1</dd>" in stats and "<dt>孤儿</dt><dd>0</dd>" in stats
+
+
+def test_family_id_changes_in_the_history_are_masked_for_schools(town, client, auth):
+    from blueprints.children.services import FamilyInput
+    child = create_child("张三", village=town["a"], school=town["school"],
+                         family=[FamilyInput(relation="父亲", name="张伟")])
+    parent = valid_id_number(date(2001, 4, 4), 9)
+    member = child.family[0]
+    auth.login("zhuren_a")
+    client.post(f"/children/{child.id}/family/{member.id}/edit", data={
+        "relation": "父亲", "name": "张伟", "guardianship_capacity": "full", "id_number": parent})
+    assert parent in client.get(f"/children/{child.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login("xuexiao")
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert "父亲张伟·身份证号" in page and parent not in page and mask_id_number(parent) in page

@@ -36,13 +36,13 @@ from blueprints.children.models import (
 from blueprints.children.rules import suggest_left_behind, suggestions
 from blueprints.children.search import ChildFilters, search_children
 from blueprints.children.services import (
-    ID_FIELDS,
     FamilyInput,
     add_benefit,
     add_parent_contact,
     create_child,
     exit_child,
     find_duplicates,
+    is_id_field,
     may_open,
     save_family_member,
     update_child,
@@ -74,7 +74,7 @@ def change_display():
     show_id = id_display()
 
     def show(change: ChildChange, value: str | None) -> str:
-        return show_id(value) if change.field in ID_FIELDS else (value or "")
+        return show_id(value) if is_id_field(change.field) else (value or "")
 
     return show
 

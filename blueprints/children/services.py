@@ -92,7 +92,14 @@ FAMILY_FIELDS: dict[str, tuple[str, object]] = {
     "guardianship_capacity": ("监护能力", _label(GUARDIANSHIP_CAPACITY)),
     "is_guardian": ("监护人", lambda v: "是" if v else "否"),
 }
-ID_FIELDS = {"身份证号"}  # history values that are masked for roles that may not see ID numbers
+# History values masked for roles that may not see ID numbers: the ID numbers themselves and the
+# disability certificate number (it begins with the holder's ID number).
+ID_FIELDS = {"身份证号", "残疾证号"}
+
+
+def is_id_field(label: str) -> bool:
+    """"身份证号", and for family members "父亲张三·身份证号" (see save_family_member)."""
+    return any(label == f or label.endswith("·" + f) for f in ID_FIELDS)
 
 
 def _change(child: Child, section: str, label: str, old: str, new: str) -> None:
