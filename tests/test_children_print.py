@@ -132,7 +132,7 @@ def test_empty_sections_say_none(town, client, auth):
     bare = create_child("田甜", village=town["east"], family=[])
     auth.login("minzheng")
     text = pdf_text(get_archive(client, bare))
-    assert text.count("暂无") == 5  # health, family, caregiver, contacts, benefits (history has the 建档 entry)
+    assert text.count("暂无") == 6  # health, family, caregiver, contacts, visits, benefits (history has 建档)
     assert "建档" in text
 
 
@@ -320,3 +320,26 @@ def test_a_document_asking_for_an_outside_resource_is_refused(app):
         pdf.layout_html('<p>x</p><img src="http://127.0.0.1:9/tracker.png">')
     with pytest.raises(ValueError):
         pdf.render_pdf("base.html")  # only templates/print/* are printed
+
+
+def test_archive_includes_visits_for_those_who_may_read_them(app, town, client, auth):
+    """Issue 4: the archive includes the visits; a school, which may not read visit records, gets
+    the archive without them."""
+    import uuid as uuid_module
+
+    child = create_child("田野", village=town["east"], school=town["school"].school)
+    director = create_user("director", username="zhuren_print", villages=[town["east"]], display_name="走访人甲")
+    auth.login(director.username)
+    response = client.post("/api/v1/visits", json={
+        "client_uuid": str(uuid_module.uuid4()), "child_id": child.id, "visited_on": local_today().isoformat(),
+        "kind": "home", "hazard_waters": True, "needs": ["psychological"], "follow_up_needed": True,
+        "follow_up_note": "联系学校心理老师"})
+    assert response.status_code == 201
+    with client.get(f"/children/{child.id}/archive.pdf") as r:
+        text = pdf_text(r.data)
+    assert "走访记录" in text and "走访人甲" in text and "附近有危险水域" in text and "联系学校心理" in text
+    auth.logout()
+    auth.login(town["school"].username)
+    with client.get(f"/children/{child.id}/archive.pdf") as r:
+        text = pdf_text(r.data)
+    assert "走访记录" not in text and "联系学校心理" not in text

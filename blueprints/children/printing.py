@@ -30,6 +30,7 @@ from blueprints.children.models import (
     Child,
 )
 from blueprints.children.services import is_id_field
+from blueprints.visits.models import MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS, Visit
 from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.clock import format_date, format_datetime, local_today, utcnow
@@ -44,15 +45,17 @@ CHUNK = 50  # children loaded at a time in a batch: a fixed number of queries ea
 
 @dataclass(frozen=True)
 class Printer:
-    """Who prints, when, and whether full ID numbers may be shown to them."""
+    """Who prints, when, whether full ID numbers and the visit records may be shown to them."""
 
     name: str
     show_ids: bool
+    show_visits: bool = True
     at: datetime = field(default_factory=utcnow)  # naive UTC, shown in Beijing time
 
     @classmethod
     def for_user(cls, user) -> "Printer":
-        return cls(name=user.display_name, show_ids=can(user, "children:read_ids"))
+        return cls(name=user.display_name, show_ids=can(user, "children:read_ids"),
+                   show_visits=can(user, "visits:read"))
 
     @classmethod
     def command_line(cls) -> "Printer":
@@ -90,6 +93,7 @@ def archive_query():
         selectinload(Child.contacts),
         selectinload(Child.benefits),
         selectinload(Child.changes),
+        selectinload(Child.visits).options(joinedload(Visit.visitor), selectinload(Visit.needs)),
     )
 
 
@@ -172,6 +176,16 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
         for b in sorted(child.benefits, key=lambda b: (b.start_on, b.id), reverse=True)
     ]
 
+    visits = [
+        {"on": _text(v.visited_on), "kind": _label(VISIT_KINDS, v.kind), "by": v.visitor.display_name,
+         "hazards": "、".join(v.hazards) or "无",
+         "mental": _label(MENTAL_STATES, v.mental_state) if v.mental_state else EMPTY,
+         "needs": "、".join(NEED_CATEGORIES[c] for c in v.need_codes) or EMPTY,
+         "follow_up": _text(v.follow_up_note) if v.follow_up_needed else "无",
+         "note": "（已被更正）" if v.superseded else ""}
+        for v in child.visits
+    ] if printer.show_visits else None
+
     def history_value(change, value):
         if value and is_id_field(change.field) and not printer.show_ids:
             return mask_id_number(value)
@@ -199,6 +213,7 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
         "family": family,
         "caregiver": caregiver,
         "contacts": contacts,
+        "visits": visits,
         "benefits": benefits,
         "changes": changes,
     }
