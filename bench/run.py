@@ -38,7 +38,7 @@ def median_ms(client, path: str, repeat: int) -> float:
     return statistics.median(times)
 
 
-def run(database_url: str, children: int, visits: int, repeat: int) -> dict:
+def run(database_url: str, children: int, visits: int, repeat: int, print_too: bool = False) -> dict:
     instance = tempfile.mkdtemp(prefix="guanai-bench-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "DEMO_MODE": True})
@@ -73,9 +73,34 @@ def run(database_url: str, children: int, visits: int, repeat: int) -> dict:
         "/api/v1/due-list (儿童主任)": (director, "/api/v1/due-list"),
     }
     results["pages_ms"] = {name: round(median_ms(c, path, repeat), 1) for name, (c, path) in pages.items()}
+    if print_too:
+        results.update(print_timings(app))
     with app.app_context():
         db.engine.dispose()
     return results
+
+
+def print_timings(app) -> dict:
+    """One archive (median of 5 after a first, warm-up one) and 100 archives into one PDF."""
+    from blueprints.children.printing import Printer, render_archive, render_archives
+
+    with app.app_context():
+        ids = list(db.session.scalars(select(Child.id).order_by(Child.id).limit(100)))
+        printer = Printer.command_line()
+        start = time.perf_counter()
+        render_archive(ids[0], printer)
+        first = time.perf_counter() - start
+        times = []
+        for child_id in ids[1:6]:
+            start = time.perf_counter()
+            render_archive(child_id, printer)
+            times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        pdf = render_archives(ids, printer)
+        batch = time.perf_counter() - start
+        db.session.remove()
+    return {"archive_first_s": round(first, 2), "archive_median_s": round(statistics.median(times), 2),
+            "archives_100_s": round(batch, 1), "archives_100_mb": round(len(pdf) / 1e6, 1)}
 
 
 def db_name(url: str) -> str:
@@ -90,13 +115,19 @@ def main() -> None:
     parser.add_argument("--database", action="append", required=True)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
-    all_results = [run(url, args.children, args.visits, args.repeat) for url in args.database]
+    # printing is CPU-bound, the database does not change it: measured once, on the first one
+    all_results = [run(url, args.children, args.visits, args.repeat, print_too=(i == 0))
+                   for i, url in enumerate(args.database)]
     for result in all_results:
         print(f"\n== {result['database']}: {result['children_in_db']} children, {result['visits']} visits "
               f"(seeded in {result['seed_s']} s) ==")
         for name, ms in result["pages_ms"].items():
             flag = "" if name == "/healthz" or ms < 50 else "   OVER BUDGET (50 ms)"
             print(f"  {name:<40} median {ms:7.1f} ms{flag}")
+        if "archive_median_s" in result:
+            print(f"  archive PDF: first in process {result['archive_first_s']} s, then median "
+                  f"{result['archive_median_s']} s (budget 1.5 s); 100 archives {result['archives_100_s']} s "
+                  f"(budget 60 s), {result['archives_100_mb']} MB")
     if args.json:
         Path(args.json).write_text(json.dumps(all_results, ensure_ascii=False, indent=2))
 
