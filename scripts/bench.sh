@@ -10,3 +10,5 @@ pg_url=$(scripts/throwaway-postgres.sh start "$pgdir")
 mkdir -p bench-results
 .venv/bin/python bench/run.py --children "${CHILDREN:-20000}" --repeat "${REPEAT:-30}" \
   --database "sqlite:///$work/bench.db" --database "$pg_url" --json bench-results/latest.json
+# the phone: bytes of the first load and of an offline reload, time to sync 100 queued visits
+.venv/bin/python -m tests.browser.bench_offline

@@ -11,6 +11,9 @@ from extensions import assets, db
 
 HTMX_FILE = "js/vendor/htmx-2.0.11.min.js"
 ICON_SIZES = (192, 512)
+# The only pages kept on the phone for offline use: the due list (minimal fields) and the offline
+# forms. Never a child's record, never any other page.
+OFFLINE_PAGE_ENDPOINTS = ("visits.due", "visits.new", "visits.contact", "visits.outbox")
 
 
 def shell_urls() -> list[str]:
@@ -24,12 +27,19 @@ def shell_urls() -> list[str]:
     ]
 
 
+def offline_pages() -> list[str]:
+    """Paths the service worker keeps (network-first) so the forms open without a network."""
+    return [url_for(endpoint) for endpoint in OFFLINE_PAGE_ENDPOINTS]
+
+
 @bp.route("/sw.js")
 def service_worker():
     urls = shell_urls()
-    # The cache name changes whenever a precached file does (bundle URLs carry content hashes).
-    version = hashlib.sha256("\n".join(urls).encode()).hexdigest()[:12]
-    body = render_template("pwa/sw.js", urls=urls, version=version)
+    pages = offline_pages()
+    # The cache names change whenever a precached file does (bundle URLs carry content hashes)
+    # or the list of offline pages does: cached pages name the bundles they were served with.
+    version = hashlib.sha256("\n".join([*urls, "--", *pages]).encode()).hexdigest()[:12]
+    body = render_template("pwa/sw.js", urls=urls, version=version, pages=pages)
     response = make_response(body)
     response.headers["Content-Type"] = "application/javascript; charset=utf-8"
     response.headers["Cache-Control"] = "no-cache"

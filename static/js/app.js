@@ -42,6 +42,29 @@
     if (status >= 500) showNotice("系统暂时出错，刚才的操作没有保存。请稍后再试。");
   });
 
+  // A boosted page load swaps the body's content, not the body's attributes nor the head (htmx 2).
+  // After a boosted sign-in the body would keep the login page's CSRF header (no longer valid: the
+  // session is renewed at sign-in) and lack data-user and data-login-url, which outbox.js reads.
+  // Copy them, and the CSRF meta tag, from the page that came.
+  var BODY_ATTRIBUTES = ["hx-headers", "data-user", "data-login-url", "data-sw"];
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var detail = event.detail || {};
+    var text = detail.boosted && detail.xhr ? detail.xhr.responseText : null;
+    var tag = typeof text === "string" ? /<body\b[^>]*>/i.exec(text) : null;
+    if (!tag) return;
+    var probe = document.createElement("template"); // inert: htmx does not process it
+    probe.innerHTML = tag[0].replace(/^<body/i, "<div") + "</div>";
+    var fresh = probe.content.firstElementChild;
+    if (!fresh) return;
+    BODY_ATTRIBUTES.forEach(function (name) {
+      if (fresh.hasAttribute(name)) document.body.setAttribute(name, fresh.getAttribute(name));
+      else document.body.removeAttribute(name);
+    });
+    var meta = /<meta name="csrf-token" content="([^"]*)">/.exec(text);
+    var current = document.querySelector('meta[name="csrf-token"]');
+    if (meta && current) current.setAttribute("content", meta[1]);
+  });
+
   window.addEventListener("offline", function () { document.body.classList.add("is-offline"); });
   window.addEventListener("online", function () { document.body.classList.remove("is-offline"); });
 })();
