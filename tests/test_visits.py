@@ -347,3 +347,13 @@ def test_last_visit_is_kept_on_the_child_and_recounted_after_a_correction(client
         "visited_on": (today - timedelta(days=10)).isoformat()})
     db.session.refresh(child)
     assert child.last_visit_on == today - timedelta(days=10)
+
+
+def test_visit_form_names_the_child_from_the_query(client, auth, director, village):
+    child = create_child("张三", village=village)
+    other = create_child("李四", village=create_village("乙村"))
+    auth.login("zhuren_a")
+    page = client.get(f"/visits/new?child={child.id}").get_data(as_text=True)
+    assert f'<option value="{child.id}" selected>张三 · 甲村</option>' in page
+    assert client.get(f"/visits/new?child={other.id}").status_code == 404
+    assert client.get(f"/visits/contact?child={child.id}").status_code == 200

@@ -40,7 +40,7 @@ def due():
 
 def _form_child():
     """The child named in ?child= (or the posted child_id), if the user may reach it."""
-    child_id = request.values.get("child_id", request.args.get("child"), type=int)
+    child_id = request.values.get("child_id", type=int) or request.args.get("child", type=int)
     return get_child_or_404(child_id) if child_id else None
 
 
