@@ -89,6 +89,16 @@ def filtered_children(user, filters: ChildFilters) -> Select:
     return query
 
 
+def list_order(filters: ChildFilters) -> tuple:
+    """By pinyin. Unfiltered, the (name_pinyin, id) index gives the first page without a sort. With
+    a search the matches are few, and walking that index in order to find them would read most of
+    the table: order by an expression (the same order: the column is lowercase) so the planner
+    filters first and sorts the few it found."""
+    if filters.q:
+        return func.lower(Child.name_pinyin), Child.id
+    return Child.name_pinyin, Child.id
+
+
 @dataclass
 class Page:
     items: list[Child]
@@ -105,7 +115,7 @@ def search_children(user, filters: ChildFilters, page: int = 1, per_page: int = 
     page = min(max(page, 1), pages)
     items = db.session.scalars(
         query.options(joinedload(Child.residence_village), joinedload(Child.school), selectinload(Child.categories))
-        .order_by(Child.name_pinyin, Child.id)
+        .order_by(*list_order(filters))
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page(items=list(items), total=total, page=page, pages=pages)

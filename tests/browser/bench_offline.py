@@ -33,7 +33,7 @@ from blueprints.children.services import create_child
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from extensions import db
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE_VIEWPORT
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGES_STORED, PHONE_VIEWPORT, POLL_ASYNC
 from tests.factories import valid_id_number
 
 FIRST_LOAD_BUDGET = 100 * 1024
@@ -41,25 +41,7 @@ SYNC_BUDGET_S = 5.0
 SYNC_ITEMS = 100
 OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
 
-PAGES_STORED = """async (paths) => {
-  if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return false;
-  const name = (await caches.keys()).find((key) => key.startsWith("guanai-pages-"));
-  if (!name) return false;
-  const stored = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
-  return paths.every((path) => stored.includes(path));
-}"""
 
-# wait_for_function does not await a Promise: poll the async predicate, answer its last value.
-POLL_ASYNC = """({source, arg, slot}) => {
-  const state = window[slot] || (window[slot] = {busy: false, value: false});
-  if (!state.busy) {
-    state.busy = true;
-    Promise.resolve().then(() => new Function("return (" + source + ")")()(arg))
-      .then((value) => { state.value = value; }, () => { state.value = false; })
-      .then(() => { state.busy = false; });
-  }
-  return state.value;
-}"""
 
 QUEUE = """({items}) => Promise.all(items.map((item) => window.guanaiOutbox.put(item)))"""
 

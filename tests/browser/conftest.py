@@ -142,3 +142,27 @@ def login():
         expect(page.locator("nav.mainnav")).to_be_visible()
 
     return sign_in
+
+
+# Shared by the offline tests and tests/browser/bench_offline.py.
+# Resolves true once a service worker controls the page and has stored every offline page.
+PAGES_STORED = """async (paths) => {
+  if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return false;
+  const name = (await caches.keys()).find((key) => key.startsWith("guanai-pages-"));
+  if (!name) return false;
+  const stored = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+  return paths.every((path) => stored.includes(path));
+}"""
+
+# wait_for_function does not await a predicate's Promise (a Promise is truthy): this one polls an
+# async predicate and answers with its last settled value.
+POLL_ASYNC = """({source, arg, slot}) => {
+  const state = window[slot] || (window[slot] = {busy: false, value: false});
+  if (!state.busy) {
+    state.busy = true;
+    Promise.resolve().then(() => new Function("return (" + source + ")")()(arg))
+      .then((value) => { state.value = value; }, () => { state.value = false; })
+      .then(() => { state.busy = false; });
+  }
+  return state.value;
+}"""

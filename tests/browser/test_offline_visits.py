@@ -24,21 +24,13 @@ from blueprints.children.services import FamilyInput, create_child
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from extensions import db
-from tests.browser.conftest import PHONE_VIEWPORT, fill_login_form
+from tests.browser.conftest import PAGES_STORED, PHONE_VIEWPORT, POLL_ASYNC, fill_login_form
 from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
 
 OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
 
-# Resolves true once a service worker controls the page and has stored every offline page.
-PAGES_STORED = """async (paths) => {
-  if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return false;
-  const name = (await caches.keys()).find((key) => key.startsWith("guanai-pages-"));
-  if (!name) return false;
-  const stored = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
-  return paths.every((path) => stored.includes(path));
-}"""
 
 ALL_CACHED_URLS = """async () => {
   const out = {};
@@ -58,18 +50,6 @@ CHILDREN_STORED = """() => new Promise((ok) => {
   };
 })"""
 
-# wait_for_function does not await a predicate's Promise (a Promise is truthy): this one polls an
-# async predicate and answers with its last settled value.
-POLL_ASYNC = """({source, arg, slot}) => {
-  const state = window[slot] || (window[slot] = {busy: false, value: false});
-  if (!state.busy) {
-    state.busy = true;
-    Promise.resolve().then(() => new Function("return (" + source + ")")()(arg))
-      .then((value) => { state.value = value; }, () => { state.value = false; })
-      .then(() => { state.busy = false; });
-  }
-  return state.value;
-}"""
 
 
 @pytest.fixture(scope="module")
