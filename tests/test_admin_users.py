@@ -194,3 +194,16 @@ def test_audit_log_page_filters(client, auth):
     assert client.get("/admin/audit?action=nonsense").status_code == 404
     # civil affairs may read the log but not manage users
     assert client.get("/admin/users").status_code == 403
+
+
+def test_phone_rule_is_the_one_the_import_uses(client, auth):
+    """12x numbers are no Chinese mobile: the form refuses them as the Excel import does."""
+    from blueprints.children.excel import _phone
+
+    create_user("admin", username="boss")
+    auth.login("boss")
+    response = client.post("/admin/users/new", data=user_form(role="volunteer", volunteer_kind="volunteer",
+                                                              phone="12812345678"))
+    assert response.status_code == 422 and "电话应为 11 位手机号" in response.get_data(as_text=True)
+    assert _phone("12812345678") is None and _phone("13812345678") == "13812345678"
+    assert _phone("0530-1234567") == "0530-1234567"

@@ -52,6 +52,7 @@ from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import audit
 from blueprints.core.access import reachable_schools, reachable_villages
 from blueprints.core.audit import AuditEvent
+from blueprints.core.forms import PHONE
 from blueprints.core.clock import local_today
 from extensions import db
 
@@ -87,8 +88,6 @@ ATTENTION_WORDS = {label: code for code, label in ATTENTION_LEVELS.items()} | {"
 YES_NO = {"是": True, "否": False}
 NO_ID_WORDS = {"无", "暂无", "没有", "/", "-", "—", "无户口"}
 _CATEGORY_SPLIT = re.compile(r"[、,，;；/\s]+")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
 _INVISIBLE = "\u200b\u200c\u200d\ufeff"
 
 
@@ -319,7 +318,7 @@ def _header_name(value) -> str:
 def _phone(text: str) -> str | None:
     """The phone as stored (spaces dropped), or None if it is neither a mobile nor a landline."""
     number = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-    if _MOBILE.fullmatch(number) or _LANDLINE.fullmatch(number):
+    if PHONE.fullmatch(number):
         return number
     return None
 

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from blueprints.admin.models import Village
-from blueprints.auth.models import User, user_villages
 from blueprints.children.models import Child, ChildCategory, ParentContact
 from blueprints.children.services import add_parent_contact
 from blueprints.core import audit
 from blueprints.core.access import reachable_children
 from blueprints.core.clock import to_local, utcnow
+from blueprints.dashboard.services import directors_by_village
 from blueprints.visits.cadence import BUCKETS, add_months, cadence_months, classify, month_bounds
 from blueprints.visits.models import NEED_CATEGORIES, Visit, VisitNeed
 from extensions import db
@@ -225,12 +225,10 @@ def compliance(user, year: int, month: int, today: date) -> tuple[list[Complianc
 
     directors: dict[str, Compliance] = {}
     staffed = set()
-    for village_id, name in db.session.execute(
-        select(user_villages.c.village_id, User.display_name).join(User, User.id == user_villages.c.user_id)
-        .where(User.role == "director", User.active.is_(True), user_villages.c.village_id.in_(list(by_village)))
-    ).all():
-        directors.setdefault(name, Compliance(name)).add(by_village[village_id])
-        staffed.add(village_id)
+    for village_id, users in directors_by_village(list(by_village)).items():
+        for user in users:
+            directors.setdefault(user.display_name, Compliance(user.display_name)).add(by_village[village_id])
+            staffed.add(village_id)
     for village_id, row in by_village.items():
         if village_id not in staffed:
             directors.setdefault("（未配备儿童主任）", Compliance("（未配备儿童主任）")).add(row)
