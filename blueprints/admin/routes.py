@@ -18,7 +18,7 @@ AUDIT_PAGE_SIZE = 100
 
 def _form_page(form, title: str, action: str, back: str):
     status = 422 if form.errors else 200
-    return render_template("admin/form.html", form=form, title=title, action=action, back=back), status
+    return render_template("form_page.html", form=form, title=title, action=action, back=back), status
 
 
 @bp.route("/users")

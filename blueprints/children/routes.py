@@ -295,7 +295,9 @@ def family_member(child_id: int, member_id: int | None = None):
         if not can(current_user, "children:read_ids"):
             form.id_number.data = ""  # never send a masked value back as if it were the number
     title = f"修改家庭成员 {member.relation} {member.name}" if member else "新增家庭成员"
-    return render_template("children/family_form.html", form=form, child=child, title=title), \
+    return render_template("form_page.html", form=form, title=title,
+                           subtitle=f"{child.name} · 档案号 {child.archive_no}",
+                           back=url_for("children.detail", child_id=child.id) + "#family"), \
         422 if form.errors else 200
 
 
