@@ -6,10 +6,12 @@ from pathlib import Path
 from flask import Flask
 from flask_login import current_user
 
-from blueprints import all_blueprints
-from blueprints.core import clock
+from blueprints import all_areas
+from blueprints.core import audit, clock, jobs  # noqa: F401 (the core's own tables, for Alembic)
+from blueprints.core.areas import install
 from blueprints.core.assets import register_bundles
 from blueprints.core.database import configure_sqlite
+from blueprints.core.disclosure import register_template_globals
 from blueprints.core.errors import register_error_handlers
 from blueprints.core.htmx import add_vary_header
 from blueprints.core.navigation import nav_for
@@ -36,13 +38,13 @@ def create_app(config: dict | None = None) -> Flask:
     assets.init_app(app)
     register_bundles(assets)
 
-    for blueprint in all_blueprints():
-        app.register_blueprint(blueprint)
+    install(app, all_areas())
     register_error_handlers(app)
     app.after_request(add_vary_header)
 
     app.jinja_env.filters["datetime"] = clock.format_datetime
     app.jinja_env.filters["date"] = clock.format_date
+    register_template_globals(app)
 
     @app.context_processor
     def shell_context():
@@ -51,12 +53,4 @@ def create_app(config: dict | None = None) -> Flask:
             "demo_mode": app.config["DEMO_MODE"],
             "nav_items": nav_for(current_user),
         }
-
-    from blueprints.admin.cli import register_cli
-    from blueprints.children.cli import register_print_cli
-    from blueprints.children.excel_cli import register_excel_cli
-
-    register_cli(app)
-    register_excel_cli(app)
-    register_print_cli(app)
     return app

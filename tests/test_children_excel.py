@@ -19,7 +19,7 @@ from blueprints.children.excel import (
     import_dir,
     read_survey,
 )
-from blueprints.children.idnumber import mask_id_number
+from blueprints.core.disclosure import mask_id_number
 from blueprints.children.models import Child, ChildCategory, ChildChange, FamilyMember, ImportBatch
 from blueprints.children.services import FamilyInput
 from blueprints.core.audit import AuditEvent

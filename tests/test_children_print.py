@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import event, select
 
 from blueprints.children import printing, services
-from blueprints.children.idnumber import mask_id_number
+from blueprints.core.disclosure import POLICY, Disclosure, full_disclosure, mask_id_number
 from blueprints.children.services import FamilyInput
 from blueprints.core import pdf
 from blueprints.core.audit import AuditEvent
@@ -175,7 +175,7 @@ def test_archive_loads_with_a_fixed_number_of_queries(town):
         statements.clear()
         children = printing.load_children([town["child"].id, small.id])
         for c in children:
-            printing.archive_context(c, printing.Printer("甲", show_ids=False), "拳铺镇")
+            printing.archive_context(c, printing.Printer("甲", Disclosure(POLICY["school"])), "拳铺镇")
         two = len(statements)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
@@ -265,8 +265,9 @@ def test_many_archives_in_worker_processes_keep_their_own_page_numbers(town):
     names = ["龚鑫淼", "田甜", "欧阳晓"]
     ids = [town["child"].id] + [create_child(name, village=town["east"]).id for name in names[1:]]
     reported = []
-    printer = printing.Printer("民政王", show_ids=True)
-    contexts = [printing.archive_context(c, printer, "拳铺镇") for c in printing.load_children(ids)]
+    printer = printing.Printer("民政王", full_disclosure())
+    contexts = printing.with_sections([printing.archive_context(c, printer, "拳铺镇")
+                                       for c in printing.load_children(ids)], ids, printer)
     data = pdf.render_pdf_many(printing.TEMPLATE, contexts, reported.append, processes=2, part_size=2)
     text = pdf_text(data)
     assert reported == [1, 2, 3]

@@ -7,7 +7,7 @@ from sqlalchemy import event, func, select
 
 from blueprints.children.models import Child, ChildCategory, ChildChange, FamilyMember, ParentContact
 from blueprints.core.audit import AuditEvent
-from blueprints.children.idnumber import mask_id_number
+from blueprints.core.disclosure import mask_id_number
 from blueprints.core.clock import local_today
 from extensions import db
 from tests.factories import create_child, create_school, create_user, create_village, valid_id_number

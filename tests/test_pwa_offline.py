@@ -5,7 +5,7 @@ import json
 import re
 
 from blueprints.children.services import FamilyInput
-from blueprints.pwa import routes as pwa_routes
+from blueprints.core.areas import house
 from tests.factories import create_child, create_user, create_village
 
 OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
@@ -34,7 +34,7 @@ def test_worker_keeps_only_the_offline_pages(client):
 def test_cache_version_follows_the_offline_pages(client, monkeypatch):
     version = re.search(r'const VERSION = "([0-9a-f]{12})"', worker(client)).group(1)
     assert re.search(r'const VERSION = "([0-9a-f]{12})"', worker(client)).group(1) == version  # stable
-    monkeypatch.setattr(pwa_routes, "OFFLINE_PAGE_ENDPOINTS", ("visits.due", "visits.new"))
+    monkeypatch.setattr(house, "offline_pages", ["visits.due", "visits.new"])
     changed = worker(client)
     assert constant(changed, "PAGE_PATHS") == ["/visits/due", "/visits/new"]
     assert re.search(r'const VERSION = "([0-9a-f]{12})"', changed).group(1) != version

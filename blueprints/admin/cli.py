@@ -7,11 +7,13 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from blueprints.admin.demo import DEMO_PASSWORD, DEMO_USERS, ensure_departments, seed_demo
+from blueprints.admin.demo import DEMO_PASSWORD, DEMO_USERS, ensure_departments
 from blueprints.auth.forms import check_password_strength
-from blueprints.children.demo import seed_demo_children
 from blueprints.auth.models import User
 from blueprints.core import audit
+from blueprints.core.access import access_matrix
+from blueprints.core.areas import house
+from blueprints.core.disclosure import disclosure_table
 from extensions import db
 
 
@@ -38,6 +40,11 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"已创建系统管理员 {username}。")
 
+    @app.cli.command("access-matrix")
+    def access_matrix_command() -> None:
+        """Print the role × resource × action table (docs/access-matrix.md holds a copy)."""
+        click.echo(access_matrix() + disclosure_table(), nl=False)
+
     @app.cli.command("seed-demo")
     @click.option("--children", "children", default=300, show_default=True, type=click.IntRange(min=0),
                   help="演示儿童人数")
@@ -47,8 +54,10 @@ def register_cli(app: Flask) -> None:
         if not current_app.config["DEMO_MODE"]:
             click.echo("演示数据只能在演示模式下生成：请设置 GUANAI_DEMO=1。生产库中不应有演示账号。", err=True)
             sys.exit(1)
-        created = seed_demo(current_app.config["ORG_NAME"])
-        created["儿童"] = seed_demo_children(children)
+        created: dict[str, int] = {}
+        options = {"org_name": current_app.config["ORG_NAME"], "children": children}
+        for _area, seeder in house.seeders:  # each area seeds its own, in the manifests' order
+            created.update(seeder(options))
         db.session.commit()
         if any(created.values()):
             click.echo("已生成演示数据：" + "，".join(f"{k} {v}" for k, v in created.items()))

@@ -111,3 +111,8 @@ def seed_demo(org_name: str) -> dict[str, int]:
         db.session.flush()
         audit.record("demo_seeded", detail="；".join(f"{k} {v}" for k, v in created.items()))
     return created
+
+
+def seed(options: dict) -> dict[str, int]:
+    """The area's demo seeder (see core/areas.py): places, departments and one account per role."""
+    return seed_demo(options["org_name"])

@@ -11,7 +11,8 @@ from flask_wtf.csrf import generate_csrf
 
 from blueprints.api import bp
 from blueprints.children.models import CATEGORY_SHORT, ParentContact
-from blueprints.core.access import can, get_child_or_404
+from blueprints.core.access import can
+from blueprints.children.access import get_child_or_404
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from blueprints.visits.services import due_list, find_by_uuid, record_contact, record_visit

@@ -76,6 +76,12 @@ class User(UserMixin, TimestampMixin, db.Model):
         return role.label
 
     @property
+    def role_duty(self) -> str:
+        from blueprints.core.access import ROLES
+
+        return ROLES[self.role].duty if self.role in ROLES else ""
+
+    @property
     def reach_label(self) -> str:
         """Where this account reaches, in words: 全镇, the villages, the school, the department."""
         from blueprints.core.access import ROLES

@@ -42,3 +42,11 @@ def register_print_cli(app: Flask) -> None:
         printing.record_batch(count, printer, f"命令行，{name}，{output.name}")
         db.session.commit()
         click.echo(f"已打印 {name} {count} 份儿童档案：{output}")
+
+
+def register_cli(app: Flask) -> None:
+    """The area's commands: printing, and the survey's Excel template and import."""
+    from blueprints.children.excel_cli import register_excel_cli
+
+    register_print_cli(app)
+    register_excel_cli(app)

@@ -163,3 +163,8 @@ def seed_demo_children(count: int) -> int:
         if added % 500 == 0:
             db.session.flush()
     return added
+
+
+def seed(options: dict) -> dict[str, int]:
+    """The area's demo seeder (see core/areas.py)."""
+    return {"儿童": seed_demo_children(options["children"])}

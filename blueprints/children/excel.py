@@ -44,16 +44,16 @@ from blueprints.children.models import (
     FamilyMember,
     ImportBatch,
 )
-from blueprints.children.idnumber import mask_id_number
 from blueprints.children.rules import CHILD_AGE, LEFT_BEHIND_AGE
 from blueprints.children.search import ChildFilters, ordered_for_export
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import audit
-from blueprints.core.access import reachable_schools, reachable_villages
+from blueprints.admin.places import reachable_schools, reachable_villages
 from blueprints.core.audit import AuditEvent
 from blueprints.core.forms import PHONE
 from blueprints.core.clock import local_today
+from blueprints.core.disclosure import disclosure_for
 from extensions import db
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -715,8 +715,9 @@ def describe_filters(filters: ChildFilters) -> str:
     return "，".join(parts)
 
 
-def export_workbook(user, filters: ChildFilters, show_ids: bool) -> tuple[bytes, int]:
-    """The filtered list within the user's reach as a workbook, and how many children it holds.
+def export_workbook(user, filters: ChildFilters) -> tuple[bytes, int]:
+    """The filtered list within the user's reach as a workbook, and how many children it holds,
+    each value as far as the disclosure policy lets the user see it.
     A fixed number of queries whatever the count; rows are written as they are read."""
     query = ordered_for_export(user, filters)
     child_ids = query.with_only_columns(Child.id).order_by(None)
@@ -734,7 +735,10 @@ def export_workbook(user, filters: ChildFilters, show_ids: bool) -> tuple[bytes,
             .where(FamilyMember.child_id.in_(child_ids)).order_by(FamilyMember.id)):
         family[member.child_id].append(member)
 
-    mask = (lambda n: n or "") if show_ids else mask_id_number
+    d = disclosure_for(user)
+
+    def show(name, value):
+        return d.show(name, value) or None
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(DATA_SHEET)
     for i, header in enumerate(EXPORT_HEADERS, start=1):
@@ -762,18 +766,24 @@ def export_workbook(user, filters: ChildFilters, show_ids: bool) -> tuple[bytes,
         father = next((m for m in members if m.relation == "父亲"), None)
         mother = next((m for m in members if m.relation == "母亲"), None)
         ws.append([
-            c.archive_no, c.name, mask(c.id_number), GENDERS.get(c.gender, c.gender), c.birth_date, c.ethnicity,
-            villages.get(c.residence_village_id, ""), villages.get(c.hukou_village_id, ""), c.address,
-            schools.get(c.school_id, ""), c.grade, "、".join(categories.get(c.id, [])),
-            ATTENTION_LEVELS.get(c.attention_level, c.attention_level), c.health, c.disability_kind,
-            c.disability_grade, c.disability_certificate,
-            guardian.name if guardian else None, mask(guardian.id_number) if guardian else None,
-            guardian.relation if guardian else None, guardian.phone if guardian else None,
-            father.name if father else None, father.phone if father else None,
-            ("是" if father.works_away else "否") if father else None,
-            mother.name if mother else None, mother.phone if mother else None,
-            ("是" if mother.works_away else "否") if mother else None,
-            c.caregiver_name, c.caregiver_relation, c.caregiver_phone, c.caregiver_confirmed_on,
+            c.archive_no, c.name, show("child.id_number", c.id_number), GENDERS.get(c.gender, c.gender),
+            show("child.birth_date", c.birth_date), show("child.ethnicity", c.ethnicity),
+            villages.get(c.residence_village_id, ""), show("child.hukou_village", villages.get(c.hukou_village_id)),
+            show("child.address", c.address),
+            schools.get(c.school_id, ""), c.grade, show("child.categories", "、".join(categories.get(c.id, []))),
+            show("child.attention_level", ATTENTION_LEVELS.get(c.attention_level, c.attention_level)),
+            show("child.health", c.health), show("child.disability", c.disability_kind),
+            show("child.disability", c.disability_grade), show("child.disability_certificate", c.disability_certificate),
+            show("family.member", guardian.name) if guardian else None,
+            show("family.id_number", guardian.id_number) if guardian else None,
+            show("family.member", guardian.relation) if guardian else None,
+            show("family.phone", guardian.phone) if guardian else None,
+            show("family.member", father.name) if father else None, show("family.phone", father.phone) if father else None,
+            show("family.member", "是" if father.works_away else "否") if father else None,
+            show("family.member", mother.name) if mother else None, show("family.phone", mother.phone) if mother else None,
+            show("family.member", "是" if mother.works_away else "否") if mother else None,
+            show("child.caregiver", c.caregiver_name), show("child.caregiver", c.caregiver_relation),
+            show("child.caregiver_phone", c.caregiver_phone), show("child.caregiver", c.caregiver_confirmed_on),
             STATUSES.get(c.status, c.status),
         ])
         count += 1

@@ -1,5 +1,5 @@
 """Resident ID numbers (居民身份证号, GB 11643): normalising what people paste, checking it with
-python-stdnum, deriving birth date and gender, and masking it for roles that need no more."""
+python-stdnum, deriving birth date and gender. Masking is the disclosure policy's (core/disclosure.py)."""
 from __future__ import annotations
 
 import re
@@ -56,12 +56,3 @@ def parse_id_number(raw: str | None, today: date | None = None) -> IdNumber:
         raise IdNumberError("身份证号中的出生日期在今天之后，请核对第 7–14 位")
     gender = "male" if int(number[16]) % 2 == 1 else "female"
     return IdNumber(number=number, birth_date=birth, gender=gender)
-
-
-def mask_id_number(number: str | None) -> str:
-    """3717**********1234: enough to tell two records apart, not enough to use."""
-    if not number:
-        return ""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]

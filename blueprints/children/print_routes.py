@@ -13,7 +13,9 @@ from blueprints.children import bp, printing
 from blueprints.children.models import Child
 from blueprints.children.search import ChildFilters, filtered_children, ordered_for_export
 from blueprints.core import audit
-from blueprints.core.access import get_child_or_404, reachable_villages, require
+from blueprints.core.access import require
+from blueprints.admin.places import reachable_villages
+from blueprints.children.access import get_child_or_404
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.jobs import Job, start_job
 from extensions import db
@@ -36,7 +38,7 @@ def archive_pdf(child_id: int):
     child = get_child_or_404(child_id, "children:print")
     printer = printing.Printer.for_user(current_user)
     pdf = printing.render_archive(child.id, printer)
-    ids = "含完整身份证号" if printer.show_ids else "身份证号已遮挡"
+    ids = "含完整身份证号" if printer.shows_full_ids else "身份证号已遮挡"
     audit.record("archive_printed", child, detail=f"{child.name}（档案号 {child.archive_no}，{ids}）")
     db.session.commit()
     return _pdf_response(pdf, f"archive-{child.archive_no}.pdf")

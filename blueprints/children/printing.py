@@ -1,8 +1,9 @@
 """The printed archive of a child (一人一档): what it shows, and rendering it, one child or many.
 
 Everything a page shows is turned into plain text here, before rendering: the templates get no
-ORM objects (so a commit in between — a background job reporting progress — costs nothing),
-and the masking of ID numbers is decided in one place.
+ORM objects (so a commit in between — a background job reporting progress — costs nothing).
+What the printer may see is decided by the disclosure policy (core/disclosure.py); the other
+areas add their sections (core/areas.py), each loaded once per chunk of children.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from blueprints.children.idnumber import mask_id_number
 from blueprints.children.models import (
     ATTENTION_LEVELS,
     BENEFIT_KINDS,
@@ -30,10 +30,11 @@ from blueprints.children.models import (
     Child,
 )
 from blueprints.children.services import is_id_field
-from blueprints.visits.models import MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS, Visit
 from blueprints.core import audit
-from blueprints.core.access import can
+from blueprints.core.access import role_of
+from blueprints.core.areas import sections_for
 from blueprints.core.clock import format_date, format_datetime, local_today, utcnow
+from blueprints.core.disclosure import Disclosure, disclosure_for, full_disclosure
 from blueprints.core.pdf import render_pdf, render_pdf_many
 from extensions import db
 
@@ -45,21 +46,30 @@ CHUNK = 50  # children loaded at a time in a batch: a fixed number of queries ea
 
 @dataclass(frozen=True)
 class Printer:
-    """Who prints, when, whether full ID numbers and the visit records may be shown to them."""
+    """Who prints, when, and what they may see: the disclosure policy for their fields, their
+    grants for the other areas' sections (None: every section, for the command line)."""
 
     name: str
-    show_ids: bool
-    show_visits: bool = True
+    disclosure: Disclosure
+    grants: frozenset[str] | None = None
     at: datetime = field(default_factory=utcnow)  # naive UTC, shown in Beijing time
 
     @classmethod
     def for_user(cls, user) -> "Printer":
-        return cls(name=user.display_name, show_ids=can(user, "children:read_ids"),
-                   show_visits=can(user, "visits:read"))
+        role = role_of(user)
+        return cls(name=user.display_name, disclosure=disclosure_for(user),
+                   grants=role.grants if role else frozenset())
 
     @classmethod
     def command_line(cls) -> "Printer":
-        return cls(name="命令行", show_ids=True)
+        return cls(name="命令行", disclosure=full_disclosure())
+
+    def may(self, permission: str) -> bool:
+        return self.grants is None or permission in self.grants
+
+    @property
+    def shows_full_ids(self) -> bool:
+        return not self.disclosure.masks_ids
 
 
 def _text(value) -> str:
@@ -93,7 +103,6 @@ def archive_query():
         selectinload(Child.contacts),
         selectinload(Child.benefits),
         selectinload(Child.changes),
-        selectinload(Child.visits).options(joinedload(Visit.visitor), selectinload(Visit.needs)),
     )
 
 
@@ -107,96 +116,94 @@ def load_children(child_ids: Sequence[int]) -> list[Child]:
 
 
 def archive_context(child: Child, printer: Printer, org_name: str, today: date | None = None) -> dict:
-    """What the archive of `child` shows, as text."""
+    """What the archive of `child` shows, as text, as far as the printer may see it (a part the
+    printer may not see is None, and its section prints nothing)."""
     today = today or local_today()
+    d = printer.disclosure
 
-    def id_number(value: str | None) -> str:
-        if not value:
-            return EMPTY
-        return value if printer.show_ids else mask_id_number(value)
+    def shown(name: str, value) -> str:
+        return _text(d.show(name, value))
 
     basic = [
         ("姓名", child.name), ("性别", _label(GENDERS, child.gender)),
-        ("出生日期", _text(child.birth_date)), ("年龄", f"{child.age_on(today)} 岁"),
-        ("民族", _text(child.ethnicity)), ("身份证号", id_number(child.id_number)),
+        ("年龄", f"{child.age_on(today)} 岁"),
         ("居住村", child.residence_village.name if child.residence_village else EMPTY),
-        ("户籍村", child.hukou_village.name if child.hukou_village else EMPTY),
         ("就读学校", child.school.name if child.school else EMPTY), ("年级", _text(child.grade)),
-        ("关注等级", _label(ATTENTION_LEVELS, child.attention_level)),
-        ("状态", _label(STATUSES, child.status)),
     ]
-    if child.status == "exited" or child.exit_reason or child.exit_date:
-        basic += [("退出原因", _label(EXIT_REASONS, child.exit_reason)), ("退出日期", _text(child.exit_date))]
-    basic += [
-        ("兜底监护", _label(STATE_GUARDIANSHIP, child.state_guardianship)),
-        ("监护责任单位", _text(child.guardianship_unit)),
-    ]
-    wide = [
-        ("住址", _text(child.address)),
-        ("儿童类别", "、".join(CATEGORIES.get(c, c) for c in child.category_codes) or EMPTY),
-    ]
+    if d.shows("child.birth_date"):
+        basic[2:2] = [("出生日期", _text(child.birth_date)), ("民族", _text(child.ethnicity))]
+        basic.append(("户籍村", child.hukou_village.name if child.hukou_village else EMPTY))
+    if d.shows("child.id_number"):
+        basic.append(("身份证号", shown("child.id_number", child.id_number)))
+    wide = []
+    if d.shows("child.attention_level"):
+        basic += [("关注等级", _label(ATTENTION_LEVELS, child.attention_level)),
+                  ("状态", _label(STATUSES, child.status))]
+        if child.status == "exited" or child.exit_reason or child.exit_date:
+            basic += [("退出原因", _label(EXIT_REASONS, child.exit_reason)), ("退出日期", _text(child.exit_date))]
+        basic += [
+            ("兜底监护", _label(STATE_GUARDIANSHIP, child.state_guardianship)),
+            ("监护责任单位", _text(child.guardianship_unit)),
+        ]
+        wide.append(("儿童类别", "、".join(CATEGORIES.get(c, c) for c in child.category_codes) or EMPTY))
+    if d.shows("child.address"):
+        wide.insert(0, ("住址", shown("child.address", child.address)))
 
-    health = []
-    if child.health or child.disability_kind or child.disability_grade or child.disability_certificate:
-        certificate = child.disability_certificate
-        health = [
-            ("健康状况", _text(child.health)),
-            ("残疾类别", _text(child.disability_kind)),
-            ("残疾等级", _text(child.disability_grade)),
-            ("残疾证号", id_number(certificate) if certificate else EMPTY),
+    health = None
+    if d.shows("child.health"):
+        health = []
+        if child.health or child.disability_kind or child.disability_grade or child.disability_certificate:
+            health = [
+                ("健康状况", _text(child.health)),
+                ("残疾类别", _text(child.disability_kind)),
+                ("残疾等级", _text(child.disability_grade)),
+                ("残疾证号", shown("child.disability_certificate", child.disability_certificate)),
+            ]
+
+    family = None
+    if d.shows("family.member"):
+        family = [
+            {
+                "relation": m.relation, "name": m.name, "id_number": shown("family.id_number", m.id_number),
+                "phone": shown("family.phone", m.phone), "work": _text(m.work), "work_place": _text(m.work_place),
+                "works_away": _yes_no(m.works_away),
+                "capacity": _label(GUARDIANSHIP_CAPACITY, m.guardianship_capacity),
+                "guardian": _yes_no(m.is_guardian),
+            }
+            for m in child.family
         ]
 
-    family = [
-        {
-            "relation": m.relation, "name": m.name, "id_number": id_number(m.id_number),
-            "phone": _text(m.phone), "work": _text(m.work), "work_place": _text(m.work_place),
-            "works_away": _yes_no(m.works_away),
-            "capacity": _label(GUARDIANSHIP_CAPACITY, m.guardianship_capacity),
-            "guardian": _yes_no(m.is_guardian),
-        }
-        for m in child.family
-    ]
-
-    caregiver = []
-    if child.caregiver_name:
-        caregiver = [
-            ("委托照护人", child.caregiver_name), ("与儿童关系", _text(child.caregiver_relation)),
-            ("联系电话", _text(child.caregiver_phone)), ("父母确认日期", _text(child.caregiver_confirmed_on)),
-        ]
+    caregiver = None
+    if d.shows("child.caregiver"):
+        caregiver = []
+        if child.caregiver_name:
+            caregiver = [
+                ("委托照护人", child.caregiver_name), ("与儿童关系", _text(child.caregiver_relation)),
+                ("联系电话", shown("child.caregiver_phone", child.caregiver_phone)),
+                ("父母确认日期", _text(child.caregiver_confirmed_on)),
+            ]
 
     contacts = [
         {"on": _text(c.contacted_on), "who": c.who, "method": _label(CONTACT_METHODS, c.method),
          "note": _text(c.note)}
         for c in sorted(child.contacts, key=lambda c: (c.contacted_on, c.id), reverse=True)
-    ]
+    ] if d.shows("child.contacts") else None
     benefits = [
         {"kind": _label(BENEFIT_KINDS, b.kind),
          "amount": f"{_text(b.amount)} 元" if b.amount is not None else EMPTY,
          "period": _text(b.period), "start": _text(b.start_on), "end": _text(b.end_on), "source": _text(b.source)}
         for b in sorted(child.benefits, key=lambda b: (b.start_on, b.id), reverse=True)
-    ]
-
-    visits = [
-        {"on": _text(v.visited_on), "kind": _label(VISIT_KINDS, v.kind), "by": v.visitor.display_name,
-         "hazards": "、".join(v.hazards) or "无",
-         "mental": _label(MENTAL_STATES, v.mental_state) if v.mental_state else EMPTY,
-         "needs": "、".join(NEED_CATEGORIES[c] for c in v.need_codes) or EMPTY,
-         "follow_up": _text(v.follow_up_note) if v.follow_up_needed else "无",
-         "note": "（已被更正）" if v.superseded else ""}
-        for v in child.visits
-    ] if printer.show_visits else None
+    ] if d.shows("child.benefits") else None
 
     def history_value(change, value):
-        if value and is_id_field(change.field) and not printer.show_ids:
-            return mask_id_number(value)
-        return _text(value)
+        return shown("child.id_number", value) if value and is_id_field(change.field) else _text(value)
 
     changes = [
         {"at": format_datetime(c.at), "section": c.section, "field": c.field,
          "old": history_value(c, c.old_value), "new": history_value(c, c.new_value),
          "by": c.username or EMPTY}
         for c in sorted(child.changes, key=lambda c: c.id, reverse=True)
-    ]
+    ] if d.shows("child.history") else None
 
     return {
         "doc_title": DOC_TITLE,
@@ -206,17 +213,25 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
         "archive_no": child.archive_no,
         "name": child.name,
         "registered_on": format_date(child.created_at) if child.created_at else EMPTY,
-        "ids_masked": not printer.show_ids,
+        "ids_masked": d.masks_ids,
         "basic": basic,
         "wide": wide,
         "health": health,
         "family": family,
         "caregiver": caregiver,
         "contacts": contacts,
-        "visits": visits,
         "benefits": benefits,
         "changes": changes,
     }
+
+
+def with_sections(contexts: list[dict], child_ids: list[int], printer: Printer) -> list[dict]:
+    """Add the sections the printer may see, each area's loaded once for all of `child_ids`."""
+    sections = sections_for("archive", printer, child_ids, printer.may)
+    for child_id, context in zip(child_ids, contexts):
+        context["sections"] = [section for section, _ in sections]
+        context["section_data"] = {section.key: data.get(child_id, section.empty) for section, data in sections}
+    return contexts
 
 
 def render_archive(child_id: int, printer: Printer) -> bytes:
@@ -224,7 +239,8 @@ def render_archive(child_id: int, printer: Printer) -> bytes:
     children = load_children([child_id])
     if not children:
         raise LookupError(child_id)
-    return render_pdf(TEMPLATE, **archive_context(children[0], printer, current_app.config["ORG_NAME"]))
+    context = archive_context(children[0], printer, current_app.config["ORG_NAME"])
+    return render_pdf(TEMPLATE, **with_sections([context], [child_id], printer)[0])
 
 
 def render_archives(child_ids: Sequence[int], printer: Printer,
@@ -236,7 +252,9 @@ def render_archives(child_ids: Sequence[int], printer: Printer,
 
     def contexts():
         for start in range(0, len(child_ids), CHUNK):
-            chunk = [archive_context(c, printer, org_name, today) for c in load_children(child_ids[start:start + CHUNK])]
+            children = load_children(child_ids[start:start + CHUNK])
+            chunk = with_sections([archive_context(c, printer, org_name, today) for c in children],
+                                   [c.id for c in children], printer)
             db.session.expunge_all()  # the chunk is text now: let the ORM objects go
             yield from chunk
 
@@ -264,5 +282,5 @@ def write_archives(child_ids: Sequence[int], printer: Printer, target: Path,
 
 def record_batch(count: int, printer: Printer, what: str, user=None) -> None:
     """One audit event for a whole batch."""
-    ids = "含完整身份证号" if printer.show_ids else "身份证号已遮挡"
+    ids = "含完整身份证号" if printer.shows_full_ids else "身份证号已遮挡"
     audit.record("archive_printed", None, detail=f"批量打印 {count} 份儿童档案（{what}，{ids}）", user=user)

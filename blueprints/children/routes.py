@@ -16,7 +16,6 @@ from blueprints.children.forms import (
     FamilyMemberForm,
     ParentContactForm,
 )
-from blueprints.children.idnumber import mask_id_number
 from blueprints.children.models import (
     ATTENTION_LEVELS,
     BENEFIT_KINDS,
@@ -48,11 +47,13 @@ from blueprints.children.services import (
     update_child,
 )
 from blueprints.core import audit
-from blueprints.core.access import can, get_child_or_404, reachable_schools, reachable_villages, require
+from blueprints.core.access import can, require
+from blueprints.admin.places import reachable_schools, reachable_villages
+from blueprints.children.access import get_child_or_404
+from blueprints.core.areas import sections_for
 from blueprints.core.clock import local_today
+from blueprints.core.disclosure import current_disclosure
 from blueprints.core.htmx import redirect_after_post, render_page
-from blueprints.visits.models import VISIT_KINDS
-from blueprints.visits.services import recent_visits
 from extensions import db
 
 LABELS = dict(
@@ -60,23 +61,6 @@ LABELS = dict(
     statuses=STATUSES, exit_reasons=EXIT_REASONS, state_guardianship=STATE_GUARDIANSHIP,
     capacities=GUARDIANSHIP_CAPACITY, contact_methods=CONTACT_METHODS, benefit_kinds=BENEFIT_KINDS,
 )
-
-
-def id_display():
-    """How ID numbers show to this user: whole for those who need them, masked for the rest."""
-    if can(current_user, "children:read_ids"):
-        return lambda number: number or ""
-    return mask_id_number
-
-
-def change_display():
-    """History values of ID fields are masked like the fields themselves."""
-    show_id = id_display()
-
-    def show(change: ChildChange, value: str | None) -> str:
-        return show_id(value) if is_id_field(change.field) else (value or "")
-
-    return show
 
 
 @bp.route("")
@@ -181,20 +165,18 @@ def load_record(child_id: int, permission: str = "children:read") -> Child:
 
 def _detail_page(child, status=200, **forms):
     today = local_today()
-    contacts = db.session.scalars(
-        select(ParentContact).where(ParentContact.child_id == child.id)
-        .order_by(ParentContact.contacted_on.desc(), ParentContact.id.desc()).limit(20)
-    ).all()
-    changes = db.session.scalars(
-        select(ChildChange).where(ChildChange.child_id == child.id).order_by(ChildChange.id.desc()).limit(50)
-    ).all()
-    may_write = can(current_user, "children:write") and child.status != "exited"
-    visits = recent_visits(child) if can(current_user, "visits:read") else None
+    disclosure = current_disclosure()
+
+    def show_change(change: ChildChange, value: str | None) -> str:
+        """History values of ID fields are shown as the fields themselves are."""
+        return disclosure.show("child.id_number", value) if is_id_field(change.field) else (value or "")
+
     return render_template(
-        "children/detail.html", child=child, today=today, contacts=contacts, changes=changes, visits=visits,
-        may_visit=can(current_user, "visits:write") and child.status != "exited", visit_kinds=VISIT_KINDS,
-        suggestions=suggestions(child, today), show_id=id_display(), show_change=change_display(),
-        may_write=may_write, may_print=can(current_user, "children:print"),
+        "children/detail.html", child=child, today=today,
+        sections=sections_for("record", current_user, [child.id], lambda p: can(current_user, p)),
+        suggestions=suggestions(child, today), show_change=show_change,
+        may_write=can(current_user, "children:write") and child.status != "exited",
+        may_print=can(current_user, "children:print"),
         contact_form=forms.get("contact_form") or ParentContactForm(formdata=None, contacted_on=today),
         benefit_form=forms.get("benefit_form") or BenefitForm(formdata=None, start_on=today),
         exit_form=forms.get("exit_form") or ExitForm(formdata=None, exit_date=today),
@@ -290,10 +272,8 @@ def family_member(child_id: int, member_id: int | None = None):
         db.session.commit()
         flash(f"已保存家庭成员 {data.relation} {data.name}。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id) + "#family")
-    if request.method == "GET" and member is not None and member.id_number:
-        form.id_number.data = id_display()(member.id_number)
-        if not can(current_user, "children:read_ids"):
-            form.id_number.data = ""  # never send a masked value back as if it were the number
+    if request.method == "GET" and member is not None and not current_disclosure().full("family.id_number"):
+        form.id_number.data = ""  # never send a masked value back as if it were the number
     title = f"修改家庭成员 {member.relation} {member.name}" if member else "新增家庭成员"
     return render_template("form_page.html", form=form, title=title,
                            subtitle=f"{child.name} · 档案号 {child.archive_no}",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.idnumber import normalize_id_number
 from blueprints.children.models import ATTENTION_LEVELS, CATEGORIES, STATUSES, Child, ChildCategory
-from blueprints.core.access import reachable_children
+from blueprints.children.access import reachable_children
 from extensions import db
 
 PAGE_SIZE = 20

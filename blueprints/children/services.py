@@ -29,7 +29,7 @@ from blueprints.children.models import (
 )
 from blueprints.children.search import name_keys
 from blueprints.core import audit
-from blueprints.core.access import reachable_children
+from blueprints.children.access import reachable_children
 from blueprints.core.clock import local_today
 from extensions import db
 

@@ -7,32 +7,26 @@ A role is a set of grants ("resource:action") plus a reach, as in Primero:
   department  what is referred to the user's department, and town-wide figures without names
   own         only what is paired with the user (volunteers)
 
-Every list, search, count and export starts from a `reachable_*` query here; every object page
-loads its object through a `get_*_or_404` here. Templates never look at roles.
+The core keeps the roles, `can`, `require` and the 404 loader. The areas supply the rest: the
+grants each role gets (their manifests) and, for each resource they own, one clause per reach
+(`register_reach`). Every list, search, count and export starts from `reachable()` — through the
+area's own `reachable_children`, `reachable_villages`… — and every object page loads its object
+through `get_reachable_or_404`. Templates never look at roles.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any, Callable
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false
 
-from blueprints.admin.models import School, Village, school_villages
-from blueprints.children.models import Child
 from extensions import db
 
-READ_PLACES = frozenset({"villages:read", "schools:read"})
-# Reading, exporting and printing the children within reach.
-CHILD_READ = frozenset({"children:read", "children:export", "children:print"})
-# Registering and updating children within reach.
-CHILD_WRITE = frozenset({"children:write"})
-# Seeing ID numbers unmasked (the child's own and the family's).
-SEE_IDS = frozenset({"children:read_ids"})
-# Home visits: recording them (directors, supervisors), reading them, reviewing them (supervision).
-VISIT_WRITE = frozenset({"visits:read", "visits:write"})
-VISIT_REVIEW = frozenset({"visits:read", "visits:review", "visits:compliance"})
+REACHES = {"town": "全镇", "village": "本村", "school": "本校", "department": "本部门", "own": "本人结对"}
 
 
 @dataclass(frozen=True)
@@ -40,29 +34,57 @@ class Role:
     code: str
     label: str
     reach: str
-    grants: frozenset[str]
+    duty: str = ""  # one line under the greeting on the home page
+    plan_tasks: tuple[int, ...] = ()  # the plan's tasks this role carries out, when not by department
+    plan_department: str | None = None  # else the tasks of this department (or of the user's own)
+    plan_title: str = "牵头或参与的重点任务"
+
+    @property
+    def grants(self) -> frozenset[str]:
+        return frozenset(_grants[self.code])
 
 
 ROLES: dict[str, Role] = {
     role.code: role
     for role in [
-        Role("admin", "系统管理员", "town",
-             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | {"visits:read"}
-             | {"users:manage", "reference:manage", "audit:read", "children:import"}),
-        Role("civil_affairs", "镇民政组", "town",
-             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | VISIT_REVIEW | {"audit:read", "children:import"}),
-        Role("supervisor", "儿童督导员", "town",
-             READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | VISIT_WRITE | VISIT_REVIEW),
-        Role("director", "儿童主任", "village", READ_PLACES | CHILD_READ | CHILD_WRITE | SEE_IDS | VISIT_WRITE),
-        Role("school", "学校", "school", READ_PLACES | CHILD_READ),
+        Role("admin", "系统管理员", "town", duty="账号、村、学校和部门的设置。"),
+        Role("civil_affairs", "镇民政组", "town", duty="全镇留守和困境儿童的登记、档案、打印和督促落实。",
+             plan_department="civil_affairs"),
+        Role("supervisor", "儿童督导员", "town", duty="督导各村儿童主任的走访和服务。",
+             plan_tasks=(2, 6, 10, 11, 17), plan_title="走访中要落实的重点任务"),
+        Role("director", "儿童主任", "village", plan_tasks=(2, 6, 10, 11, 17), plan_title="走访中要落实的重点任务"),
+        # §2 screening, §6 parent contact, §12 responsible carer and dropout, §16 holiday safety
+        # lectures, §17 home visits: what a school carries out itself.
+        Role("school", "学校", "school", plan_tasks=(2, 6, 12, 16, 17), plan_title="学校承担的重点任务"),
         # Departments see town-wide figures without names; named children only once referred.
-        Role("department", "部门", "department", frozenset({"children:count"})),
-        Role("volunteer", "志愿者", "own", frozenset()),
+        Role("department", "部门", "department",
+             duty="转介到本部门的儿童会列在这里；全镇统计只显示人数，不显示姓名。"),
+        Role("volunteer", "志愿者", "own",
+             duty="与我结对的儿童会列在这里。结对由镇民政组、团委或妇联安排。为保护儿童隐私，"
+                  "志愿者看不到身份证号、详细住址和心理、监护、公安等记录。"),
     ]
 }
 
 # The reach each role needs filled in on the account before it can be saved.
 REACH_FIELDS = {"village": "villages", "school": "school", "department": "department"}
+
+_grants: dict[str, set[str]] = defaultdict(set)
+# resource → reach → clause(user): a WHERE clause, or None for "no restriction"
+_reach: dict[str, dict[str, Callable[[Any], Any]]] = defaultdict(dict)
+
+
+def add_grants(role: str, permissions) -> None:
+    if role not in ROLES:
+        raise KeyError(f"unknown role {role!r}")
+    _grants[role].update(permissions)
+
+
+def register_reach(resource: str, reach: str, clause: Callable[[Any], Any]) -> None:
+    """How far `reach` goes for `resource`: `clause(user)` is a WHERE clause (None: all of it).
+    A reach that registers nothing for a resource reaches none of it."""
+    if reach not in REACHES:
+        raise KeyError(f"unknown reach {reach!r}")
+    _reach[resource][reach] = clause
 
 
 def role_of(user) -> Role | None:
@@ -73,7 +95,7 @@ def role_of(user) -> Role | None:
 
 def can(user, permission: str) -> bool:
     role = role_of(user)
-    return role is not None and permission in role.grants
+    return role is not None and permission in _grants[role.code]
 
 
 def require(permission: str):
@@ -92,44 +114,21 @@ def require(permission: str):
     return decorator
 
 
-def reachable_villages(user) -> Select:
-    """The villages whose objects `user` may see."""
-    query = select(Village).order_by(Village.name)
+def reachable(query: Select, resource: str, user, permission: str) -> Select:
+    """`query` limited to what `user` reaches of `resource`, and to nothing without `permission`."""
     role = role_of(user)
-    if role is None or "villages:read" not in role.grants:
+    if role is None or not can(user, permission):
         return query.where(false())
-    if role.reach == "town":
-        return query
-    if role.reach == "village":
-        ids = [v.id for v in user.villages]
-        return query.where(Village.id.in_(ids))
-    if role.reach == "school":
-        served = select(school_villages.c.village_id).where(
-            school_villages.c.school_id == user.school_id
-        )
-        return query.where(Village.id.in_(served))
-    return query.where(false())
-
-
-def reachable_schools(user) -> Select:
-    """The schools whose objects `user` may see."""
-    query = select(School).order_by(School.name)
-    role = role_of(user)
-    if role is None or "schools:read" not in role.grants:
+    clause = _reach[resource].get(role.reach)
+    if clause is None:
         return query.where(false())
-    if role.reach == "town":
-        return query
-    if role.reach == "village":
-        serving = select(school_villages.c.school_id).where(
-            school_villages.c.village_id.in_([v.id for v in user.villages])
-        )
-        return query.where(School.id.in_(serving))
-    if role.reach == "school":
-        return query.where(School.id == user.school_id)
-    return query.where(false())
+    condition = clause(user)
+    return query if condition is None else query.where(condition)
 
 
-def _get_reachable_or_404(query: Select, model, object_id: int, permission: str, options=()):
+def get_reachable_or_404(query: Select, model, object_id: int, permission: str, options=()):
+    """The object of `query` (already limited by `reachable`) with this id: 403 without the
+    grant, 404 when missing or outside reach."""
     if not can(current_user, permission):
         abort(403)
     obj = db.session.scalar(query.where(model.id == object_id).options(*options))
@@ -138,29 +137,27 @@ def _get_reachable_or_404(query: Select, model, object_id: int, permission: str,
     return obj
 
 
-def get_village_or_404(village_id: int, permission: str = "villages:read") -> Village:
-    return _get_reachable_or_404(reachable_villages(current_user), Village, village_id, permission)
-
-
-def get_school_or_404(school_id: int, permission: str = "schools:read") -> School:
-    return _get_reachable_or_404(reachable_schools(current_user), School, school_id, permission)
-
-
-def reachable_children(user) -> Select:
-    """The children whose records `user` may see: where every list, search, count and export starts."""
-    query = select(Child)
-    role = role_of(user)
-    if role is None or "children:read" not in role.grants:
-        return query.where(false())
-    if role.reach == "town":
-        return query
-    if role.reach == "village":
-        return query.where(Child.residence_village_id.in_([v.id for v in user.villages]))
-    if role.reach == "school":
-        return query.where(Child.school_id == user.school_id)
-    return query.where(false())  # departments: referrals, volunteers: pairings (later issues)
-
-
-def get_child_or_404(child_id: int, permission: str = "children:read", options=()) -> Child:
-    """The child, if `user` may do `permission` on it; `options` load what the page shows with it."""
-    return _get_reachable_or_404(reachable_children(current_user), Child, child_id, permission, options)
+def access_matrix() -> str:
+    """The role × resource × action table (Markdown), as docs/access-matrix.md holds it."""
+    roles = list(ROLES.values())
+    permissions = sorted(set().union(*(_grants[r.code] for r in roles)))
+    lines = [
+        "# 权限表 · access matrix",
+        "",
+        "Generated by `flask --app app access-matrix` from the areas' manifests; a test compares it with this file.",
+        "",
+        "| 资源 | 操作 | " + " | ".join(f"{r.label} `{r.code}`" for r in roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+        "| | 范围 reach | " + " | ".join(f"{REACHES[r.reach]} `{r.reach}`" for r in roles) + " |",
+    ]
+    for permission in permissions:
+        resource, _, action = permission.partition(":")
+        cells = ["✓" if permission in _grants[r.code] else "" for r in roles]
+        lines.append(f"| {resource} | {action} | " + " | ".join(cells) + " |")
+    lines += ["", "## 范围 · what each reach covers, by resource", "",
+              "| 资源 | " + " | ".join(f"`{reach}`" for reach in REACHES) + " |",
+              "|---|" + "---|" * len(REACHES)]
+    for resource in sorted(_reach):
+        cells = ["✓" if reach in _reach[resource] else "—" for reach in REACHES]
+        lines.append(f"| {resource} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

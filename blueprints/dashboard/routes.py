@@ -3,16 +3,23 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from blueprints.admin.models import School
-from blueprints.core.access import get_school_or_404, get_village_or_404, reachable_schools, reachable_villages, require
+from blueprints.admin.places import (
+    directors_by_village,
+    get_school_or_404,
+    get_village_or_404,
+    reachable_schools,
+    reachable_villages,
+)
+from blueprints.core.access import require
 from blueprints.dashboard import bp
-from blueprints.dashboard.services import directors_by_village, home_context, school_page_context, village_page_context
+from blueprints.dashboard.services import home_panels, school_page_context, village_page_context
 from extensions import db
 
 
 @bp.route("/")
 @login_required
 def home():
-    return render_template(f"dashboard/home_{current_user.role}.html", **home_context(current_user))
+    return render_template("dashboard/home.html", panels=home_panels(current_user))
 
 
 @bp.route("/villages")

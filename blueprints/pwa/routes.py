@@ -6,14 +6,12 @@ import hashlib
 from flask import current_app, jsonify, make_response, render_template, url_for
 from sqlalchemy import text
 
+from blueprints.core.areas import house
 from blueprints.pwa import bp
 from extensions import assets, db
 
 HTMX_FILE = "js/vendor/htmx-2.0.11.min.js"
 ICON_SIZES = (192, 512)
-# The only pages kept on the phone for offline use: the due list (minimal fields) and the offline
-# forms. Never a child's record, never any other page.
-OFFLINE_PAGE_ENDPOINTS = ("visits.due", "visits.new", "visits.contact", "visits.outbox")
 
 
 def shell_urls() -> list[str]:
@@ -28,8 +26,9 @@ def shell_urls() -> list[str]:
 
 
 def offline_pages() -> list[str]:
-    """Paths the service worker keeps (network-first) so the forms open without a network."""
-    return [url_for(endpoint) for endpoint in OFFLINE_PAGE_ENDPOINTS]
+    """Paths the service worker keeps (network-first) so the forms open without a network: the
+    offline pages the areas declare (never a child's record, never any other page)."""
+    return [url_for(endpoint) for endpoint in house.offline_pages]
 
 
 @bp.route("/sw.js")

@@ -93,6 +93,10 @@ class Visit(db.Model):
     needs: Mapped[list["VisitNeed"]] = relationship(back_populates="visit", cascade="all, delete-orphan")
 
     @property
+    def kind_label(self) -> str:
+        return VISIT_KINDS.get(self.kind, self.kind)
+
+    @property
     def hazards(self) -> list[str]:
         return [label for field, label in HAZARDS.items() if getattr(self, field)]
 

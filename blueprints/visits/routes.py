@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.children.models import CATEGORY_SHORT, CONTACT_METHODS
-from blueprints.core.access import can, get_child_or_404, require
+from blueprints.core.access import can, require
+from blueprints.children.access import get_child_or_404
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.visits import bp

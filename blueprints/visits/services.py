@@ -15,9 +15,9 @@ from blueprints.admin.models import Village
 from blueprints.children.models import Child, ChildCategory, ParentContact
 from blueprints.children.services import add_parent_contact
 from blueprints.core import audit
-from blueprints.core.access import reachable_children
+from blueprints.children.access import reachable_children
 from blueprints.core.clock import to_local, utcnow
-from blueprints.dashboard.services import directors_by_village
+from blueprints.admin.places import directors_by_village
 from blueprints.visits.cadence import BUCKETS, add_months, cadence_months, classify, month_bounds
 from blueprints.visits.models import NEED_CATEGORIES, Visit, VisitNeed
 from extensions import db

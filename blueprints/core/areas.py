@@ -1,0 +1,173 @@
+"""What an area adds to the house, and the one place where the areas are put together.
+
+Each area's `__init__.py` declares an `Area`: its blueprint, the modules that add routes and
+models, its menu items (by grant), the grants it gives each role, its audit action labels, its
+command-line commands, its demo seeder, its home-page panels, its offline pages, the sections it
+adds to a child's record page and printed archive, and the reach clauses and disclosure fields it
+registers with the access gate. `blueprints/__init__.py` lists the areas; `compose()` here puts
+them together. The core knows no area: an area names its own functions as "module:function"
+strings (relative to the area's package), resolved when the app is built, so declaring an area
+imports nothing of it and no area's import can loop back into another.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any, Callable
+
+from flask import Blueprint, Flask
+
+
+def resolve(package: str, ref: str) -> Any:
+    """"module:attribute" inside `package` → the object."""
+    module, _, attribute = ref.partition(":")
+    return getattr(import_module(f"{package}.{module}"), attribute)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoints: tuple[str, ...]  # the first is the link; the others light the item up too
+    permission: str | None  # None: every signed-in user
+    order: int = 50
+
+    @property
+    def endpoint(self) -> str:
+        return self.endpoints[0]
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A card on the home page, shown to users holding `permission` (None: everyone signed in).
+    `context` ("module:function") takes the user and returns what the template shows, or None to
+    show nothing."""
+
+    key: str
+    order: int
+    permission: str | None
+    template: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of a child's record page or printed archive.
+
+    `load` ("module:function") is one batched loader: (child_ids, viewer) → {child_id: data} in
+    a fixed number of queries whatever the number of children, so a batch of archives costs the
+    same queries per chunk as one. A child missing from the answer gets `empty`. `viewer` is the
+    signed-in user on the page and the printer (see children/printing.py) in print."""
+
+    key: str
+    title: str
+    order: int
+    permission: str | None
+    template: str
+    load: str | None = None
+    empty: Any = None
+
+
+@dataclass
+class Area:
+    name: str
+    blueprint: Blueprint | None = None
+    route_modules: tuple[str, ...] = ()
+    model_modules: tuple[str, ...] = ()
+    nav: tuple[NavItem, ...] = ()
+    grants: dict[str, frozenset[str]] = field(default_factory=dict)  # role code → permissions
+    audit_labels: dict[str, str] = field(default_factory=dict)
+    cli: str | None = None  # "module:function(app)" adding commands
+    demo_seeder: str | None = None  # "module:function(org_name) → {what: how many added}"
+    seed_order: int = 50  # seeders run in this order (places before children before visits)
+    home_panels: tuple[HomePanel, ...] = ()
+    offline_pages: tuple[str, ...] = ()  # endpoints the service worker keeps for offline use
+    record_sections: tuple[Section, ...] = ()
+    archive_sections: tuple[Section, ...] = ()
+    setup: str | None = None  # "module:function()" registering reach clauses and disclosure fields
+
+    @property
+    def package(self) -> str:
+        return f"blueprints.{self.name}"
+
+    def resolve(self, ref: str) -> Any:
+        return resolve(self.package, ref)
+
+
+@dataclass
+class House:
+    """Everything the areas added, in order: what the shell, the home page, the record page, the
+    archive and the service worker read."""
+
+    areas: list[Area] = field(default_factory=list)
+    nav: list[NavItem] = field(default_factory=list)
+    home_panels: list[tuple[Area, HomePanel]] = field(default_factory=list)
+    record_sections: list[tuple[Area, Section]] = field(default_factory=list)
+    archive_sections: list[tuple[Area, Section]] = field(default_factory=list)
+    offline_pages: list[str] = field(default_factory=list)
+    seeders: list[tuple[Area, Callable]] = field(default_factory=list)
+
+
+house = House()
+_composed: list[str] = []
+
+
+def compose(areas: list[Area]) -> House:
+    """Put the areas together (once per process; every app built afterwards shares it)."""
+    from blueprints.core import access, audit  # the core's own registries
+
+    names = [a.name for a in areas]
+    if _composed:
+        if _composed != names:
+            raise RuntimeError(f"areas already composed as {_composed}, not {names}")
+        return house
+    for area in areas:
+        for module in area.model_modules:
+            import_module(f"{area.package}.{module}")  # every table, so Alembic sees them all
+    for area in areas:
+        for role, permissions in area.grants.items():
+            access.add_grants(role, permissions)
+        audit.ACTION_LABELS.update(area.audit_labels)
+        if area.setup:
+            area.resolve(area.setup)()
+        house.nav.extend(area.nav)
+        house.home_panels.extend((area, p) for p in area.home_panels)
+        house.record_sections.extend((area, s) for s in area.record_sections)
+        house.archive_sections.extend((area, s) for s in area.archive_sections)
+        house.offline_pages.extend(area.offline_pages)
+        if area.demo_seeder:
+            house.seeders.append((area, area.resolve(area.demo_seeder)))
+    house.areas = list(areas)
+    house.nav.sort(key=lambda item: item.order)
+    house.home_panels.sort(key=lambda pair: pair[1].order)
+    house.record_sections.sort(key=lambda pair: pair[1].order)
+    house.archive_sections.sort(key=lambda pair: pair[1].order)
+    house.seeders.sort(key=lambda pair: pair[0].seed_order)
+    _composed.extend(names)
+    return house
+
+
+def install(app: Flask, areas: list[Area]) -> House:
+    """Compose the areas and add their blueprints and commands to `app`."""
+    compose(areas)
+    for area in areas:
+        for module in area.route_modules:
+            import_module(f"{area.package}.{module}")
+        if area.blueprint is not None:
+            app.register_blueprint(area.blueprint)
+        if area.cli:
+            area.resolve(area.cli)(app)
+    app.extensions["guanai_house"] = house
+    return house
+
+
+def sections_for(kind: str, viewer, child_ids: list[int], may: Callable[[str], bool]) -> list[tuple[Section, dict]]:
+    """The sections of `kind` ("record" or "archive") that `viewer` may see, each with its data
+    for every child: one call of each section's loader for all of `child_ids`."""
+    pairs = house.record_sections if kind == "record" else house.archive_sections
+    result = []
+    for area, section in pairs:
+        if section.permission is not None and not may(section.permission):
+            continue
+        data = area.resolve(section.load)(child_ids, viewer) if section.load else {}
+        result.append((section, data))
+    return result
