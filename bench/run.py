@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from bench.seed import seed_bench_data  # noqa: E402
-from blueprints.admin.models import Village  # noqa: E402
+from blueprints.places.models import Village  # noqa: E402
 from blueprints.children.models import Child  # noqa: E402
 from extensions import db  # noqa: E402
 

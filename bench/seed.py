@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from blueprints.admin.demo import seed_demo
-from blueprints.admin.models import School, Village
+from blueprints.auth.demo import seed_demo
+from blueprints.places.models import School, Village
 from blueprints.children.demo import demo_child
 import random
 import uuid

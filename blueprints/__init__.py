@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 
 AREA_NAMES = [
+    "places",
     "auth",
     "admin",
     "children",

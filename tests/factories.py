@@ -4,8 +4,8 @@ from __future__ import annotations
 import itertools
 from datetime import date  # noqa: F401  (type hints below)
 
-from blueprints.admin.demo import ensure_departments
-from blueprints.admin.models import Department, School, Village
+from blueprints.auth.demo import ensure_departments
+from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
 from extensions import db
 from sqlalchemy import select

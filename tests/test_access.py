@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from blueprints.core.access import ROLES
-from blueprints.admin.places import reachable_schools, reachable_villages
+from blueprints.places.access import reachable_schools, reachable_villages
 from extensions import db
 from tests.factories import create_school, create_user, create_village
 

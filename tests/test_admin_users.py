@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from blueprints.admin.models import Department, School, Village
+from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
 from blueprints.core.audit import AuditEvent
 from extensions import db

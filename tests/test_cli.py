@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
-from blueprints.admin.demo import DEMO_PASSWORD
-from blueprints.admin.models import Department, School, Village
+from blueprints.auth.demo import DEMO_PASSWORD
+from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
 from blueprints.children.idnumber import parse_id_number
 from blueprints.children.models import Child, ChildChange, FamilyMember, ParentContact

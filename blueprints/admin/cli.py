@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from blueprints.admin.demo import DEMO_PASSWORD, DEMO_USERS, ensure_departments
+from blueprints.auth.demo import DEMO_PASSWORD, DEMO_USERS, ensure_departments
 from blueprints.auth.forms import check_password_strength
 from blueprints.auth.models import User
 from blueprints.core import audit

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Regexp
 
-from blueprints.admin.models import SCHOOL_KINDS, Department, School, Village
+from blueprints.places.models import SCHOOL_KINDS, Department, School, Village
 from blueprints.auth.forms import check_password_strength
 from blueprints.auth.models import VOLUNTEER_KINDS, User
 from blueprints.core.access import REACH_FIELDS, ROLES

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from blueprints.admin.models import Department, School, Village
+from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
 from blueprints.core.access import ROLES
 from blueprints.core.audit import AuditEvent

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from blueprints.admin import bp
 from blueprints.admin.forms import DepartmentForm, SchoolForm, UserForm, VillageForm
-from blueprints.admin.models import Department, School, Village
+from blueprints.places.models import Department, School, Village
 from blueprints.admin.services import save_department, save_school, save_user, save_village, search_users
 from blueprints.auth.models import User
 from blueprints.core.access import ROLES, require

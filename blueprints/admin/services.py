@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from blueprints.admin.forms import DepartmentForm, SchoolForm, UserForm, VillageForm
-from blueprints.admin.models import Department, School, Village
+from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
 from blueprints.core import audit
 from blueprints.core.access import REACH_FIELDS, ROLES

@@ -1,4 +1,4 @@
-"""Signing in and out, passwords, sessions."""
+"""Accounts: signing in and out, passwords, sessions, the demo town's accounts."""
 from flask import Blueprint
 
 from blueprints.core.areas import Area
@@ -16,5 +16,8 @@ area = Area(
         "login_locked": "账号锁定",
         "logout": "退出",
         "password_changed": "修改密码",
+        "demo_seeded": "生成演示数据",
     },
+    demo_seeder="demo:seed",  # the demo town: places, departments, one account per role
+    seed_order=10,
 )

@@ -9,7 +9,7 @@ from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from blueprints.admin.models import Department, School, Village
+from blueprints.places.models import Department, School, Village
 from blueprints.core.mixins import TimestampMixin
 from extensions import db
 

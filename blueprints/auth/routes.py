@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from blueprints.admin.demo import DEMO_PASSWORD, DEMO_USERS
+from blueprints.auth.demo import DEMO_PASSWORD, DEMO_USERS
 from blueprints.auth import bp
 from blueprints.auth.forms import ChangePasswordForm, LoginForm
 from blueprints.auth.services import attempt_login, change_password, load_user

@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from blueprints.admin.models import Village
+from blueprints.places.models import Village
 from blueprints.children import printing
 from blueprints.children.models import Child
 from extensions import db

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from stdnum.cn import ric
 
-from blueprints.admin.models import School, Village
+from blueprints.places.models import School, Village
 from blueprints.children.models import Child
 from blueprints.children.services import FamilyInput, add_benefit, add_parent_contact, create_child
 from blueprints.core.clock import local_today

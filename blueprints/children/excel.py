@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select, update
 
-from blueprints.admin.models import School, Village
+from blueprints.places.models import School, Village
 from blueprints.children.models import (
     ATTENTION_LEVELS,
     CATEGORIES,
@@ -49,7 +49,7 @@ from blueprints.children.search import ChildFilters, ordered_for_export
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import audit
-from blueprints.admin.places import reachable_schools, reachable_villages
+from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.core.audit import AuditEvent
 from blueprints.core.forms import PHONE
 from blueprints.core.clock import local_today

@@ -19,7 +19,7 @@ from blueprints.children.models import (
     STATE_GUARDIANSHIP,
 )
 from blueprints.children.validation import check_identity
-from blueprints.admin.places import reachable_schools, reachable_villages
+from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.core.clock import local_today
 from blueprints.core.forms import (
     BaseForm,

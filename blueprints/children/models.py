@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blueprints.admin.models import School, Village
+from blueprints.places.models import School, Village
 from blueprints.core.clock import utcnow
 from blueprints.core.mixins import TimestampMixin
 from extensions import db

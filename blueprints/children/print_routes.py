@@ -7,14 +7,14 @@ from flask import Response, abort, flash, render_template, request, send_file, u
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
-from blueprints.admin.models import Village
+from blueprints.places.models import Village
 from blueprints.auth.models import User
 from blueprints.children import bp, printing
 from blueprints.children.models import Child
 from blueprints.children.search import ChildFilters, filtered_children, ordered_for_export
 from blueprints.core import audit
 from blueprints.core.access import require
-from blueprints.admin.places import reachable_villages
+from blueprints.places.access import reachable_villages
 from blueprints.children.access import get_child_or_404
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.jobs import Job, start_job

@@ -48,7 +48,7 @@ from blueprints.children.services import (
 )
 from blueprints.core import audit
 from blueprints.core.access import can, require
-from blueprints.admin.places import reachable_schools, reachable_villages
+from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.children.access import get_child_or_404
 from blueprints.core.areas import sections_for
 from blueprints.core.clock import local_today

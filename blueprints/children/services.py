@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
-from blueprints.admin.models import School, Village
+from blueprints.places.models import School, Village
 from blueprints.children.models import (
     ATTENTION_LEVELS,
     BENEFIT_KINDS,

@@ -2,14 +2,9 @@ from flask import render_template
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from blueprints.admin.models import School
-from blueprints.admin.places import (
-    directors_by_village,
-    get_school_or_404,
-    get_village_or_404,
-    reachable_schools,
-    reachable_villages,
-)
+from blueprints.places.models import School
+from blueprints.auth.staff import directors_by_village
+from blueprints.places.access import get_school_or_404, get_village_or_404, reachable_schools, reachable_villages
 from blueprints.core.access import require
 from blueprints.dashboard import bp
 from blueprints.dashboard.services import home_panels, school_page_context, village_page_context

@@ -4,8 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from blueprints.admin.models import School, Village
-from blueprints.admin.places import directors_by_village, reachable_schools, reachable_villages
+from blueprints.places.models import School, Village
+from blueprints.auth.staff import directors_by_village
+from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.auth.models import User
 from blueprints.core.access import can, role_of
 from blueprints.core.areas import HomePanel, house

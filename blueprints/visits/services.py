@@ -11,13 +11,13 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from blueprints.admin.models import Village
+from blueprints.places.models import Village
 from blueprints.children.models import Child, ChildCategory, ParentContact
 from blueprints.children.services import add_parent_contact
 from blueprints.core import audit
 from blueprints.children.access import reachable_children
 from blueprints.core.clock import to_local, utcnow
-from blueprints.admin.places import directors_by_village
+from blueprints.auth.staff import directors_by_village
 from blueprints.visits.cadence import BUCKETS, add_months, cadence_months, classify, month_bounds
 from blueprints.visits.models import NEED_CATEGORIES, Visit, VisitNeed
 from extensions import db

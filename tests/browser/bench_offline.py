@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app import create_app
-from blueprints.admin.demo import DEMO_PASSWORD, seed_demo
-from blueprints.admin.models import Village
+from blueprints.auth.demo import DEMO_PASSWORD, seed_demo
+from blueprints.places.models import Village
 from blueprints.children.services import create_child
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit

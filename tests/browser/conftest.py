@@ -18,7 +18,7 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app
-from blueprints.admin.demo import DEMO_PASSWORD, seed_demo
+from blueprints.auth.demo import DEMO_PASSWORD, seed_demo
 from extensions import db
 
 CHROMIUM = "/usr/bin/chromium"

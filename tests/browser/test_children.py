@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from blueprints.admin.models import Village
+from blueprints.places.models import Village
 from blueprints.children.services import FamilyInput, create_child
 from extensions import db
 from tests.factories import valid_id_number

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from blueprints.admin.demo import DEMO_PASSWORD
-from blueprints.admin.models import Village
+from blueprints.auth.demo import DEMO_PASSWORD
+from blueprints.places.models import Village
 from blueprints.children.models import ParentContact
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.core.clock import local_today

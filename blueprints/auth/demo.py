@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from blueprints.admin.models import Department, School, Village
+from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
 from blueprints.core import audit
 from blueprints.core.plan import DEPARTMENTS

@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import Select, select
 
-from blueprints.admin.models import School, Village, school_villages
-from blueprints.auth.models import User, user_villages
+from blueprints.places.models import School, Village, school_villages
 from blueprints.core.access import get_reachable_or_404, reachable, register_reach
-from extensions import db
 
 
 def setup() -> None:
@@ -38,17 +36,3 @@ def get_village_or_404(village_id: int, permission: str = "villages:read") -> Vi
 
 def get_school_or_404(school_id: int, permission: str = "schools:read") -> School:
     return get_reachable_or_404(reachable_schools(current_user), School, school_id, permission)
-
-
-def directors_by_village(village_ids: list[int]) -> dict[int, list[User]]:
-    """One query for every village's directors (no query per village)."""
-    rows = db.session.execute(
-        select(user_villages.c.village_id, User)
-        .join(User, User.id == user_villages.c.user_id)
-        .where(user_villages.c.village_id.in_(village_ids), User.active.is_(True), User.role == "director")
-        .order_by(User.display_name)
-    ).all()
-    result: dict[int, list[User]] = {vid: [] for vid in village_ids}
-    for village_id, user in rows:
-        result[village_id].append(user)
-    return result

@@ -1,0 +1,152 @@
+"""The leak test: a child with known ID, certificate, phone and address values, read by every
+role through every output that shows a child. Each raw value must appear exactly where the
+disclosure policy lets that role see it in full, and nowhere else; where the policy masks it,
+the masked form appears instead. New outputs of a child's data join OUTPUTS (and SHOWN_IN)."""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from blueprints.children.services import FamilyInput, save_family_member, update_child
+from blueprints.core.disclosure import FULL, HIDDEN, MASKED, disclosure_for, mask_id_number
+from tests.factories import create_child, create_school, create_user, create_village, valid_id_number
+
+BIRTH = date(2014, 5, 6)
+CHILD_ID = valid_id_number(BIRTH, 41, region="371724")
+FATHER_ID = valid_id_number(date(1988, 1, 2), 42, region="372930")
+FATHER_NEW_ID = valid_id_number(date(1988, 1, 2), 43, region="372930")
+CERTIFICATE = CHILD_ID + "42"  # a 残疾证号 is the holder's ID number and two digits
+FATHER_PHONE = "13912345678"
+CAREGIVER_PHONE = "13787654321"
+ADDRESS = "前王庄村东街18号"
+
+# field → (the raw value, the outputs that show that field to a role allowed to see it)
+VALUES = {
+    "child.id_number": (CHILD_ID, {"record", "export", "pdf", "edit_form"}),
+    "child.disability_certificate": (CERTIFICATE, {"record", "export", "pdf", "edit_form"}),
+    "family.id_number": (FATHER_NEW_ID, {"record", "export", "pdf", "family_form"}),
+    "family.phone": (FATHER_PHONE, {"record", "export", "pdf", "family_form"}),
+    "child.caregiver_phone": (CAREGIVER_PHONE, {"record", "export", "pdf", "edit_form"}),
+    "child.address": (ADDRESS, {"record", "export", "pdf", "edit_form"}),
+}
+# The father's earlier ID number lives only in the history (record page and archive).
+HISTORY_ONLY = {"family.id_number": (FATHER_ID, {"record", "pdf"})}
+
+
+def _text(response) -> str:
+    kind = response.headers.get("Content-Type", "")
+    if "pdf" in kind:
+        pages = PdfReader(BytesIO(response.data)).pages
+        text = unicodedata.normalize("NFKC", "".join(page.extract_text() for page in pages))
+    elif "spreadsheet" in kind:
+        book = load_workbook(BytesIO(response.data), read_only=True)
+        text = "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
+                         if v is not None)
+    else:
+        text = response.get_data(as_text=True)
+    return "".join(text.split())  # a PDF breaks lines where it likes
+
+
+@pytest.fixture
+def scene(app, client, auth):
+    village = create_village("前王庄村")
+    school = create_school("中心小学", villages=[village])
+    users = {
+        "admin": create_user("admin", username="u_admin"),
+        "civil_affairs": create_user("civil_affairs", username="u_mz"),
+        "supervisor": create_user("supervisor", username="u_dd"),
+        "director": create_user("director", username="u_zr", villages=[village]),
+        "school": create_user("school", username="u_xx", school=school),
+        "department": create_user("department", username="u_pcs"),
+        "volunteer": create_user("volunteer", username="u_zy"),
+    }
+    child = create_child(
+        "龚小雨", village=village, school=school, birth=BIRTH, gender="female", id_number=CHILD_ID,
+        categories=["left_behind", "disability"], attention="key", address=ADDRESS,
+        disability_kind="肢体", disability_grade="三级",
+        caregiver_name="龚奶奶", caregiver_relation="祖母", caregiver_phone=CAREGIVER_PHONE,
+        family=[FamilyInput(relation="父亲", name="龚大山", id_number=FATHER_ID, phone=FATHER_PHONE,
+                            works_away=True, is_guardian=True)],
+    )
+    # History with ID values: the certificate added, the father's ID number corrected.
+    update_child(child, {"disability_certificate": CERTIFICATE})
+    father = child.family[0]
+    save_family_member(child, FamilyInput(relation="父亲", name="龚大山", id_number=FATHER_NEW_ID, phone=FATHER_PHONE,
+                                          works_away=True, is_guardian=True), father)
+    from extensions import db
+
+    db.session.commit()
+    auth.login("u_zr")
+    visit = client.post("/api/v1/visits", json={
+        "client_uuid": "7d7b3c1e-0000-4000-8000-000000000001", "child_id": child.id,
+        "visited_on": date.today().isoformat(), "kind": "home", "needs": ["education"]})
+    assert visit.status_code == 201
+    auth.logout()
+    return {"child": child, "father_id": father.id, "visit_id": visit.get_json()["id"], "users": users}
+
+
+def outputs(scene) -> dict[str, tuple[str, dict]]:
+    child = scene["child"]
+    return {
+        "record": (f"/children/{child.id}", {}),
+        "list": ("/children?q=龚小雨", {}),
+        "list_fragment": ("/children?q=gxy", {"HX-Request": "true"}),
+        "search_last4": (f"/children?q={CHILD_ID[-4:]}", {}),
+        "export": ("/children/export.xlsx", {}),
+        "pdf": (f"/children/{child.id}/archive.pdf", {}),
+        "edit_form": (f"/children/{child.id}/edit", {}),
+        "family_form": (f"/children/{child.id}/family/{scene['father_id']}/edit", {}),
+        "due_json": ("/api/v1/due-list", {}),
+        "due_page": ("/visits/due", {}),
+        "visit_page": (f"/visits/{scene['visit_id']}", {}),
+        "audit": ("/admin/audit", {}),
+        "home": ("/", {}),
+    }
+
+
+ROLES = ["admin", "civil_affairs", "supervisor", "director", "school", "department", "volunteer"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_raw_values_appear_exactly_where_the_policy_allows(scene, client, auth, role):
+    user = scene["users"][role]
+    policy = disclosure_for(user)
+    auth.login(user.username)
+    seen_anywhere = set()
+    for name, (path, headers) in outputs(scene).items():
+        response = client.get(path, headers=headers)
+        assert response.status_code in (200, 403, 404), (role, name, response.status_code)
+        text = _text(response) if response.status_code == 200 else ""
+        for field, (raw, shown_in) in (VALUES | {"history." + k: v for k, v in HISTORY_ONLY.items()}).items():
+            level = policy.level(field.removeprefix("history."))
+            allowed = response.status_code == 200 and name in shown_in and level == FULL
+            assert (raw in text) == allowed, f"{role} · {name} · {field}: raw value {'missing' if allowed else 'leaked'}"
+            if raw in text:
+                seen_anywhere.add(field)
+            if response.status_code == 200 and name in shown_in and level == MASKED and "id_number" in field:
+                assert mask_id_number(raw) in text or name.endswith("_form"), (role, name, field)
+    expected = {f for f in VALUES if policy.level(f) == FULL and policy.shows(f)}
+    if role in ("department", "volunteer"):
+        expected = set()  # no child within reach yet (referrals and pairings come with their areas)
+    assert expected <= seen_anywhere
+
+
+def test_the_policy_the_leak_test_checks(app):
+    """What the test above holds each role to, in words."""
+    village, school = create_village(), None
+    levels = {role: disclosure_for(create_user(role, villages=[village] if role == "director" else None,
+                                               school=school)) for role in ROLES}
+    for role in ("admin", "civil_affairs", "supervisor", "director"):
+        assert all(levels[role].full(f) for f in VALUES), role
+    assert levels["school"].level("child.id_number") == MASKED
+    assert levels["school"].level("child.disability_certificate") == MASKED  # was shown in full before
+    assert levels["school"].full("child.address") and levels["school"].full("family.phone")
+    assert levels["volunteer"].level("child.address") == HIDDEN
+    assert levels["volunteer"].full("child.name") and levels["volunteer"].full("child.school")
+    assert not levels["volunteer"].shows("child.birth_date")
+    assert levels["department"].level("child.history") == HIDDEN
