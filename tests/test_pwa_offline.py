@@ -8,7 +8,7 @@ from blueprints.children.services import FamilyInput
 from blueprints.pwa import routes as pwa_routes
 from tests.factories import create_child, create_user, create_village
 
-OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
+OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/outbox"]
 
 
 def worker(client) -> str:

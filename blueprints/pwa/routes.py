@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app, jsonify, make_response, render_template, url_for
+from flask_login import login_required
 from sqlalchemy import text
 
 from blueprints.pwa import bp
@@ -13,7 +14,7 @@ HTMX_FILE = "js/vendor/htmx-2.0.11.min.js"
 ICON_SIZES = (192, 512)
 # The only pages kept on the phone for offline use: the due list (minimal fields) and the offline
 # forms. Never a child's record, never any other page.
-OFFLINE_PAGE_ENDPOINTS = ("visits.due", "visits.new", "visits.contact", "visits.outbox")
+OFFLINE_PAGE_ENDPOINTS = ("visits.due", "visits.new", "visits.contact", "pwa.outbox")
 
 
 def shell_urls() -> list[str]:
@@ -69,6 +70,14 @@ def manifest():
     response = jsonify(data)
     response.headers["Content-Type"] = "application/manifest+json"
     return response
+
+
+@bp.route("/outbox")
+@login_required
+def outbox():
+    """What is waiting on this phone, for every role with an offline form: drawn by
+    static/js/outbox/bar.js from IndexedDB, so the page itself holds no record."""
+    return render_template("pwa/outbox.html")
 
 
 @bp.route("/offline")

@@ -29,7 +29,7 @@ from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
 
-OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
+OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/outbox"]
 
 
 ALL_CACHED_URLS = """async () => {
