@@ -1,4 +1,4 @@
-"""Offline visits on a 360×740 phone: the outbox (static/js/outbox.js, IndexedDB) and the service
+"""Offline visits on a 360×740 phone: the outbox (static/js/outbox/, IndexedDB) and the service
 worker's offline pages (templates/pwa/sw.js).
 
 A director opens the due list online, goes offline, records visits and a parent contact, reloads,
@@ -201,7 +201,7 @@ def test_offline_visits_are_kept_and_sent_when_the_network_returns(phone, phone_
         phone.reload()
         expect(phone.get_by_role("heading", name="记录亲情联系")).to_be_visible()
         expect(bar(phone)).to_contain_text("待上传 4 条")
-        phone.goto("/visits/outbox")
+        phone.goto("/outbox")
         expect(phone.locator("[data-outbox-item]")).to_have_count(4)
         expect(phone.locator("[data-outbox-list]")).to_contain_text(re.compile("亲情联系 周小雨 \\d{4}-\\d{2}-\\d{2}"))
         screenshot(phone, "outbox")
@@ -364,7 +364,7 @@ def test_a_rejected_item_is_shown_fixed_and_then_stored_once(phone, login, kids,
     [item] = outbox_items(phone)
     assert item["status"] == "rejected" and item["errors"] == {"visited_on": "走访日期不能晚于今天"}
 
-    phone.goto("/visits/outbox")
+    phone.goto("/outbox")
     row = phone.locator(f'[data-outbox-item="{item["uuid"]}"]')
     expect(row).to_contain_text("被退回")
     expect(row).to_contain_text("走访日期不能晚于今天")
