@@ -8,7 +8,7 @@ from blueprints.children.services import FamilyInput
 from blueprints.core.areas import house
 from tests.factories import create_child, create_user, create_village
 
-OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
+OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/outbox"]
 
 
 def worker(client) -> str:

@@ -1,8 +1,10 @@
 """JSON for the phones' offline outbox. Session cookie plus the CSRF token in X-CSRFToken.
 
-POST answers 201 {"id", "client_uuid"} when stored, 200 with the same body for a replay of a
-client_uuid already stored, 422 {"errors": {field: message}} for bad input, 404 for a child outside
-the user's reach (or none), 403 without the grant, 401 JSON when the session has ended."""
+POST answers as every offline record does (blueprints/core/offline.py): 201 {"id", "client_uuid"}
+when stored, 200 with the same body for a replay (same user, child and body), 409 {"error",
+"message"} for a client_uuid already used otherwise (nothing overwritten), 422 {"errors": {field:
+message}} for bad input, 404 for a child outside the user's reach (or none), 403 without the grant,
+401 JSON when the session has ended."""
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -10,12 +12,12 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from blueprints.api import bp
-from blueprints.children.models import CATEGORY_SHORT, ParentContact
-from blueprints.core.access import can
 from blueprints.children.access import get_child_or_404
+from blueprints.children.models import CATEGORY_SHORT
+from blueprints.core.access import can
 from blueprints.core.clock import local_today
-from blueprints.visits.models import Visit
-from blueprints.visits.services import due_list, find_by_uuid, record_contact, record_visit
+from blueprints.core.offline import answer, forbidden, invalid
+from blueprints.visits.services import due_list, record_contact, record_visit
 from blueprints.visits.validation import check_child_id, check_uuid, parse_contact, parse_visit
 from extensions import db
 
@@ -23,14 +25,6 @@ from extensions import db
 def _payload() -> dict:
     data = request.get_json(silent=True)
     return data if isinstance(data, dict) else {}
-
-
-def _forbidden():
-    return jsonify({"error": "forbidden", "message": "您的账号无权执行此操作"}), 403
-
-
-def _stored(obj, created: bool):
-    return jsonify({"id": obj.id, "client_uuid": obj.client_uuid}), 201 if created else 200
 
 
 def _child_or_errors(payload: dict, errors: dict):
@@ -51,42 +45,34 @@ def csrf_token():
 @login_required
 def create_visit():
     if not can(current_user, "visits:write"):
-        return _forbidden()
+        return forbidden()
     payload, errors = _payload(), {}
     client_uuid = check_uuid(payload, errors)
-    if client_uuid and (existing := find_by_uuid(Visit, client_uuid)) is not None:
-        if existing.visitor_id != current_user.id:
-            return jsonify({"errors": {"client_uuid": "记录编号已被使用，请刷新页面后重新提交"}}), 422
-        return _stored(existing, False)  # a replay: answer before re-checking anything
     child = _child_or_errors(payload, errors)
     values, needs, value_errors = parse_visit(payload)
     errors.update(value_errors)
     if errors:
-        return jsonify({"errors": errors}), 422
-    visit, created = record_visit(child, values, needs, client_uuid)
+        return invalid(errors)
+    outcome = record_visit(child, values, needs, client_uuid)
     db.session.commit()
-    return _stored(visit, created)
+    return answer(outcome)
 
 
 @bp.route("/parent-contacts", methods=["POST"])
 @login_required
 def create_parent_contact():
     if not can(current_user, "children:write"):
-        return _forbidden()
+        return forbidden()
     payload, errors = _payload(), {}
     client_uuid = check_uuid(payload, errors)
-    if client_uuid and (existing := find_by_uuid(ParentContact, client_uuid)) is not None:
-        if existing.recorded_by_id != current_user.id:
-            return jsonify({"errors": {"client_uuid": "记录编号已被使用，请刷新页面后重新提交"}}), 422
-        return _stored(existing, False)
     child = _child_or_errors(payload, errors)
     values, value_errors = parse_contact(payload)
     errors.update(value_errors)
     if errors:
-        return jsonify({"errors": errors}), 422
-    contact, created = record_contact(child, client_uuid=client_uuid, **values)
+        return invalid(errors)
+    outcome = record_contact(child, client_uuid=client_uuid, **values)
     db.session.commit()
-    return _stored(contact, created)
+    return answer(outcome)
 
 
 @bp.route("/due-list")
@@ -95,7 +81,7 @@ def due_list_json():
     """The signed-in visitor's children with minimal fields only, for the offline forms' picker:
     never an ID number, an address or anything of the archive."""
     if not can(current_user, "visits:write"):
-        return _forbidden()
+        return forbidden()
     rows, _ = due_list(current_user, local_today())
     return jsonify({"children": [
         {"id": r.child_id, "name": r.name, "age": r.age, "village": r.village,

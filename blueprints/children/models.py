@@ -170,6 +170,7 @@ class ParentContact(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)  # offline replays
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the body: blueprints/core/offline.py
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     contacted_on: Mapped[date]
     who: Mapped[str] = mapped_column(String(40))

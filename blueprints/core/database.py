@@ -19,3 +19,11 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(conn, _name):
+        # pysqlite opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT issued first
+        # would itself become the transaction, and its RELEASE would commit the request's work
+        # at once (blueprints/core/offline.py uses savepoints): open the transaction first.
+        if not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("BEGIN")

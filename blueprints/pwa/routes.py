@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app, jsonify, make_response, render_template, url_for
+from flask_login import login_required
 from sqlalchemy import text
 
 from blueprints.core.areas import house
@@ -68,6 +69,14 @@ def manifest():
     response = jsonify(data)
     response.headers["Content-Type"] = "application/manifest+json"
     return response
+
+
+@bp.route("/outbox")
+@login_required
+def outbox():
+    """What is waiting on this phone, for every role with an offline form: drawn by
+    static/js/outbox/bar.js from IndexedDB, so the page itself holds no record."""
+    return render_template("pwa/outbox.html")
 
 
 @bp.route("/offline")

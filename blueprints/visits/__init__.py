@@ -16,7 +16,7 @@ area = Area(
     model_modules=("models",),
     nav=(
         NavItem("走访", ("visits.due", "visits.new", "visits.contact", "visits.detail", "visits.correct",
-                       "visits.outbox"), "visits:write", order=20),
+                       "pwa.outbox"), "visits:write", order=20),
         NavItem("走访统计", ("visits.compliance_page",), "visits:compliance", order=25),
     ),
     grants={
@@ -32,7 +32,7 @@ area = Area(
     },
     home_panels=(HomePanel("visit_rules", 30, "visits:write", "visits/_home_rules.html"),),
     # The only pages kept on the phone: the due list (minimal fields) and the offline forms.
-    offline_pages=("visits.due", "visits.new", "visits.contact", "visits.outbox"),
+    offline_pages=("visits.due", "visits.new", "visits.contact"),
     record_sections=(
         Section("visits", "走访记录", 10, "visits:read", "visits/_record_section.html",
                 "sections:recent_visits", ()),

@@ -49,6 +49,7 @@ class Visit(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # of the body: blueprints/core/offline.py
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
     visitor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     visited_on: Mapped[date]

@@ -1,11 +1,11 @@
 """Visit pages: the due list, the visit and parent-contact forms (they work offline: see
-static/js/outbox.js), a visit with its review and corrections, and monthly compliance."""
+static/js/outbox/), a visit with its review and corrections, and monthly compliance."""
 from __future__ import annotations
 
 import uuid
 from datetime import date
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -57,7 +57,7 @@ def new():
     """The visit form. With JavaScript the outbox sends it to the API (online or later);
     without, it posts here and gets the same checks."""
     child = _form_child()
-    errors, payload = {}, {}
+    errors, payload, status = {}, {}, 422
     if request.method == "POST":
         payload = _form_payload()
         client_uuid = check_uuid(payload, errors)
@@ -66,13 +66,15 @@ def new():
         values, needs, value_errors = parse_visit(payload)
         errors.update(value_errors)
         if not errors:
-            record_visit(child, values, needs, client_uuid)
+            outcome = record_visit(child, values, needs, client_uuid)
             db.session.commit()
-            flash(f"已记录对 {child.name} 的走访。", "success")
-            return redirect_after_post(url_for("children.detail", child_id=child.id) + "#visits")
+            if not outcome.conflict:  # stored now, or a second click on 保存
+                flash(f"已记录对 {child.name} 的走访。", "success")
+                return redirect_after_post(url_for("children.detail", child_id=child.id) + "#visits")
+            status = _refuse_reused_uuid(payload, errors, outcome)
     return render_template("visits/form.html", child=child, errors=errors, values=payload,
                            client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
-                           correcting=None, **LABELS), 422 if errors else 200
+                           correcting=None, **LABELS), status if errors else 200
 
 
 @bp.route("/contact", methods=["GET", "POST"])
@@ -80,7 +82,7 @@ def new():
 def contact():
     """The parent–child contact form (§6), offline like the visit form."""
     child = _form_child()
-    errors, payload = {}, {}
+    errors, payload, status = {}, {}, 422
     if request.method == "POST":
         payload = request.form.to_dict()
         client_uuid = check_uuid(payload, errors)
@@ -89,13 +91,23 @@ def contact():
         values, value_errors = parse_contact(payload)
         errors.update(value_errors)
         if not errors:
-            record_contact(child, client_uuid=client_uuid, **values)
+            outcome = record_contact(child, client_uuid=client_uuid, **values)
             db.session.commit()
-            flash(f"已记录 {child.name} 的亲情联系。", "success")
-            return redirect_after_post(url_for("children.detail", child_id=child.id) + "#contacts")
+            if not outcome.conflict:
+                flash(f"已记录 {child.name} 的亲情联系。", "success")
+                return redirect_after_post(url_for("children.detail", child_id=child.id) + "#contacts")
+            status = _refuse_reused_uuid(payload, errors, outcome)
     return render_template("visits/contact_form.html", child=child, errors=errors, values=payload,
                            client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
-                           **LABELS), 422 if errors else 200
+                           **LABELS), status if errors else 200
+
+
+def _refuse_reused_uuid(payload: dict, errors: dict, outcome) -> int:
+    """The form comes back with the message and a new client_uuid: saving again stores a new record
+    (the one already stored under the old client_uuid is left as it is)."""
+    errors["client_uuid"] = outcome.message + "请核对后再点保存（已换用新的记录编号）。"
+    payload.pop("client_uuid", None)
+    return 409
 
 
 def _visit_or_404(visit_id: int, permission: str = "visits:read") -> Visit:
@@ -144,7 +156,7 @@ def correct(visit_id: int):
         abort(409)
     if original.visitor_id != current_user.id and not can(current_user, "visits:review"):
         abort(403)
-    errors = {}
+    errors, status = {}, 422
     if request.method == "POST":
         payload = _form_payload()
         client_uuid = check_uuid(payload, errors)
@@ -154,10 +166,12 @@ def correct(visit_id: int):
         values, needs, value_errors = parse_visit(payload)
         errors.update(value_errors)
         if not errors:
-            visit = correct_visit(original, values, needs, client_uuid, reason)
+            outcome = correct_visit(original, values, needs, client_uuid, reason)
             db.session.commit()
-            flash("已保存更正，原记录保留。", "success")
-            return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
+            if not outcome.conflict:
+                flash("已保存更正，原记录保留。", "success")
+                return redirect_after_post(url_for("visits.detail", visit_id=outcome.record.id))
+            status = _refuse_reused_uuid(payload, errors, outcome)
     else:
         payload = {c.key: getattr(original, c.key) for c in Visit.__table__.columns}
         payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}
@@ -165,14 +179,13 @@ def correct(visit_id: int):
         payload.pop("client_uuid")
     return render_template("visits/form.html", child=original.child, errors=errors, values=payload,
                            client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
-                           correcting=original, **LABELS), 422 if errors else 200
+                           correcting=original, **LABELS), status if errors else 200
 
 
 @bp.route("/outbox")
-@require("visits:write")
 def outbox():
-    """What is waiting on this phone: drawn by static/js/outbox.js from IndexedDB."""
-    return render_template("visits/outbox.html")
+    """Moved to /outbox (every role with an offline form): old bookmarks and stored pages follow."""
+    return redirect(url_for("pwa.outbox"), 301)
 
 
 @bp.route("/compliance")

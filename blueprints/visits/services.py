@@ -1,4 +1,4 @@
-"""Recording visits and parent contacts (idempotent by the phone's client_uuid), due lists and
+"""Recording visits and parent contacts (once per client_uuid: blueprints/core/offline.py), due lists and
 monthly compliance. Every query starts from the access gate."""
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 
 from flask_login import current_user
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from blueprints.places.models import Village
@@ -18,6 +17,7 @@ from blueprints.core import audit
 from blueprints.children.access import reachable_children
 from blueprints.core.clock import to_local, utcnow
 from blueprints.auth.staff import directors_by_village
+from blueprints.core.offline import CONFLICT_MESSAGES, Outcome, conflict, fingerprint, store_once
 from blueprints.visits.cadence import BUCKETS, add_months, cadence_months, classify, month_bounds
 from blueprints.visits.models import NEED_CATEGORIES, Visit, VisitNeed
 from extensions import db
@@ -26,58 +26,56 @@ CURRENT = ("registered", "active")
 
 
 # --- recording ------------------------------------------------------------------------------
+# Once per client_uuid, through the one offline contract (blueprints/core/offline.py): a replay
+# gets the stored record, a client_uuid reused for another child or body gets a conflict.
 
-def find_by_uuid(model, client_uuid: str):
-    return db.session.scalar(select(model).where(model.client_uuid == client_uuid))
+def visit_fingerprint(child: Child, values: dict, needs: list[str], corrects: Visit | None = None) -> str:
+    return fingerprint(child.id, {**values, "needs": sorted(set(needs)), "corrects_id": corrects.id if corrects else None})
 
 
-def record_visit(child: Child, values: dict, needs: list[str], client_uuid: str) -> tuple[Visit, bool]:
-    """Store a visit once: (visit, created). A replay of the same client_uuid, even one that
-    races this one from another request, returns the visit already stored."""
-    existing = find_by_uuid(Visit, client_uuid)
-    if existing is not None:
-        return existing, False
-    visit = Visit(child_id=child.id, visitor_id=current_user.id, client_uuid=client_uuid, **values)
-    visit.needs = [VisitNeed(category=code) for code in sorted(set(needs)) if code in NEED_CATEGORIES]
-    db.session.add(visit)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # A concurrent replay stored it first (the UNIQUE constraint decides). Nothing else is
-        # pending in this request, so a rollback loses nothing.
-        db.session.rollback()
-        return find_by_uuid(Visit, client_uuid), False
-    if child.last_visit_on is None or visit.visited_on > child.last_visit_on:
-        child.last_visit_on = visit.visited_on
-    audit.record("visit_recorded", visit, detail=f"{child.name} {values['visited_on']:%Y-%m-%d}")
-    return visit, True
+def record_visit(child: Child, values: dict, needs: list[str], client_uuid: str,
+                 corrects: Visit | None = None) -> Outcome:
+    def build() -> Visit:
+        visit = Visit(child_id=child.id, visitor_id=current_user.id, client_uuid=client_uuid,
+                      corrects_id=corrects.id if corrects else None, **values)
+        visit.needs = [VisitNeed(category=code) for code in sorted(set(needs)) if code in NEED_CATEGORIES]
+        db.session.add(visit)
+        return visit
+
+    outcome = store_once(Visit, client_uuid, owner_field="visitor_id", owner_id=current_user.id, child_id=child.id,
+                         fingerprint=visit_fingerprint(child, values, needs, corrects), build=build)
+    if outcome.created:
+        visit = outcome.record
+        if child.last_visit_on is None or visit.visited_on > child.last_visit_on:
+            child.last_visit_on = visit.visited_on
+        audit.record("visit_recorded", visit, detail=f"{child.name} {values['visited_on']:%Y-%m-%d}")
+    return outcome
 
 
 def record_contact(child: Child, contacted_on: date, who: str, method: str, note: str | None,
-                   client_uuid: str) -> tuple[ParentContact, bool]:
-    existing = find_by_uuid(ParentContact, client_uuid)
-    if existing is not None:
-        return existing, False
-    contact = add_parent_contact(child, contacted_on, who, method, note, client_uuid=client_uuid)
-    try:
-        db.session.flush()
-    except IntegrityError:  # a concurrent replay won: see record_visit
-        db.session.rollback()
-        return find_by_uuid(ParentContact, client_uuid), False
-    return contact, True
+                   client_uuid: str) -> Outcome:
+    values = {"contacted_on": contacted_on, "who": who, "method": method, "note": note}
+    return store_once(ParentContact, client_uuid, owner_field="recorded_by_id", owner_id=current_user.id,
+                      child_id=child.id, fingerprint=fingerprint(child.id, values),
+                      build=lambda: add_parent_contact(child, client_uuid=client_uuid, **values))
 
 
-def correct_visit(original: Visit, values: dict, needs: list[str], client_uuid: str, reason: str) -> Visit:
-    """A correction is a new visit pointing at the original, which stays, marked superseded."""
-    visit, _ = record_visit(original.child, values, needs, client_uuid)
-    visit.corrects_id = original.id
+def correct_visit(original: Visit, values: dict, needs: list[str], client_uuid: str, reason: str) -> Outcome:
+    """A correction is a new visit pointing at the original, which stays, marked superseded. A
+    client_uuid that already names another visit is refused: that visit is never re-linked."""
+    outcome = record_visit(original.child, values, needs, client_uuid, corrects=original)
+    if outcome.status == "replay" and outcome.record.corrects_id != original.id:
+        return conflict(CONFLICT_MESSAGES["body"])  # an older row without fingerprint, same child
+    if not outcome.created:
+        return outcome
+    visit = outcome.record
     original.superseded = True
     db.session.flush()
     # the corrected date may be earlier than the original's: recount from the visits that stand
     original.child.last_visit_on = db.session.scalar(
         select(func.max(Visit.visited_on)).where(Visit.child_id == original.child_id, Visit.superseded.is_(False)))
     audit.record("visit_corrected", visit, detail=f"更正走访 #{original.id}：{reason}")
-    return visit
+    return outcome
 
 
 def review_visit(visit: Visit, comment: str) -> None:

@@ -44,7 +44,7 @@
 
   // A boosted page load swaps the body's content, not the body's attributes nor the head (htmx 2).
   // After a boosted sign-in the body would keep the login page's CSRF header (no longer valid: the
-  // session is renewed at sign-in) and lack data-user and data-login-url, which outbox.js reads.
+  // session is renewed at sign-in) and lack data-user and data-login-url, which static/js/outbox/ reads.
   // Copy them, and the CSRF meta tag, from the page that came.
   var BODY_ATTRIBUTES = ["hx-headers", "data-user", "data-login-url", "data-sw"];
   document.addEventListener("htmx:afterSwap", function (event) {

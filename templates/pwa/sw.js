@@ -10,7 +10,7 @@
  * /visits/new, the page script then picks the child from the URL), any other page gets the offline
  * page.
  *
- * The outbox itself lives in the page (static/js/outbox.js, IndexedDB), because some in-app browsers
+ * The outbox itself lives in the page (static/js/outbox/, IndexedDB), because some in-app browsers
  * run no service worker: this worker only wakes open pages on a background `sync` ("guanai:flush").
  * Messages it takes: "guanai:clear-caches" (logout), "guanai:clear-pages" (another user signed in),
  * {type: "guanai:warm", from: path} (an offline page is open while online: fetch the others). */

@@ -39,7 +39,7 @@ from tests.factories import valid_id_number
 FIRST_LOAD_BUDGET = 100 * 1024
 SYNC_BUDGET_S = 5.0
 SYNC_ITEMS = 100
-OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
+OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/outbox"]
 
 
 

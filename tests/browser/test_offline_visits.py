@@ -1,4 +1,4 @@
-"""Offline visits on a 360×740 phone: the outbox (static/js/outbox.js, IndexedDB) and the service
+"""Offline visits on a 360×740 phone: the outbox (static/js/outbox/, IndexedDB) and the service
 worker's offline pages (templates/pwa/sw.js).
 
 A director opens the due list online, goes offline, records visits and a parent contact, reloads,
@@ -29,7 +29,7 @@ from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
 
-OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/visits/outbox"]
+OFFLINE_PAGES = ["/visits/due", "/visits/new", "/visits/contact", "/outbox"]
 
 
 ALL_CACHED_URLS = """async () => {
@@ -201,7 +201,7 @@ def test_offline_visits_are_kept_and_sent_when_the_network_returns(phone, phone_
         phone.reload()
         expect(phone.get_by_role("heading", name="记录亲情联系")).to_be_visible()
         expect(bar(phone)).to_contain_text("待上传 4 条")
-        phone.goto("/visits/outbox")
+        phone.goto("/outbox")
         expect(phone.locator("[data-outbox-item]")).to_have_count(4)
         expect(phone.locator("[data-outbox-list]")).to_contain_text(re.compile("亲情联系 周小雨 \\d{4}-\\d{2}-\\d{2}"))
         screenshot(phone, "outbox")
@@ -364,7 +364,7 @@ def test_a_rejected_item_is_shown_fixed_and_then_stored_once(phone, login, kids,
     [item] = outbox_items(phone)
     assert item["status"] == "rejected" and item["errors"] == {"visited_on": "走访日期不能晚于今天"}
 
-    phone.goto("/visits/outbox")
+    phone.goto("/outbox")
     row = phone.locator(f'[data-outbox-item="{item["uuid"]}"]')
     expect(row).to_contain_text("被退回")
     expect(row).to_contain_text("走访日期不能晚于今天")
@@ -457,3 +457,50 @@ def test_logout_warns_about_unsent_records_and_clears_the_phone(phone, login, ki
               caches: (await caches.keys()).filter((k) => k.startsWith("guanai-pages-"))};
     }""")
     assert left == {"outbox": 0, "children": 0, "drafts": [], "caches": []}
+
+
+SEND_ONE = """async ({childId, uuid, visitedOn}) => {
+  const token = (await (await fetch("/api/v1/csrf")).json()).token;
+  const body = JSON.stringify({client_uuid: uuid, child_id: childId, visited_on: visitedOn, kind: "home", needs: []});
+  const r = await fetch("/api/v1/visits", {method: "POST", headers: {"Content-Type": "application/json", "X-CSRFToken": token}, body});
+  return r.status;
+}"""
+
+
+def test_a_client_uuid_reused_for_another_child_is_refused_shown_and_kept(phone, login, kids, live_app, screenshot):
+    """The server answers 409 with a message in Chinese: the item stays in the outbox with that
+    message, nothing on the server is overwritten, and fixing it saves under a new client_uuid."""
+    login(phone, "zhuren1")
+    open_form(phone, "/visits/new")
+    uuid = phone.evaluate("crypto.randomUUID()")
+    today = local_today().isoformat()
+    assert phone.evaluate(SEND_ONE, {"childId": kids["韩雪"], "uuid": uuid, "visitedOn": today}) == 201
+    user = phone.evaluate("document.body.dataset.user")
+    phone.evaluate("(item) => window.guanaiOutbox.put(item)", {
+        "uuid": uuid, "url": "/api/v1/visits", "kind": "visit", "form": "/visits/new", "user": user,
+        "label": "走访 吴晓峰 " + today, "tries": 0, "last_error": None, "errors": None, "status": "pending",
+        "created_at": "2026-01-01T00:00:00.000Z", "saved_at": "x",
+        "body": {"client_uuid": uuid, "child_id": kids["吴晓峰"], "visited_on": today, "kind": "phone"}})
+    phone.evaluate("window.guanaiOutbox.flush()")
+
+    [item] = outbox_items(phone)
+    assert item["status"] == "rejected" and "另一名儿童" in item["errors"]["client_uuid"]
+    expect(bar(phone)).to_contain_text("1 条被退回需修改")
+    phone.locator("[data-outbox-bar]").get_by_role("link", name="查看").click()
+    expect(phone).to_have_url(re.compile(r"/outbox$"))
+    row = phone.locator(f'[data-outbox-item="{uuid}"]')
+    expect(row).to_contain_text("被退回")
+    expect(row.locator('[data-field="client_uuid"]')).to_contain_text("这个记录编号已用于另一名儿童的记录，服务器没有保存这条记录，也没有改动原记录。")
+    screenshot(phone, "conflict")
+    assert rows(live_app, Visit, [uuid]) == [(uuid, kids["韩雪"], local_today())]  # not overwritten
+
+    row.get_by_role("link", name="修改").click()
+    expect(phone.locator("form[data-offline-form][data-outbox-ready]")).to_have_count(1)
+    expect(phone.locator("[data-form-errors]")).to_contain_text("另一名儿童")
+    expect(phone.locator("select[data-child-picker]")).to_have_value(str(kids["吴晓峰"]))
+    fresh = phone.locator('input[name="client_uuid"]').input_value()
+    assert fresh != uuid
+    save(phone)
+    wait_outbox_empty(phone)
+    assert rows(live_app, Visit, [fresh]) == [(fresh, kids["吴晓峰"], local_today())]
+    assert rows(live_app, Visit, [uuid]) == [(uuid, kids["韩雪"], local_today())]
