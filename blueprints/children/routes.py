@@ -248,7 +248,7 @@ def exit_record(child_id: int):
     if child.status == "exited":
         abort(409)
     if form.validate_on_submit():
-        exit_child(child, form.exit_reason.data, form.exit_date.data)
+        exit_child(child, form.exit_reason.data, form.exit_date.data, form.note.data)
         db.session.commit()
         flash(f"{child.name} 已退出关爱名册（{EXIT_REASONS[form.exit_reason.data]}）。档案保留，可随时查阅。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))
