@@ -397,11 +397,15 @@ def test_left_behind_rule_suggests_and_staff_accept(town, client, auth):
 
 def test_inline_validation_answers_one_field(town, client, auth):
     auth.login("zhuren_a")
-    response = client.post("/children/validate/id_number", data={"id_number": "123", "_creating": "1"})
+    response = client.post("/children/validate/id_number", data={"id_number": "123", "_creating": "1"},
+                           headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "身份证号应为 18 位，现在是 3 位" in body and 'value="123"' in body
     assert "<html" not in body and "请填写姓名" not in body
+    # without htmx: the whole form, with every error
+    body = client.post("/children/validate/id_number", data={"id_number": "123", "_creating": "1"}).get_data(as_text=True)
+    assert "<html" in body and "身份证号应为 18 位" in body and "请填写姓名" in body
     assert client.post("/children/validate/password", data={}).status_code == 404
 
 

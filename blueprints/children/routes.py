@@ -160,12 +160,14 @@ def new():
 @bp.route("/validate/<field>", methods=["POST"])
 @require("children:write")
 def validate_field(field: str):
-    """Inline validation: the same form and validators, answered for one field."""
+    """Inline validation: the same form and validators, answered for one field, always with 200 and
+    the field (its value kept, its error beside it); without htmx, the whole form with its errors."""
     form = ChildCreateForm() if request.form.get("_creating") else ChildForm()
     if field not in form or field == "csrf_token":
         abort(404)
     form.validate()
-    return render_template("children/_field.html", field=form[field])
+    return render_page("children/form.html", "children/_field.html", field=form[field], form=form,
+                       child=None, duplicates=[], **LABELS)
 
 
 RECORD_OPTIONS = (

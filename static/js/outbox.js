@@ -151,10 +151,9 @@
 
   // --- who is signed in --------------------------------------------------------------------------
 
-  // The bar is only rendered for a signed-in user; body data-user names them (app.js keeps the body's
-  // attributes current across boosted page loads).
+  // The bar is only rendered for a signed-in user; the page's session (app.js) names them.
   function signedIn() { return Boolean(document.querySelector("[data-outbox-bar]")); }
-  function currentUser() { return (document.body && document.body.dataset.user) || ""; }
+  function currentUser() { return window.GuanaiSession ? window.GuanaiSession.user() : ""; }
   function mine(item) {
     var user = currentUser();
     return !item.user || !user || item.user === user;
@@ -240,7 +239,7 @@
 
   function loginLink(text) {
     var link = element("a", null, text);
-    var base = (document.body && document.body.dataset.loginUrl) || "/login";
+    var base = window.GuanaiSession ? window.GuanaiSession.loginUrl() : "/login";
     link.href = base + "?next=" + encodeURIComponent(location.pathname + location.search);
     link.setAttribute("hx-boost", "false");
     return link;
