@@ -10,6 +10,7 @@ from sqlalchemy import select
 from blueprints.admin.demo import DEMO_PASSWORD, DEMO_USERS, ensure_departments, seed_demo
 from blueprints.auth.forms import check_password_strength
 from blueprints.children.demo import seed_demo_children
+from blueprints.visits.demo import seed_demo_visits
 from blueprints.auth.models import User
 from blueprints.core import audit
 from extensions import db
@@ -49,6 +50,7 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         created = seed_demo(current_app.config["ORG_NAME"])
         created["儿童"] = seed_demo_children(children)
+        created["走访和亲情联系"] = seed_demo_visits()
         db.session.commit()
         if any(created.values()):
             click.echo("已生成演示数据：" + "，".join(f"{k} {v}" for k, v in created.items()))
