@@ -136,6 +136,15 @@ def test_empty_sections_say_none(town, client, auth):
     assert "建档" in text
 
 
+def test_exited_child_archive_shows_the_exit_note(town, client, auth):
+    child = create_child("田甜", village=town["east"], family=[])
+    services.exit_child(child, "moved_away", date(2026, 3, 2), "随父母迁往江苏苏州")
+    db.session.commit()
+    auth.login("minzheng")
+    text = unicodedata.normalize("NFKC", pdf_text(get_archive(client, child)))
+    assert "退出说明" in text and "随父母迁往江苏苏州" in text and "2026-03-02" in text
+
+
 def test_reach_of_the_archive(town, client, auth):
     url = f"/children/{town['child'].id}/archive.pdf"
     response = client.get(url)

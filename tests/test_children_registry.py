@@ -308,6 +308,34 @@ def test_exit_keeps_the_record(town, client, auth):
     assert "退出名册：父母返乡" in page and "修改档案" not in page
 
 
+def test_exit_note_is_saved_kept_in_the_history_and_shown(town, client, auth):
+    child = create_child("张三", village=town["a"])
+    auth.login("zhuren_a")
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert 'name="note"' in page  # the exit form asks for it
+    response = client.post(f"/children/{child.id}/exit", data={
+        "exit_reason": "moved_away", "exit_date": local_today().isoformat(), "note": "  随父母迁往江苏苏州  "})
+    assert response.status_code == 303
+    db.session.refresh(child)
+    assert child.exit_note == "随父母迁往江苏苏州"
+    change = db.session.scalar(select(ChildChange).where(ChildChange.child_id == child.id,
+                                                         ChildChange.field == "退出说明"))
+    assert change is not None and change.new_value == "随父母迁往江苏苏州" and change.section == "状态"
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert "退出说明：随父母迁往江苏苏州" in page
+
+
+def test_exit_without_note_leaves_it_empty(town, client, auth):
+    child = create_child("张三", village=town["a"])
+    auth.login("zhuren_a")
+    client.post(f"/children/{child.id}/exit", data={"exit_reason": "moved_away",
+                                                    "exit_date": local_today().isoformat(), "note": "   "})
+    db.session.refresh(child)
+    assert child.status == "exited" and child.exit_note is None
+    assert count(ChildChange, ChildChange.child_id == child.id, ChildChange.field == "退出说明") == 0
+    assert "退出说明" not in client.get(f"/children/{child.id}").get_data(as_text=True)
+
+
 def test_family_member_add_edit_and_guardian_switch(town, client, auth):
     from blueprints.children.services import FamilyInput
     child = create_child("张三", village=town["a"], family=[
@@ -369,11 +397,15 @@ def test_left_behind_rule_suggests_and_staff_accept(town, client, auth):
 
 def test_inline_validation_answers_one_field(town, client, auth):
     auth.login("zhuren_a")
-    response = client.post("/children/validate/id_number", data={"id_number": "123", "_creating": "1"})
+    response = client.post("/children/validate/id_number", data={"id_number": "123", "_creating": "1"},
+                           headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "身份证号应为 18 位，现在是 3 位" in body and 'value="123"' in body
     assert "<html" not in body and "请填写姓名" not in body
+    # without htmx: the whole form, with every error
+    body = client.post("/children/validate/id_number", data={"id_number": "123", "_creating": "1"}).get_data(as_text=True)
+    assert "<html" in body and "身份证号应为 18 位" in body and "请填写姓名" in body
     assert client.post("/children/validate/password", data={}).status_code == 404
 
 

@@ -6,6 +6,7 @@ from blueprints.auth.models import User
 from blueprints.children.idnumber import parse_id_number
 from blueprints.children.models import Child, ChildChange, FamilyMember, ParentContact
 from blueprints.core.audit import AuditEvent
+from blueprints.visits.models import Visit, VisitNeed
 from extensions import db
 from tests.factories import create_user
 
@@ -13,7 +14,8 @@ from tests.factories import create_user
 def snapshot():
     """Every row of every table seeding touches, as plain values."""
     rows = {}
-    for model in (Village, School, Department, User, AuditEvent, Child, FamilyMember, ParentContact, ChildChange):
+    for model in (Village, School, Department, User, AuditEvent, Child, FamilyMember, ParentContact, ChildChange,
+                  Visit, VisitNeed):
         rows[model.__tablename__] = [
             tuple(getattr(obj, c.key) for c in model.__table__.columns)
             for obj in db.session.scalars(select(model).order_by(model.id))

@@ -164,7 +164,7 @@ def test_api_needs_the_csrf_token(_app, app, director, village):
     try:
         c = _app.test_client()
         page = c.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        token = page.split('data-csrf="', 1)[1].split('"', 1)[0]
         c.post("/login", data={"username": "zhuren_a", "password": PASSWORD, "csrf_token": token})
         refused = c.post("/api/v1/visits", json=visit_body(child))
         assert refused.status_code == 400 and refused.is_json

@@ -90,6 +90,7 @@ class Child(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     exit_reason: Mapped[str | None] = mapped_column(String(30))
     exit_date: Mapped[date | None]
+    exit_note: Mapped[str | None] = mapped_column(Text)  # what the exit form's 说明 said
     state_guardianship: Mapped[str] = mapped_column(String(12), default="none")  # §9
     guardianship_unit: Mapped[str | None] = mapped_column(String(80))
     # The entrusted caregiver of a 留守 child (委托照护人, §6).

@@ -140,7 +140,8 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
         basic += [("关注等级", _label(ATTENTION_LEVELS, child.attention_level)),
                   ("状态", _label(STATUSES, child.status))]
         if child.status == "exited" or child.exit_reason or child.exit_date:
-            basic += [("退出原因", _label(EXIT_REASONS, child.exit_reason)), ("退出日期", _text(child.exit_date))]
+            basic += [("退出原因", _label(EXIT_REASONS, child.exit_reason)), ("退出日期", _text(child.exit_date)),
+                      ("退出说明", _text(child.exit_note))]
         basic += [
             ("兜底监护", _label(STATE_GUARDIANSHIP, child.state_guardianship)),
             ("监护责任单位", _text(child.guardianship_unit)),

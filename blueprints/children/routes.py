@@ -144,12 +144,14 @@ def new():
 @bp.route("/validate/<field>", methods=["POST"])
 @require("children:write")
 def validate_field(field: str):
-    """Inline validation: the same form and validators, answered for one field."""
+    """Inline validation: the same form and validators, answered for one field, always with 200 and
+    the field (its value kept, its error beside it); without htmx, the whole form with its errors."""
     form = ChildCreateForm() if request.form.get("_creating") else ChildForm()
     if field not in form or field == "csrf_token":
         abort(404)
     form.validate()
-    return render_template("children/_field.html", field=form[field])
+    return render_page("children/form.html", "children/_field.html", field=form[field], form=form,
+                       child=None, duplicates=[], **LABELS)
 
 
 RECORD_OPTIONS = (
@@ -230,7 +232,7 @@ def exit_record(child_id: int):
     if child.status == "exited":
         abort(409)
     if form.validate_on_submit():
-        exit_child(child, form.exit_reason.data, form.exit_date.data)
+        exit_child(child, form.exit_reason.data, form.exit_date.data, form.note.data)
         db.session.commit()
         flash(f"{child.name} 已退出关爱名册（{EXIT_REASONS[form.exit_reason.data]}）。档案保留，可随时查阅。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))

@@ -80,6 +80,7 @@ CHILD_FIELDS: dict[str, tuple[str, str, object]] = {
     "status": ("状态", "状态", _label(STATUSES)),
     "exit_reason": ("状态", "退出原因", _label(EXIT_REASONS)),
     "exit_date": ("状态", "退出日期", _text),
+    "exit_note": ("状态", "退出说明", _text),
 }
 FAMILY_FIELDS: dict[str, tuple[str, object]] = {
     "relation": ("关系", _text),
@@ -186,8 +187,9 @@ def update_child(child: Child, values: dict, categories: list[str] | None = None
     return changed
 
 
-def exit_child(child: Child, reason: str, on: date) -> None:
-    update_child(child, {"status": "exited", "exit_reason": reason, "exit_date": on})
+def exit_child(child: Child, reason: str, on: date, note: str | None = None) -> None:
+    update_child(child, {"status": "exited", "exit_reason": reason, "exit_date": on,
+                         "exit_note": (note or "").strip() or None})
 
 
 def save_family_member(child: Child, data: FamilyInput, member: FamilyMember | None = None) -> FamilyMember:

@@ -30,6 +30,8 @@ area = Area(
         "visit_corrected": "更正走访",
         "visit_reviewed": "督导评阅走访",
     },
+    demo_seeder="demo:seed",
+    seed_order=30,  # after the children
     home_panels=(HomePanel("visit_rules", 30, "visits:write", "visits/_home_rules.html"),),
     # The only pages kept on the phone: the due list (minimal fields) and the offline forms.
     offline_pages=("visits.due", "visits.new", "visits.contact"),

@@ -11,20 +11,66 @@
     });
   }
 
-  function showNotice(text) {
-    var box = document.getElementById("net-notice");
-    if (!box) {
-      box = document.createElement("p");
-      box.id = "net-notice";
-      box.className = "flash flash-error net-notice";
-      box.setAttribute("role", "alert");
-      document.body.appendChild(box);
-    }
-    box.textContent = text;
-    box.hidden = false;
-    clearTimeout(box._timer);
-    box._timer = setTimeout(function () { box.hidden = true; }, 6000);
+  // The page's session (templates/base.html #session, inside <body>, so a boosted navigation
+  // brings a fresh one): the signed-in user, the login page, the CSRF token. outbox.js reads it here.
+  function sessionData() {
+    var element = document.getElementById("session");
+    return element ? element.dataset : {};
   }
+  window.GuanaiSession = {
+    user: function () { return sessionData().user || ""; },
+    loginUrl: function () { return sessionData().loginUrl || "/login"; },
+    csrf: function () { return sessionData().csrf || ""; }
+  };
+
+  // Every htmx request that changes something carries the current page's CSRF token.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail || {};
+    var token = window.GuanaiSession.csrf();
+    if (token && detail.headers && String(detail.verb).toLowerCase() !== "get") detail.headers["X-CSRFToken"] = token;
+  });
+
+  // The one message region (#messages in base.html): notices float at the bottom of a phone's
+  // screen, where the user is, and go after a while or on a tap.
+  function messageRegion() {
+    var region = document.getElementById("messages");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "messages";
+      region.setAttribute("role", "status");
+      region.setAttribute("aria-live", "polite");
+      document.body.appendChild(region);
+    }
+    return region;
+  }
+
+  function fadeNotices(region) {
+    clearTimeout(region._timer);
+    region._timer = setTimeout(function () {
+      Array.prototype.forEach.call(region.querySelectorAll(".notice"), function (el) { el.remove(); });
+    }, 8000);
+  }
+
+  function showNotice(text) {
+    var region = messageRegion();
+    var box = document.createElement("p");
+    box.className = "flash flash-error notice";
+    box.setAttribute("role", "alert");
+    box.textContent = text;
+    region.innerHTML = "";
+    region.appendChild(box);
+    fadeNotices(region);
+  }
+
+  document.addEventListener("click", function (event) {
+    var notice = event.target.closest && event.target.closest("#messages .notice");
+    if (notice) notice.remove();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === "messages") fadeNotices(target);
+  });
 
   document.addEventListener("htmx:sendError", function (event) {
     // A boosted link that cannot reach the server: load it as a real page, so that the service
@@ -38,31 +84,11 @@
   });
 
   document.addEventListener("htmx:responseError", function (event) {
-    var status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
-    if (status >= 500) showNotice("系统暂时出错，刚才的操作没有保存。请稍后再试。");
-  });
-
-  // A boosted page load swaps the body's content, not the body's attributes nor the head (htmx 2).
-  // After a boosted sign-in the body would keep the login page's CSRF header (no longer valid: the
-  // session is renewed at sign-in) and lack data-user and data-login-url, which static/js/outbox/ reads.
-  // Copy them, and the CSRF meta tag, from the page that came.
-  var BODY_ATTRIBUTES = ["hx-headers", "data-user", "data-login-url", "data-sw"];
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var detail = event.detail || {};
-    var text = detail.boosted && detail.xhr ? detail.xhr.responseText : null;
-    var tag = typeof text === "string" ? /<body\b[^>]*>/i.exec(text) : null;
-    if (!tag) return;
-    var probe = document.createElement("template"); // inert: htmx does not process it
-    probe.innerHTML = tag[0].replace(/^<body/i, "<div") + "</div>";
-    var fresh = probe.content.firstElementChild;
-    if (!fresh) return;
-    BODY_ATTRIBUTES.forEach(function (name) {
-      if (fresh.hasAttribute(name)) document.body.setAttribute(name, fresh.getAttribute(name));
-      else document.body.removeAttribute(name);
-    });
-    var meta = /<meta name="csrf-token" content="([^"]*)">/.exec(text);
-    var current = document.querySelector('meta[name="csrf-token"]');
-    if (meta && current) current.setAttribute("content", meta[1]);
+    // An error answer the server did not send to #messages itself (not a fragment's): say so there.
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status >= 500 && !xhr.getResponseHeader("HX-Retarget")) {
+      showNotice("系统暂时出错，刚才的操作没有保存。请稍后再试。");
+    }
   });
 
   window.addEventListener("offline", function () { document.body.classList.add("is-offline"); });

@@ -171,7 +171,7 @@ def offline_reload_and_sync(browser, base: str, live_app, kids) -> dict:
 
     # 3. Sync of 100 queued visits.
     today = local_today().isoformat()
-    user = page.evaluate("document.body.dataset.user")
+    user = page.evaluate("window.GuanaiSession.user()")
     items = []
     for i in range(SYNC_ITEMS):
         uuid = str(uuid4())

@@ -82,3 +82,47 @@ def test_wrong_id_number_is_shown_beside_the_field_and_the_form_kept(phone, logi
     phone.get_by_role("button", name="保存").click()
     expect(phone.get_by_role("heading", level=1)).to_contain_text("马小跳")
     expect(phone.locator(".flash-success")).to_contain_text("已为 马小跳 建档")
+
+
+def name_field(page):
+    return page.locator(".field").filter(has=page.get_by_label("姓名", exact=True))
+
+
+def test_inline_check_of_a_bad_name_keeps_the_field(phone, login, screenshot):
+    login(phone, "zhuren1")
+    phone.goto("/children/new")
+    name = phone.get_by_label("姓名", exact=True)
+    name.fill("   ")  # only spaces: not a name
+    phone.get_by_label("身份证号", exact=True).focus()
+    expect(name_field(phone).locator(".error")).to_contain_text("请填写姓名")
+    expect(name).to_be_visible()
+    expect(name).to_have_attribute("aria-invalid", "true")
+    screenshot(phone, "bad-name")
+
+    # checked again after the swap: the trigger still listens to the new input
+    name.fill("马小跳")
+    phone.get_by_label("身份证号", exact=True).focus()
+    expect(name_field(phone).locator(".error")).to_have_count(0)
+    expect(name).to_have_value("马小跳")
+
+
+def test_an_error_answer_to_the_inline_check_goes_to_the_message_region(phone, login, screenshot):
+    """A stale page (its security token expired): the check answers 400. The field it checks and
+    what was typed stay; the message shows in the one message region."""
+    login(phone, "zhuren1")
+    phone.goto("/children/new")
+    phone.evaluate("""() => {
+      document.querySelectorAll('input[name=csrf_token]').forEach((el) => { el.value = 'stale'; });
+      const session = document.getElementById('session');
+      if (session) session.dataset.csrf = 'stale';
+      if (document.body.hasAttribute('hx-headers')) document.body.setAttribute('hx-headers', '{"X-CSRFToken": "stale"}');
+    }""")
+    name = phone.get_by_label("姓名", exact=True)
+    name.fill("马小跳")
+    phone.get_by_label("身份证号", exact=True).focus()
+    expect(phone.locator("#messages")).to_contain_text("页面已过期")
+    expect(name).to_be_visible()
+    expect(name).to_have_value("马小跳")
+    expect(phone.locator("#messages .error-page")).to_have_count(0)  # a short message, not a page
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(phone, "stale-token")

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from blueprints.auth.demo import DEMO_PASSWORD
 from tests.browser.conftest import fill_login_form
 
 pytestmark = pytest.mark.browser
@@ -100,3 +101,27 @@ def test_boosted_menu_link_opens_user_list(phone, login, screenshot):
     expect(phone).to_have_url(re.compile(r"/users"))
     assert phone.evaluate("window.__sameDocument === true"), "the menu link did a full page load, not hx-boost"
     screenshot(phone)
+
+
+def test_boosted_sign_in_brings_a_fresh_session(phone):
+    """A boosted navigation swaps the body's content, not its attributes nor the head: the user and
+    the CSRF token live in #session inside the body, so htmx requests after sign-in are accepted."""
+    phone.goto("/login")
+    phone.evaluate("window.__sameDocument = true")
+    stale = phone.evaluate("window.GuanaiSession.csrf()")
+    assert phone.evaluate("window.GuanaiSession.user()") == ""
+    phone.get_by_label("用户名", exact=True).fill("zhuren1")
+    phone.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
+    phone.get_by_role("button", name="登录", exact=True).click()
+    expect(phone.locator("nav.mainnav")).to_be_visible()
+    assert phone.evaluate("window.__sameDocument === true"), "sign-in was not a boosted swap"
+    assert phone.evaluate("window.GuanaiSession.user()") == "zhuren1"
+    assert phone.evaluate("window.GuanaiSession.loginUrl()") == "/login"
+    assert phone.evaluate("window.GuanaiSession.csrf()") not in ("", stale)
+
+    # an htmx POST carrying no form token: the header from #session must be accepted
+    with phone.expect_response(re.compile(r"/children/validate/name$")) as answer:
+        phone.evaluate("""htmx.ajax('POST', '/children/validate/name',
+                          {target: '#messages', swap: 'none', values: {_creating: '1', name: '马小跳'}})""")
+    assert answer.value.status == 200
+    expect(phone.locator("#messages .notice")).to_have_count(0)

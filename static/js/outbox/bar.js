@@ -24,7 +24,7 @@
 
   function loginLink(text) {
     var link = element("a", null, text);
-    var base = (document.body && document.body.dataset.loginUrl) || "/login";
+    var base = window.GuanaiSession ? window.GuanaiSession.loginUrl() : "/login";
     link.href = base + "?next=" + encodeURIComponent(location.pathname + location.search);
     link.setAttribute("hx-boost", "false");
     return link;

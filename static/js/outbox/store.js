@@ -165,10 +165,9 @@
 
   // --- who is signed in, and what this phone keeps of them ----------------------------------------
 
-  // The bar is only rendered for a signed-in user; body data-user names them (app.js keeps the body's
-  // attributes current across boosted page loads).
+  // The bar is only rendered for a signed-in user; the page's session (app.js) names them.
   function signedIn() { return Boolean(document.querySelector("[data-outbox-bar]")); }
-  function currentUser() { return (document.body && document.body.dataset.user) || ""; }
+  function currentUser() { return window.GuanaiSession ? window.GuanaiSession.user() : ""; }
   function mine(item) {
     var user = currentUser();
     return !item.user || !user || item.user === user;
