@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import current_user
 
 from blueprints import all_blueprints
-from blueprints.core import clock
+from blueprints.core import clock, jobs
 from blueprints.core.assets import register_bundles
 from blueprints.core.database import configure_sqlite
 from blueprints.core.errors import register_error_handlers
@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    jobs.init_app(app)  # the huey queue: SQLite, Redis or immediate, from the config
     with app.app_context():
         configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
