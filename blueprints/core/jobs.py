@@ -142,6 +142,8 @@ def job_dir() -> Path:
 
 
 def touch_heartbeat() -> None:
+    if has_app_context():
+        bind(current_app)
     huey.storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
 
 
@@ -267,7 +269,7 @@ def _run(job_id: int, work, on_failure, arguments: dict) -> None:
         db.session.commit()
     else:
         # What the work wrote and "done" in one transaction: all or nothing, never twice.
-        if _finish(job_id, attempt, status="done", message=message, result_path=str(result)):
+        if _finish(job_id, attempt, status="done", message=message, result_path=str(result), done=Job.total):
             db.session.commit()
         else:
             db.session.rollback()
@@ -316,6 +318,7 @@ def _requeue(job: Job, condition, message: str = INTERRUPTED) -> bool:
 def recover_interrupted() -> int:
     """Run again (or fail, after MAX_ATTEMPTS) the jobs of dead workers; queue again the tasks
     lost between the queue and the claim. Returns how many jobs it touched."""
+    bind(current_app)
     now = utcnow()
     touched = 0
     for job in db.session.scalars(select(Job).where(Job.status == "running")).all():
