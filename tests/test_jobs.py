@@ -292,3 +292,23 @@ def test_a_consumer_killed_mid_job_leaves_it_to_the_next_one_never_done_twice(qu
     with client.get(f"/children/print/{job_id}/download") as download:
         assert download.status_code == 200
         assert len(PdfReader(BytesIO(download.data)).pages) >= 40
+
+
+def test_a_job_taken_from_its_worker_keeps_nothing_of_its_work(app, village, civil, client, auth, monkeypatch):
+    """The old bug: a job failed meanwhile (by the poll, then) still finished as done. Now the
+    finish is conditional and in the work's own transaction: the work is rolled back."""
+    create_child("甲一", village=village)
+    record_batch = tasks.printing.record_batch
+
+    def failed_meanwhile(*args, **kwargs):
+        db.session.commit()  # end the task's read snapshot (SQLite), as between two progress reports
+        with db.engine.begin() as connection:  # the consumer's watch, on a connection of its own
+            connection.execute(Job.__table__.update().values(status="failed", message=jobs.GAVE_UP))
+        record_batch(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.printing, "record_batch", failed_meanwhile)
+    auth.login("minzheng")
+    job = fresh(Job, job_id_of(client.post("/children/print", data={"village": village.id})))
+    assert job.status == "failed" and job.message == jobs.GAVE_UP
+    assert count(AuditEvent, AuditEvent.action == "archive_printed") == 0
+    assert client.get(f"/children/print/{job.id}/download").status_code == 404

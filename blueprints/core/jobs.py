@@ -133,10 +133,6 @@ def storage_dir() -> Path:
     return path
 
 
-def job_dir() -> Path:
-    return storage_dir()
-
-
 # ---------------------------------------------------------------------------------------------
 # The consumer's heartbeat, kept in the queue's own storage (shared by web and consumer)
 
