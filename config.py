@@ -4,6 +4,10 @@ DATABASE_URL   SQLAlchemy URL; default SQLite at instance/guanai.db
 SECRET_KEY     session signing key; default: generated once into instance/secret_key (mode 0600)
 ORG_NAME       the township shown on every page and printed document (default 拳铺镇)
 GUANAI_DEMO    1/true: demo mode (demo data and the demo logins are allowed)
+HUEY_URL       Redis URL for the background-job queue (or REDIS_URL); default SQLite instance/huey.db
+HUEY_IMMEDIATE 1/true: run background jobs in the web process at once (tests only)
+JOB_STORAGE_DIR   job files and uploads; default instance/jobs (share it when several servers run)
+JOB_FILES_DAYS    days job files and uploads are kept (default 7): they hold names and ID numbers
 """
 from __future__ import annotations
 
@@ -64,6 +68,13 @@ class Config:
 
     # Visit cadence by attention level, in months (DOMAIN.md: key monthly, others quarterly).
     VISIT_CADENCE_MONTHS = {"key": 1, "general": 3}
+
+    # Background jobs (blueprints/core/jobs.py, worker.py).
+    HUEY_URL = os.environ.get("HUEY_URL") or None
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    HUEY_IMMEDIATE = env_flag("HUEY_IMMEDIATE")
+    JOB_STORAGE_DIR = os.environ.get("JOB_STORAGE_DIR") or None  # None: <instance>/jobs
+    JOB_FILES_DAYS = int(os.environ.get("JOB_FILES_DAYS", "7"))
 
     ASSETS_DEBUG = False
     ASSETS_AUTO_BUILD = True

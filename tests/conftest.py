@@ -47,6 +47,7 @@ def make_app(database_url: str, tmp_dir, **overrides):
         "DEMO_MODE": False,
         "ASSETS_AUTO_BUILD": True,
         "INSTANCE_PATH": str(tmp_dir),  # jobs' files and uploads go to the test's own folder
+        "HUEY_IMMEDIATE": True,  # background tasks run in the request (tests/test_jobs.py starts real consumers)
     }
     config.update(overrides)
     return create_app(config)

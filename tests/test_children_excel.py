@@ -98,7 +98,7 @@ def sheet_rows(data: bytes, sheet: str | None = None) -> list[tuple]:
 def uploads(app):
     """Where uploads wait for confirmation: the test app's own instance folder (see conftest),
     emptied first so that a test sees only its own files."""
-    path = Path(app.instance_path) / "imports"
+    path = import_dir()
     shutil.rmtree(path, ignore_errors=True)
     return path
 

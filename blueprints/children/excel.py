@@ -20,7 +20,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Callable, Iterable
 
-from flask import current_app, has_request_context
+from flask import has_request_context
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -52,6 +52,7 @@ from blueprints.core import audit
 from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.core.audit import AuditEvent
 from blueprints.core.forms import PHONE
+from blueprints.core.jobs import storage_dir
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import disclosure_for
 from extensions import db
@@ -109,6 +110,7 @@ class WorkbookError(ValueError):
 
 WRONG_TYPE = ("“{name}”不是 Excel 工作簿（.xlsx）。请用模板填写，或在 Excel / WPS 中“另存为”.xlsx 格式后再上传"
               "（不支持 .xls、.csv）。")
+RACE = "导入时发现有儿童刚刚被别人登记，没有导入任何儿童。请重新上传文件检查。"
 UNREADABLE = ("文件无法读取：它可能已损坏，或不是 Excel 工作簿。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传。")
 
 
@@ -618,7 +620,9 @@ def _registered(numbers: list[str]) -> dict[str, str]:
 
 
 def import_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
+    """Uploads wait here for confirmation: under JOB_STORAGE_DIR, where the consumer (maybe on
+    another server) reads them and the daily clean-up removes forgotten ones."""
+    path = storage_dir() / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -637,6 +641,11 @@ def remove_upload(batch: ImportBatch) -> None:
     path = upload_path(batch)
     if path is not None:
         path.unlink(missing_ok=True)
+
+
+def reject_batch(batch: ImportBatch, report: Report) -> None:
+    record_report(batch, report, status="rejected")
+    remove_upload(batch)
 
 
 def record_report(batch: ImportBatch, report: Report, status: str | None = None, upload: str | None = None) -> None:

@@ -12,11 +12,11 @@ from flask_login import current_user
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.auth.models import User
-from blueprints.children import bp
+from blueprints.children import bp, tasks
 from blueprints.children.excel import (
     BACKGROUND_ROWS,
     MAX_UPLOAD_BYTES,
+    RACE,
     UNREADABLE,
     WRONG_TYPE,
     XLSX_MIMETYPE,
@@ -30,6 +30,7 @@ from blueprints.children.excel import (
     new_upload_name,
     read_survey,
     record_report,
+    reject_batch,
     remove_upload,
     template_workbook,
     upload_path,
@@ -44,7 +45,6 @@ from blueprints.core.jobs import Job, start_job
 from extensions import db
 
 JOB_KIND = "children_import"
-RACE = "导入时发现有儿童刚刚被别人登记，没有导入任何儿童。请重新上传文件检查。"
 
 
 def _xlsx(data: bytes, filename: str):
@@ -109,11 +109,6 @@ def import_batch(batch_id: int):
     return render_template("children/import.html", batch=batch, report=batch_report(batch))
 
 
-def _reject(batch: ImportBatch, report: Report) -> None:
-    record_report(batch, report, status="rejected")
-    remove_upload(batch)
-
-
 @bp.route("/import/<int:batch_id>/confirm", methods=["POST"])
 @require("children:import")
 def import_confirm(batch_id: int):
@@ -125,22 +120,22 @@ def import_confirm(batch_id: int):
     ).rowcount
     if not claimed:
         db.session.rollback()
-        flash("这批数据已经处理过了。", "error")
+        flash("这批数据正在导入或已经处理过，不能再次确认导入。", "error")
         return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
     path = upload_path(batch)
     if path is None or not path.exists():
-        _reject(batch, Report(total=batch.total_rows, problem="上传的文件已不在服务器上，请重新上传。"))
+        reject_batch(batch, Report(total=batch.total_rows, problem="上传的文件已不在服务器上，请重新上传。"))
         db.session.commit()
         return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
 
     if batch.total_rows > BACKGROUND_ROWS:
-        job = start_job(JOB_KIND, _job_title(batch), current_user.id,
-                        _background_import(batch.id, current_user.id))
+        job = start_job(JOB_KIND, _job_title(batch), current_user.id, tasks.IMPORT_TASK,
+                        batch_id=batch.id, user_id=current_user.id)
         return redirect_after_post(url_for("children.import_job", batch_id=batch_id, job_id=job.id))
 
     result = read_survey(path, Reach.of(current_user))
     if not result.report.ok:
-        _reject(batch, result.report)
+        reject_batch(batch, result.report)
         db.session.commit()
         return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
     try:
@@ -149,7 +144,7 @@ def import_confirm(batch_id: int):
     except IntegrityError:  # registered by someone else between the check and the write
         db.session.rollback()
         batch = db.session.get(ImportBatch, batch_id)
-        _reject(batch, Report(total=batch.total_rows, problem=RACE))
+        reject_batch(batch, Report(total=batch.total_rows, problem=RACE))
         db.session.commit()
         return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
     remove_upload(batch)
@@ -161,59 +156,6 @@ def _job_title(batch: ImportBatch) -> str:
     return f"导入儿童名单（第 {batch.id} 批）"
 
 
-def _background_import(batch_id: int, user_id: int):
-    """The work of a background import: check again, then write all rows in one transaction."""
-
-    def work(progress, _result_path) -> str:
-        batch = db.session.get(ImportBatch, batch_id)
-        user = db.session.get(User, user_id)
-        total = max(batch.total_rows, 1)
-        progress(0, 2 * total, "正在检查……")
-        result = read_survey(upload_path(batch), Reach.of(user),
-                             on_progress=lambda done: progress(done, 2 * total, f"正在检查：第 {done} 行"))
-        batch = db.session.get(ImportBatch, batch_id)
-        if not result.report.ok:
-            _reject(batch, result.report)
-            db.session.commit()
-            return f"没有导入：{result.report.bad_rows} 行有问题。"
-        progress(total, 2 * total, f"检查通过，正在写入 {total} 名儿童……")
-        batch = db.session.get(ImportBatch, batch_id)
-        user = db.session.get(User, user_id)
-        try:
-            count = import_survey(result, batch, user, on_progress=_side_progress(progress.job_id, total))
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            batch = db.session.get(ImportBatch, batch_id)
-            _reject(batch, Report(total=batch.total_rows, problem=RACE))
-            db.session.commit()
-            return "没有导入：有儿童刚刚被别人登记。"
-        except Exception:
-            db.session.rollback()
-            batch = db.session.get(ImportBatch, batch_id)
-            _reject(batch, Report(total=batch.total_rows, problem="导入出错，没有导入任何儿童。请重新上传；如果一直出错，请联系系统管理员。"))
-            db.session.commit()
-            raise
-        remove_upload(batch)
-        return f"已导入 {count} 名儿童。"
-
-    return work
-
-
-def _side_progress(job_id: int, total: int):
-    """Progress while the import's transaction is open, on a connection of its own. SQLite lets
-    one writer at a time, so there the bar waits at “写入” until the commit."""
-    if db.engine.dialect.name == "sqlite":
-        return None
-
-    def report(done: int) -> None:
-        with db.engine.begin() as connection:
-            connection.execute(update(Job).where(Job.id == job_id).values(
-                done=total + done, total=2 * total, message=f"正在写入：{done} / {total}"))
-
-    return report
-
-
 @bp.route("/import/<int:batch_id>/job/<int:job_id>")
 @require("children:import")
 def import_job(batch_id: int, job_id: int):
@@ -221,11 +163,6 @@ def import_job(batch_id: int, job_id: int):
     job = db.session.get(Job, job_id)
     if job is None or job.user_id != current_user.id or job.kind != JOB_KIND or job.title != _job_title(batch):
         abort(404)
-    job.check_stale()
-    if job.status == "failed" and batch.status == "importing":
-        batch.status = "previewed"  # nothing was kept: the same file can be confirmed again
-    if db.session.dirty:
-        db.session.commit()
     return render_page("children/import.html", "children/_import_job.html", batch=batch, job=job,
                        report=batch_report(batch))
 

@@ -7,9 +7,8 @@ from flask import Response, abort, flash, render_template, request, send_file, u
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
+from blueprints.children import bp, printing, tasks
 from blueprints.places.models import Village
-from blueprints.auth.models import User
-from blueprints.children import bp, printing
 from blueprints.children.models import Child
 from blueprints.children.search import ChildFilters, filtered_children, ordered_for_export
 from blueprints.core import audit
@@ -17,7 +16,7 @@ from blueprints.core.access import require
 from blueprints.places.access import reachable_villages
 from blueprints.children.access import get_child_or_404
 from blueprints.core.htmx import redirect_after_post, render_page
-from blueprints.core.jobs import Job, start_job
+from blueprints.core.jobs import Job, file_expired_response, start_job
 from extensions import db
 
 JOB_KIND = "print_archives"
@@ -79,20 +78,10 @@ def print_batch_start():
         flash(f"共 {len(child_ids)} 名儿童，一次最多打印 {MAX_BATCH} 份。请按村、学校或类别缩小范围后分批打印。", "error")
         return redirect_after_post(back)
 
-    # Everything the work needs is captured now: in its thread there is no request and no user.
-    printer = printing.Printer.for_user(current_user)
-    user_id = current_user.id
     village = _village_name(filters)
     what = f"{village}，{len(child_ids)} 名儿童" if village else f"{len(child_ids)} 名儿童"
-
-    def work(progress, result: Path) -> str:
-        count = printing.write_archives(child_ids, printer, Path(f"{result}.pdf"), progress)
-        printing.record_batch(count, printer, f"任务 {progress.job_id}，{village or '按筛选条件'}",
-                              user=db.session.get(User, user_id))
-        db.session.commit()
-        return f"已生成 {count} 份儿童档案。"
-
-    job = start_job(JOB_KIND, f"打印儿童档案（{what}）", user_id, work)
+    job = start_job(JOB_KIND, f"打印儿童档案（{what}）", current_user.id, tasks.PRINT_TASK,
+                    child_ids=child_ids, user_id=current_user.id, what=village or "按筛选条件")
     return redirect_after_post(url_for("children.print_job", job_id=job.id))
 
 
@@ -107,10 +96,6 @@ def _own_job_or_404(job_id: int) -> Job:
 @require("children:print")
 def print_job(job_id: int):
     job = _own_job_or_404(job_id)
-    was = job.status
-    job.check_stale()
-    if job.status != was:
-        db.session.commit()
     return render_page("children/print_batch.html", "children/_print_job.html", job=job)
 
 
@@ -118,9 +103,11 @@ def print_job(job_id: int):
 @require("children:print")
 def print_job_download(job_id: int):
     job = _own_job_or_404(job_id)
-    path = Path(f"{job.result_path}.pdf") if job.result_path else None
-    if job.status != "done" or path is None or not path.is_file():
+    if job.status != "done" or not job.result_path:
         abort(404)
+    path = Path(f"{job.result_path}.pdf")
+    if not path.is_file():
+        return file_expired_response()
     response = send_file(path, mimetype="application/pdf", as_attachment=True,
                          download_name=f"archives-{job.id}.pdf", max_age=0)
     response.headers["Cache-Control"] = "no-store"

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from blueprints.auth.demo import DEMO_PASSWORD, seed_demo
 from extensions import db
+from tests.consumer import start_consumer, stop_consumer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,12 +36,20 @@ PHONE_VIEWPORT = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
+def live_instance(tmp_path_factory) -> Path:
+    """The live app's instance folder: its job queue (huey.db) and job files, shared with the consumer."""
+    return tmp_path_factory.mktemp("browser-instance")
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, live_instance):
     db_path = tmp_path_factory.mktemp("browser-db") / "guanai-browser.db"
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "browser-test-secret-key",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "INSTANCE_PATH": str(live_instance),
+        "HUEY_IMMEDIATE": False,  # jobs go to a real consumer (live_consumer), as in production
         "DEMO_MODE": True,
         # WTF_CSRF_ENABLED is left at its default (on): the browser sends the token.
     })
@@ -64,6 +73,15 @@ def live_server(live_app):
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_consumer(live_app, live_instance):
+    """A huey consumer process (worker.py) on the live app's database and queue."""
+    process = start_consumer(live_app.config["SQLALCHEMY_DATABASE_URI"], live_instance,
+                             live_instance / "consumer.log")
+    yield process
+    stop_consumer(process)
 
 
 @pytest.fixture(scope="session")
