@@ -104,6 +104,7 @@ def create_child(
              **values),
         categories or ["left_behind"],
         family or [],
+        actor=None,
     )
     db.session.commit()
     return child

@@ -64,10 +64,10 @@ def town(app):
         caregiver_phone="13712345678", caregiver_confirmed_on=date(2024, 9, 1),
     )
     old_id = child.id_number
-    services.add_parent_contact(child, date(2025, 1, 3), "父亲龚建国", "video", "问学习")
-    services.add_parent_contact(child, date(2025, 2, 9), "父亲龚建国", "phone", "最新的一次")
-    services.add_benefit(child, "basic_living", date(2024, 1, 1), Decimal("1350"), "每月", source="县民政局")
-    services.update_child(child, {"id_number": valid_id_number(date(2015, 3, 2), 77)})
+    services.add_parent_contact(child, date(2025, 1, 3), "父亲龚建国", "video", "问学习", actor=None)
+    services.add_parent_contact(child, date(2025, 2, 9), "父亲龚建国", "phone", "最新的一次", actor=None)
+    services.add_benefit(child, "basic_living", date(2024, 1, 1), Decimal("1350"), "每月", source="县民政局", actor=None)
+    services.update_child(child, {"id_number": valid_id_number(date(2015, 3, 2), 77)}, actor=None)
     db.session.commit()
     return {
         "east": east, "west": west, "child": child, "father_id": father_id, "old_id": old_id,
@@ -138,7 +138,7 @@ def test_empty_sections_say_none(town, client, auth):
 
 def test_exited_child_archive_shows_the_exit_note(town, client, auth):
     child = create_child("田甜", village=town["east"], family=[])
-    services.exit_child(child, "moved_away", date(2026, 3, 2), "随父母迁往江苏苏州")
+    services.exit_child(child, "moved_away", date(2026, 3, 2), "随父母迁往江苏苏州", actor=None)
     db.session.commit()
     auth.login("minzheng")
     text = unicodedata.normalize("NFKC", pdf_text(get_archive(client, child)))

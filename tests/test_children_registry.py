@@ -473,3 +473,27 @@ def test_family_id_changes_in_the_history_are_masked_for_schools(town, client, a
     auth.login("xuexiao")
     page = client.get(f"/children/{child.id}").get_data(as_text=True)
     assert "父亲张伟·身份证号" in page and parent not in page and mask_id_number(parent) in page
+
+
+def test_services_record_the_actor_they_are_given(app, runner, tmp_path):
+    """Whoever the caller names — a route's user, a job's user, the command line's --user — is
+    the author in the history, the audit trail and created_by, with no patching afterwards."""
+    from blueprints.children.excel import Reach, template_workbook
+    from blueprints.children.models import ChildChange
+    from blueprints.children.services import update_child
+    from blueprints.core.audit import AuditEvent
+
+    village = create_village("前王庄村")
+    clerk = create_user("civil_affairs", username="clerk")
+    child = create_child("张三", village=village)  # the factory registers as the system
+    update_child(child, {"address": "东街1号"}, actor=clerk)
+    db.session.commit()
+    change = db.session.scalar(select(ChildChange).where(ChildChange.field == "住址"))
+    assert (change.user_id, change.username) == (clerk.id, "clerk")
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "child_updated")).username == "clerk"
+    assert child.created_by_id is None
+
+    path = tmp_path / "template.xlsx"
+    path.write_bytes(template_workbook(Reach.town()))
+    missing = runner.invoke(args=["import-children", str(path), "--commit", "--user", "nobody"])
+    assert missing.exit_code == 1 and "没有启用中的账号" in missing.output

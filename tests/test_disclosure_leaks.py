@@ -74,10 +74,11 @@ def scene(app, client, auth):
                             works_away=True, is_guardian=True)],
     )
     # History with ID values: the certificate added, the father's ID number corrected.
-    update_child(child, {"disability_certificate": CERTIFICATE})
+    update_child(child, {"disability_certificate": CERTIFICATE}, actor=users["civil_affairs"])
     father = child.family[0]
     save_family_member(child, FamilyInput(relation="父亲", name="龚大山", id_number=FATHER_NEW_ID, phone=FATHER_PHONE,
-                                          works_away=True, is_guardian=True), father)
+                                          works_away=True, is_guardian=True), father,
+                       actor=users["civil_affairs"])
     from extensions import db
 
     db.session.commit()

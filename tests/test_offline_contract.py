@@ -138,7 +138,7 @@ def test_a_lost_race_rolls_back_only_its_own_insert(app, director, village, monk
     values = {"visited_on": local_today(), "kind": "home"}
     with app.test_request_context():
         login_user(director)
-        first_id = record_visit(db.session.get(Child, child_id), values, [], taken).record.id
+        first_id = record_visit(db.session.get(Child, child_id), values, [], taken, actor=director).record.id
         db.session.commit()
         child = db.session.get(Child, child_id)
         child.attention_level = "key"  # earlier work of this request
@@ -146,7 +146,7 @@ def test_a_lost_race_rolls_back_only_its_own_insert(app, director, village, monk
         looks = []
         real = offline.find_by_uuid
         monkeypatch.setattr(offline, "find_by_uuid", lambda model, u: looks.append(u) or (real(model, u) if len(looks) > 1 else None))
-        outcome = record_visit(child, values, [], taken)
+        outcome = record_visit(child, values, [], taken, actor=director)
         assert len(looks) == 2
         assert outcome.status == "replay" and outcome.record.id == first_id
         assert child.attention_level == "key"  # not rolled back with the failed insert
@@ -161,7 +161,8 @@ def test_a_created_record_is_not_committed_before_the_request_commits(app, direc
     child = create_child("张三", village=village)
     with app.test_request_context():
         login_user(director)
-        outcome = record_visit(child, {"visited_on": local_today(), "kind": "home"}, [], str(uuid.uuid4()))
+        outcome = record_visit(child, {"visited_on": local_today(), "kind": "home"}, [], str(uuid.uuid4()),
+                               actor=director)
         assert outcome.created
         db.session.rollback()
         assert count(Visit) == 0

@@ -53,7 +53,7 @@ def create_visit():
     errors.update(value_errors)
     if errors:
         return invalid(errors)
-    outcome = record_visit(child, values, needs, client_uuid)
+    outcome = record_visit(child, values, needs, client_uuid, actor=current_user)
     db.session.commit()
     return answer(outcome)
 
@@ -70,7 +70,7 @@ def create_parent_contact():
     errors.update(value_errors)
     if errors:
         return invalid(errors)
-    outcome = record_contact(child, client_uuid=client_uuid, **values)
+    outcome = record_contact(child, client_uuid=client_uuid, actor=current_user, **values)
     db.session.commit()
     return answer(outcome)
 

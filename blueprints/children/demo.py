@@ -152,13 +152,13 @@ def seed_demo_children(count: int) -> int:
         spec = demo_child(i, villages, schools, today)
         if spec["values"]["id_number"] in existing:
             continue
-        child = create_child(spec["values"], spec["categories"], spec["family"], source="演示数据")
+        child = create_child(spec["values"], spec["categories"], spec["family"], actor=None, source="演示数据")
         existing.add(child.id_number)
         for on, who, method in spec["contacts"]:
-            add_parent_contact(child, on, who, method)
+            add_parent_contact(child, on, who, method, actor=None)
         if spec["benefit"]:
             add_benefit(child, spec["benefit"], today - timedelta(days=200), Decimal(spec["rng_amount"]), "每月",
-                        source="县民政局")
+                        source="县民政局", actor=None)
         added += 1
         if added % 500 == 0:
             db.session.flush()

@@ -20,7 +20,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import Callable, Iterable
 
-from flask import has_request_context
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -50,7 +49,6 @@ from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import audit
 from blueprints.places.access import reachable_schools, reachable_villages
-from blueprints.core.audit import AuditEvent
 from blueprints.core.forms import PHONE
 from blueprints.core.jobs import storage_dir
 from blueprints.core.clock import local_today
@@ -661,42 +659,26 @@ def batch_report(batch: ImportBatch) -> Report:
     return Report.from_json(batch.report)
 
 
-def import_survey(result: SurveyResult, batch: ImportBatch, user=None,
+def import_survey(result: SurveyResult, batch: ImportBatch, *, actor,
                   on_progress: Callable[[int], None] | None = None) -> int:
-    """Register every row of a workbook without errors, in the caller's transaction; the caller
-    commits (or rolls back, and nothing is kept). Returns how many children were registered."""
+    """Register every row of a workbook without errors, in the caller's transaction, as `actor`
+    (the signed-in user, the job's user, or the command line's); the caller commits (or rolls
+    back, and nothing is kept). Returns how many children were registered."""
     if not result.report.ok:
         raise ValueError("only a survey without errors is imported")
     children = []
     for i, row in enumerate(result.rows, start=1):
         child = create_child(dict(row.values, import_batch_id=batch.id), row.categories,
-                             [FamilyInput(**member.__dict__) for member in row.family], source="导入")
+                             [FamilyInput(**member.__dict__) for member in row.family], actor=actor,
+                             source="导入")
         children.append(child)
         if on_progress and i % 100 == 0:
             on_progress(i)
-    if user is not None and not has_request_context():
-        _attribute_to(user, children)  # a background job: create_child saw no signed-in user
     record_report(batch, result.report, status="imported")
     batch.imported = len(children)
-    audit.record("children_imported", batch, user=user,
+    audit.record("children_imported", batch, user=actor,
                  detail=f"{batch.filename}：导入 {len(children)} 名儿童（第 {batch.id} 批）")
     return len(children)
-
-
-def _attribute_to(user, children: list[Child]) -> None:
-    db.session.flush()
-    for child in children:
-        child.created_by_id = user.id
-    ids = [child.id for child in children]
-    for chunk in _chunks(ids):
-        db.session.execute(
-            update(ChildChange).where(ChildChange.child_id.in_(chunk), ChildChange.user_id.is_(None))
-            .values(user_id=user.id, username=user.username).execution_options(synchronize_session=False))
-        db.session.execute(
-            update(AuditEvent).where(AuditEvent.action == "child_created", AuditEvent.object_type == "children",
-                                     AuditEvent.object_id.in_([str(i) for i in chunk]),
-                                     AuditEvent.user_id.is_(None))
-            .values(user_id=user.id, username=user.username).execution_options(synchronize_session=False))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.auth.models import User
 from blueprints.children.excel import Reach, import_survey, read_survey, record_report, template_workbook
 from blueprints.children.models import ImportBatch
 from extensions import db
@@ -26,11 +28,18 @@ def register_excel_cli(app: Flask) -> None:
     @app.cli.command("import-children")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     @click.option("--commit", is_flag=True, help="全部通过检查时导入（不加只检查）")
-    def import_children_command(path: str, commit: bool) -> None:
+    @click.option("--user", "username", default=None, help="以哪个账号的名义导入（记入档案变更记录和操作日志）")
+    def import_children_command(path: str, commit: bool, username: str | None) -> None:
         """Check a survey workbook; with --commit import it when every row is good."""
+        actor = None  # without --user: recorded as the system (the command line)
+        if username:
+            actor = db.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+            if actor is None:
+                click.echo(f"没有启用中的账号“{username}”。请核对 --user 后的用户名。", err=True)
+                sys.exit(1)
         result = read_survey(path, Reach.town())
         report = result.report
-        batch = ImportBatch(user_id=None, filename=Path(path).name[-200:], status="rejected")
+        batch = ImportBatch(user_id=actor.id if actor else None, filename=Path(path).name[-200:], status="rejected")
         db.session.add(batch)
         db.session.flush()
         record_report(batch, report)
@@ -49,7 +58,7 @@ def register_excel_cli(app: Flask) -> None:
             click.echo(f"共 {report.total} 行，全部通过检查。加 --commit 导入。")
             return
         try:
-            count = import_survey(result, batch)
+            count = import_survey(result, batch, actor=actor)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()

@@ -139,7 +139,7 @@ def import_confirm(batch_id: int):
         db.session.commit()
         return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
     try:
-        count = import_survey(result, batch)
+        count = import_survey(result, batch, actor=current_user)
         db.session.commit()
     except IntegrityError:  # registered by someone else between the check and the write
         db.session.rollback()

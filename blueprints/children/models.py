@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.places.models import School, Village
 from blueprints.core.clock import utcnow
-from blueprints.core.mixins import TimestampMixin
+from blueprints.core.mixins import CreatedByMixin, TimestampMixin
 from extensions import db
 
 GENDERS = {"male": "男", "female": "女"}
@@ -59,7 +59,7 @@ DISABILITY_KINDS = ["视力", "听力", "言语", "肢体", "智力", "精神", 
 DISABILITY_GRADES = ["一级", "二级", "三级", "四级"]
 
 
-class Child(TimestampMixin, db.Model):
+class Child(TimestampMixin, CreatedByMixin, db.Model):
     __tablename__ = "children"
     __table_args__ = (
         Index("ix_children_village_status", "residence_village_id", "status"),
@@ -101,7 +101,6 @@ class Child(TimestampMixin, db.Model):
     # The newest visit that stands (not superseded by a correction): kept by visits/services.py on
     # every visit, so that due lists need no aggregate over all visits.
     last_visit_on: Mapped[date | None]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
     residence_village: Mapped[Village] = relationship(foreign_keys=[residence_village_id])

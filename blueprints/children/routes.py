@@ -134,7 +134,7 @@ def new():
                 guardian.works_away = away
             else:
                 family.append(FamilyInput(relation=relation, name=name.strip(), phone=phone or None, works_away=away))
-        child = create_child(form.child_values(), form.categories.data, family)
+        child = create_child(form.child_values(), form.categories.data, family, actor=current_user)
         db.session.commit()
         flash(f"已为 {child.name} 建档，档案号 {child.archive_no}。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))
@@ -217,7 +217,7 @@ def edit(child_id: int):
             return _form_page(form, child, status=422)
         if duplicates:
             return _form_page(form, child, duplicates=duplicates, status=409)
-        changed = update_child(child, form.child_values(), form.categories.data)
+        changed = update_child(child, form.child_values(), form.categories.data, actor=current_user)
         db.session.commit()
         flash(f"已保存，修改了 {changed} 项。" if changed else "没有改动。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))
@@ -232,7 +232,7 @@ def exit_record(child_id: int):
     if child.status == "exited":
         abort(409)
     if form.validate_on_submit():
-        exit_child(child, form.exit_reason.data, form.exit_date.data, form.note.data)
+        exit_child(child, form.exit_reason.data, form.exit_date.data, form.note.data, actor=current_user)
         db.session.commit()
         flash(f"{child.name} 已退出关爱名册（{EXIT_REASONS[form.exit_reason.data]}）。档案保留，可随时查阅。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))
@@ -245,7 +245,7 @@ def accept_left_behind(child_id: int):
     """Staff accept the rule's suggestion: add 留守儿童 to the categories (kept in the history)."""
     child = load_record(child_id, "children:write")
     if suggest_left_behind(child, local_today()):
-        update_child(child, {}, [*child.category_codes, "left_behind"])
+        update_child(child, {}, [*child.category_codes, "left_behind"], actor=current_user)
         db.session.commit()
         flash("已标记为留守儿童。请补充委托照护人。", "success")
     return redirect_after_post(url_for("children.detail", child_id=child.id))
@@ -270,7 +270,7 @@ def family_member(child_id: int, member_id: int | None = None):
             works_away=form.works_away.data, guardianship_capacity=form.guardianship_capacity.data,
             is_guardian=form.is_guardian.data,
         )
-        save_family_member(child, data, member)
+        save_family_member(child, data, member, actor=current_user)
         db.session.commit()
         flash(f"已保存家庭成员 {data.relation} {data.name}。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id) + "#family")
@@ -290,7 +290,7 @@ def add_contact(child_id: int):
     form = ParentContactForm()
     if form.validate_on_submit():
         add_parent_contact(child, form.contacted_on.data, form.who.data.strip(), form.method.data,
-                           form.note.data or None)
+                           form.note.data or None, actor=current_user)
         db.session.commit()
         flash("已记录亲情联系。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id) + "#contacts")
@@ -304,7 +304,7 @@ def add_benefit_record(child_id: int):
     form = BenefitForm()
     if form.validate_on_submit():
         add_benefit(child, form.kind.data, form.start_on.data, form.amount.data, form.period.data,
-                    form.end_on.data, form.source.data or None)
+                    form.end_on.data, form.source.data or None, actor=current_user)
         db.session.commit()
         flash("已记录救助保障。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id) + "#benefits")

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
 from blueprints.places.models import School, Village
@@ -103,11 +102,10 @@ def is_id_field(label: str) -> bool:
     return any(label == f or label.endswith("·" + f) for f in ID_FIELDS)
 
 
-def _change(child: Child, section: str, label: str, old: str, new: str) -> None:
-    user = current_user if current_user and current_user.is_authenticated else None
+def _change(child: Child, section: str, label: str, old: str, new: str, actor) -> None:
     db.session.add(ChildChange(
         child=child, section=section, field=label, old_value=old or None, new_value=new or None,
-        user_id=user.id if user else None, username=user.username if user else None,
+        user_id=actor.id if actor else None, username=actor.username if actor else None,
     ))
 
 
@@ -115,7 +113,7 @@ def _categories_text(codes) -> str:
     return "、".join(label for code, label in CATEGORIES.items() if code in codes)  # in the plan's order
 
 
-def set_categories(child: Child, codes: list[str]) -> None:
+def set_categories(child: Child, codes: list[str], actor) -> None:
     old = set(child.category_codes)
     new = set(codes)
     if old == new:
@@ -124,7 +122,7 @@ def set_categories(child: Child, codes: list[str]) -> None:
         ChildCategory(category=code) for code in sorted(new - old)
     ]
     if child.id is not None:
-        _change(child, "类别与关注", "儿童类别", _categories_text(old), _categories_text(new))
+        _change(child, "类别与关注", "儿童类别", _categories_text(old), _categories_text(new), actor)
 
 
 def next_archive_no(child: Child) -> str:
@@ -145,26 +143,27 @@ class FamilyInput:
     is_guardian: bool = False
 
 
-def create_child(values: dict, categories: list[str], family: list[FamilyInput], source: str = "登记") -> Child:
-    """Register a child. `values` holds Child columns (already validated)."""
+def create_child(values: dict, categories: list[str], family: list[FamilyInput], *, actor,
+                 source: str = "登记") -> Child:
+    """Register a child. `values` holds Child columns (already validated). `actor` is who does it
+    (the signed-in user, a job's user, the user a command names; None for the system itself)."""
     child = Child(**values)
     child.name_initials, child.name_pinyin = name_keys(child.name)
     child.id_last4 = child.id_number[-4:] if child.id_number else None
     child.archive_no = f"tmp-{id(child)}"[:20]
-    user = current_user if current_user and current_user.is_authenticated else None
-    child.created_by_id = user.id if user else None
+    child.created_by_id = actor.id if actor else None
     child.categories = [ChildCategory(category=code) for code in sorted(set(categories))]
     for member in family:
         child.family.append(FamilyMember(**member.__dict__))
     db.session.add(child)
     db.session.flush()
     child.archive_no = next_archive_no(child)
-    _change(child, "登记", "建档", "", f"{source}：{child.name}（档案号 {child.archive_no}）")
-    audit.record("child_created", child, detail=f"{child.name}（档案号 {child.archive_no}，{source}）")
+    _change(child, "登记", "建档", "", f"{source}：{child.name}（档案号 {child.archive_no}）", actor)
+    audit.record("child_created", child, detail=f"{child.name}（档案号 {child.archive_no}，{source}）", user=actor)
     return child
 
 
-def update_child(child: Child, values: dict, categories: list[str] | None = None) -> int:
+def update_child(child: Child, values: dict, categories: list[str] | None = None, *, actor) -> int:
     """Apply changed fields, keeping each change in the history; returns how many changed."""
     changed = 0
     for field, new in values.items():
@@ -172,7 +171,7 @@ def update_child(child: Child, values: dict, categories: list[str] | None = None
         if old == new or (old in (None, "") and new in (None, "")):
             continue
         section, label, show = CHILD_FIELDS[field]
-        _change(child, section, label, show(old), show(new))
+        _change(child, section, label, show(old), show(new), actor)
         setattr(child, field, new)
         changed += 1
     if "name" in values:
@@ -180,55 +179,55 @@ def update_child(child: Child, values: dict, categories: list[str] | None = None
     if "id_number" in values:
         child.id_last4 = child.id_number[-4:] if child.id_number else None
     if categories is not None and set(categories) != set(child.category_codes):
-        set_categories(child, categories)
+        set_categories(child, categories, actor)
         changed += 1
     if changed:
-        audit.record("child_updated", child, detail=f"{child.name}：修改 {changed} 项")
+        audit.record("child_updated", child, detail=f"{child.name}：修改 {changed} 项", user=actor)
     return changed
 
 
-def exit_child(child: Child, reason: str, on: date, note: str | None = None) -> None:
+def exit_child(child: Child, reason: str, on: date, note: str | None = None, *, actor) -> None:
     update_child(child, {"status": "exited", "exit_reason": reason, "exit_date": on,
-                         "exit_note": (note or "").strip() or None})
+                         "exit_note": (note or "").strip() or None}, actor=actor)
 
 
-def save_family_member(child: Child, data: FamilyInput, member: FamilyMember | None = None) -> FamilyMember:
+def save_family_member(child: Child, data: FamilyInput, member: FamilyMember | None = None, *,
+                       actor) -> FamilyMember:
     if data.is_guardian:  # one guardian at a time
         for other in child.family:
             if other is not member and other.is_guardian:
                 other.is_guardian = False
-                _change(child, "家庭成员", f"{other.relation}{other.name}·监护人", "是", "否")
+                _change(child, "家庭成员", f"{other.relation}{other.name}·监护人", "是", "否", actor)
     if member is None:
         member = FamilyMember(**data.__dict__)
         child.family.append(member)
-        _change(child, "家庭成员", "新增成员", "", f"{data.relation} {data.name}")
+        _change(child, "家庭成员", "新增成员", "", f"{data.relation} {data.name}", actor)
     else:
         for field, (label, show) in FAMILY_FIELDS.items():
             old, new = getattr(member, field), getattr(data, field)
             if old != new and not (old in (None, "") and new in (None, "")):
-                _change(child, "家庭成员", f"{member.relation}{member.name}·{label}", show(old), show(new))
+                _change(child, "家庭成员", f"{member.relation}{member.name}·{label}", show(old), show(new), actor)
                 setattr(member, field, new)
-    audit.record("child_updated", child, detail=f"{child.name}：家庭成员 {data.relation} {data.name}")
+    audit.record("child_updated", child, detail=f"{child.name}：家庭成员 {data.relation} {data.name}", user=actor)
     return member
 
 
 def add_parent_contact(child: Child, contacted_on: date, who: str, method: str, note: str | None = None,
-                       client_uuid: str | None = None) -> ParentContact:
-    user = current_user if current_user and current_user.is_authenticated else None
+                       client_uuid: str | None = None, *, actor) -> ParentContact:
     contact = ParentContact(child=child, contacted_on=contacted_on, who=who, method=method, note=note,
-                            client_uuid=client_uuid, recorded_by_id=user.id if user else None)
+                            client_uuid=client_uuid, recorded_by_id=actor.id if actor else None)
     db.session.add(contact)
-    _change(child, "亲情联系", "联系记录", "", f"{contacted_on:%Y-%m-%d} {who} {CONTACT_METHODS[method]}")
+    _change(child, "亲情联系", "联系记录", "", f"{contacted_on:%Y-%m-%d} {who} {CONTACT_METHODS[method]}", actor)
     return contact
 
 
 def add_benefit(child: Child, kind: str, start_on: date, amount: Decimal | None = None, period: str | None = None,
-                end_on: date | None = None, source: str | None = None) -> Benefit:
+                end_on: date | None = None, source: str | None = None, *, actor) -> Benefit:
     benefit = Benefit(child=child, kind=kind, start_on=start_on, amount=amount, period=period,
                       end_on=end_on, source=source)
     db.session.add(benefit)
     amount_text = f" {amount} 元/{period}" if amount is not None else ""
-    _change(child, "救助保障", "新增保障", "", f"{BENEFIT_KINDS[kind]}{amount_text}，自 {start_on:%Y-%m-%d}")
+    _change(child, "救助保障", "新增保障", "", f"{BENEFIT_KINDS[kind]}{amount_text}，自 {start_on:%Y-%m-%d}", actor)
     return benefit
 
 

@@ -61,7 +61,7 @@ def import_children(progress, result: Path, *, batch_id: int, user_id: int) -> s
     batch = db.session.get(ImportBatch, batch_id)
     user = db.session.get(User, user_id)
     try:
-        count = import_survey(result_, batch, user, on_progress=_side_progress(progress.job_id, total))
+        count = import_survey(result_, batch, actor=user, on_progress=_side_progress(progress.job_id, total))
         db.session.flush()
     except IntegrityError:  # registered by someone else between the check and the write
         db.session.rollback()

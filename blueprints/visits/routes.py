@@ -66,7 +66,7 @@ def new():
         values, needs, value_errors = parse_visit(payload)
         errors.update(value_errors)
         if not errors:
-            outcome = record_visit(child, values, needs, client_uuid)
+            outcome = record_visit(child, values, needs, client_uuid, actor=current_user)
             db.session.commit()
             if not outcome.conflict:  # stored now, or a second click on 保存
                 flash(f"已记录对 {child.name} 的走访。", "success")
@@ -91,7 +91,7 @@ def contact():
         values, value_errors = parse_contact(payload)
         errors.update(value_errors)
         if not errors:
-            outcome = record_contact(child, client_uuid=client_uuid, **values)
+            outcome = record_contact(child, client_uuid=client_uuid, actor=current_user, **values)
             db.session.commit()
             if not outcome.conflict:
                 flash(f"已记录 {child.name} 的亲情联系。", "success")
@@ -141,7 +141,7 @@ def review(visit_id: int):
     if not comment or len(comment) > 1000:
         flash("请填写评阅意见（最多 1000 字）。", "error")
         return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
-    review_visit(visit, comment)
+    review_visit(visit, comment, actor=current_user)
     db.session.commit()
     flash("已保存评阅意见。", "success")
     return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
@@ -166,7 +166,7 @@ def correct(visit_id: int):
         values, needs, value_errors = parse_visit(payload)
         errors.update(value_errors)
         if not errors:
-            outcome = correct_visit(original, values, needs, client_uuid, reason)
+            outcome = correct_visit(original, values, needs, client_uuid, reason, actor=current_user)
             db.session.commit()
             if not outcome.conflict:
                 flash("已保存更正，原记录保留。", "success")

@@ -6,9 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_login import current_user
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import joinedload
 
 from blueprints.places.models import Village
 from blueprints.children.models import Child, ChildCategory, ParentContact
@@ -34,36 +32,37 @@ def visit_fingerprint(child: Child, values: dict, needs: list[str], corrects: Vi
 
 
 def record_visit(child: Child, values: dict, needs: list[str], client_uuid: str,
-                 corrects: Visit | None = None) -> Outcome:
+                 corrects: Visit | None = None, *, actor) -> Outcome:
     def build() -> Visit:
-        visit = Visit(child_id=child.id, visitor_id=current_user.id, client_uuid=client_uuid,
+        visit = Visit(child_id=child.id, visitor_id=actor.id, client_uuid=client_uuid,
                       corrects_id=corrects.id if corrects else None, **values)
         visit.needs = [VisitNeed(category=code) for code in sorted(set(needs)) if code in NEED_CATEGORIES]
         db.session.add(visit)
         return visit
 
-    outcome = store_once(Visit, client_uuid, owner_field="visitor_id", owner_id=current_user.id, child_id=child.id,
+    outcome = store_once(Visit, client_uuid, owner_field="visitor_id", owner_id=actor.id, child_id=child.id,
                          fingerprint=visit_fingerprint(child, values, needs, corrects), build=build)
     if outcome.created:
         visit = outcome.record
         if child.last_visit_on is None or visit.visited_on > child.last_visit_on:
             child.last_visit_on = visit.visited_on
-        audit.record("visit_recorded", visit, detail=f"{child.name} {values['visited_on']:%Y-%m-%d}")
+        audit.record("visit_recorded", visit, detail=f"{child.name} {values['visited_on']:%Y-%m-%d}", user=actor)
     return outcome
 
 
 def record_contact(child: Child, contacted_on: date, who: str, method: str, note: str | None,
-                   client_uuid: str) -> Outcome:
+                   client_uuid: str, *, actor) -> Outcome:
     values = {"contacted_on": contacted_on, "who": who, "method": method, "note": note}
-    return store_once(ParentContact, client_uuid, owner_field="recorded_by_id", owner_id=current_user.id,
+    return store_once(ParentContact, client_uuid, owner_field="recorded_by_id", owner_id=actor.id,
                       child_id=child.id, fingerprint=fingerprint(child.id, values),
-                      build=lambda: add_parent_contact(child, client_uuid=client_uuid, **values))
+                      build=lambda: add_parent_contact(child, client_uuid=client_uuid, actor=actor, **values))
 
 
-def correct_visit(original: Visit, values: dict, needs: list[str], client_uuid: str, reason: str) -> Outcome:
+def correct_visit(original: Visit, values: dict, needs: list[str], client_uuid: str, reason: str, *,
+                  actor) -> Outcome:
     """A correction is a new visit pointing at the original, which stays, marked superseded. A
     client_uuid that already names another visit is refused: that visit is never re-linked."""
-    outcome = record_visit(original.child, values, needs, client_uuid, corrects=original)
+    outcome = record_visit(original.child, values, needs, client_uuid, corrects=original, actor=actor)
     if outcome.status == "replay" and outcome.record.corrects_id != original.id:
         return conflict(CONFLICT_MESSAGES["body"])  # an older row without fingerprint, same child
     if not outcome.created:
@@ -74,23 +73,15 @@ def correct_visit(original: Visit, values: dict, needs: list[str], client_uuid: 
     # the corrected date may be earlier than the original's: recount from the visits that stand
     original.child.last_visit_on = db.session.scalar(
         select(func.max(Visit.visited_on)).where(Visit.child_id == original.child_id, Visit.superseded.is_(False)))
-    audit.record("visit_corrected", visit, detail=f"更正走访 #{original.id}：{reason}")
+    audit.record("visit_corrected", visit, detail=f"更正走访 #{original.id}：{reason}", user=actor)
     return outcome
 
 
-def review_visit(visit: Visit, comment: str) -> None:
-    visit.reviewed_by_id = current_user.id
+def review_visit(visit: Visit, comment: str, *, actor) -> None:
+    visit.reviewed_by_id = actor.id
     visit.reviewed_at = utcnow()
     visit.review_comment = comment
-    audit.record("visit_reviewed", visit, detail=comment[:100])
-
-
-def recent_visits(child: Child, limit: int = 10) -> list[Visit]:
-    """For the child's record page, newest first, with who visited (one query)."""
-    return list(db.session.scalars(
-        select(Visit).where(Visit.child_id == child.id).options(joinedload(Visit.visitor))
-        .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(limit)
-    ))
+    audit.record("visit_reviewed", visit, detail=comment[:100], user=actor)
 
 
 # --- due lists ---------------------------------------------------------------------------

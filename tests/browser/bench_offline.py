@@ -88,7 +88,7 @@ def make_live_app(tmp: Path):
             child = create_child(
                 dict(name=name, residence_village_id=village.id, birth_date=born, gender="male",
                      id_number=valid_id_number(born, 700 + i), status="active", attention_level="general"),
-                ["left_behind"], [],
+                ["left_behind"], [], actor=None,
             )
             db.session.flush()
             kids.append(child.id)

@@ -27,7 +27,7 @@ def small_village(live_app):
             birth = date(2015, i, 3)
             create_child(dict(name=name, residence_village_id=village.id, birth_date=birth, gender="male",
                               id_number=valid_id_number(birth, 500 + i), status="active", attention_level="general"),
-                         ["poverty"], [])
+                         ["poverty"], [], actor=None)
         db.session.commit()
         village_id = village.id
         db.session.remove()

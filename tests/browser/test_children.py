@@ -27,6 +27,7 @@ def ouyang(live_app):
                  id_number=valid_id_number(date(2016, 9, 1), 321, gender="female"), status="active",
                  attention_level="key"),
             ["left_behind"], [FamilyInput(relation="祖母", name="欧阳秀兰", phone="13700001111", is_guardian=True)],
+            actor=None,
         )
         db.session.commit()
         child_id = child.id

@@ -73,6 +73,7 @@ def kids(live_app):
                      id_number=valid_id_number(born, serial, gender=gender), status="active",
                      attention_level="key" if serial % 2 else "general"),
                 categories, [FamilyInput(relation="祖母", name=name[0] + "奶奶", phone="13700002222", is_guardian=True)],
+                actor=None,
             )
             ids[name] = child.id
         db.session.commit()
