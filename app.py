@@ -15,6 +15,7 @@ from blueprints.core.disclosure import register_template_globals
 from blueprints.core.errors import register_error_handlers
 from blueprints.core.htmx import add_vary_header
 from blueprints.core.navigation import nav_for
+from blueprints.core.vocabulary import register_template_filters
 from config import Config
 from extensions import assets, csrf, db, login_manager, migrate
 
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["datetime"] = clock.format_datetime
     app.jinja_env.filters["date"] = clock.format_date
     register_template_globals(app)
+    register_template_filters(app)  # {{ code|label('gender') }}
 
     @app.context_processor
     def shell_context():

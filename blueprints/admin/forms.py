@@ -3,9 +3,9 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Regexp
 
-from blueprints.places.models import SCHOOL_KINDS, Department, School, Village
+from blueprints.places.models import Department, School, Village
 from blueprints.auth.forms import check_password_strength
-from blueprints.auth.models import VOLUNTEER_KINDS, User
+from blueprints.auth.models import User
 from blueprints.core.access import REACH_FIELDS, ROLES
 from blueprints.core.forms import (
     BaseForm,
@@ -17,6 +17,7 @@ from blueprints.core.forms import (
     phone_number,
     required,
 )
+from blueprints.core.vocabulary import SCHOOL_KINDS, VOLUNTEER_KINDS
 from extensions import db
 
 

@@ -13,10 +13,10 @@ from flask_wtf.csrf import generate_csrf
 
 from blueprints.api import bp
 from blueprints.children.access import get_child_or_404
-from blueprints.children.models import CATEGORY_SHORT
 from blueprints.core.access import can
 from blueprints.core.clock import local_today
 from blueprints.core.offline import answer, forbidden, invalid
+from blueprints.core.vocabulary import CATEGORY_SHORT
 from blueprints.visits.services import due_list, record_contact, record_visit
 from blueprints.visits.validation import check_child_id, check_uuid, parse_contact, parse_visit
 from extensions import db

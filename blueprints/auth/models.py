@@ -11,9 +11,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from blueprints.places.models import Department, School, Village
 from blueprints.core.mixins import TimestampMixin
+from blueprints.core.vocabulary import VOLUNTEER_KINDS
 from extensions import db
 
-VOLUNTEER_KINDS = {"volunteer": "志愿者", "caring_mother": "爱心妈妈"}
 
 user_villages = Table(
     "user_villages",

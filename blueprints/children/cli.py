@@ -11,6 +11,7 @@ from sqlalchemy import select
 from blueprints.places.models import Village
 from blueprints.children import printing
 from blueprints.children.models import Child
+from blueprints.core.vocabulary import CURRENT_STATUSES
 from extensions import db
 
 
@@ -29,7 +30,7 @@ def register_print_cli(app: Flask) -> None:
         name = village.name
         child_ids = list(db.session.scalars(
             select(Child.id)
-            .where(Child.residence_village_id == village.id, Child.status.in_(("registered", "active")))
+            .where(Child.residence_village_id == village.id, Child.status.in_(CURRENT_STATUSES))
             .order_by(Child.name_pinyin, Child.id)
         ))
         if not child_ids:

@@ -29,21 +29,15 @@ from sqlalchemy import select, update
 
 from blueprints.places.models import School, Village
 from blueprints.children.models import (
-    ATTENTION_LEVELS,
-    CATEGORIES,
-    CATEGORY_SHORT,
     DISABILITY_GRADES,
     DISABILITY_KINDS,
-    GENDERS,
     RELATIONS,
-    STATUSES,
     Child,
     ChildCategory,
     ChildChange,
     FamilyMember,
     ImportBatch,
 )
-from blueprints.children.rules import CHILD_AGE, LEFT_BEHIND_AGE
 from blueprints.children.search import ChildFilters, ordered_for_export
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
@@ -53,6 +47,16 @@ from blueprints.core.forms import PHONE
 from blueprints.core.jobs import storage_dir
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import disclosure_for
+from blueprints.core.vocabulary import (
+    ATTENTION_LEVELS,
+    CATEGORIES,
+    CATEGORY_SHORT,
+    CHILD_AGE,
+    GENDERS,
+    LEFT_BEHIND_AGE,
+    STATUSES,
+    age_on,
+)
 from extensions import db
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -307,10 +311,6 @@ def _text(value) -> str:
     return str(value).strip().strip(_INVISIBLE).strip()
 
 
-def _age(birth: date, today: date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
 def _header_name(value) -> str:
     return _norm(_text(value)).rstrip("*")  # NFKC turns a full-width ＊ into *
 
@@ -413,7 +413,7 @@ class _RowChecker:
                 gender = gender or parsed.gender
                 birth = birth or parsed.birth_date
 
-        age = _age(birth, self.today) if birth else None
+        age = age_on(birth, self.today) if birth else None
         if age is not None and age >= CHILD_AGE and not self.has_error("出生日期"):
             column = "出生日期" if birth_typed else "身份证号"
             self.bad(column, f"已年满{CHILD_AGE}周岁（{age}岁），不在儿童关爱范围内；请核对{column}")

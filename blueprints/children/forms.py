@@ -5,19 +5,7 @@ from flask_login import current_user
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
-from blueprints.children.models import (
-    ATTENTION_LEVELS,
-    BENEFIT_KINDS,
-    CATEGORIES,
-    CONTACT_METHODS,
-    DISABILITY_GRADES,
-    DISABILITY_KINDS,
-    EXIT_REASONS,
-    GENDERS,
-    GUARDIANSHIP_CAPACITY,
-    RELATIONS,
-    STATE_GUARDIANSHIP,
-)
+from blueprints.children.models import DISABILITY_GRADES, DISABILITY_KINDS, RELATIONS
 from blueprints.children.validation import check_identity
 from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.core.clock import local_today
@@ -30,6 +18,16 @@ from blueprints.core.forms import (
     max_length,
     phone_number,
     required,
+)
+from blueprints.core.vocabulary import (
+    ATTENTION_LEVELS,
+    BENEFIT_KINDS,
+    CATEGORIES,
+    CONTACT_METHODS,
+    EXIT_REASONS,
+    GENDERS,
+    GUARDIANSHIP_CAPACITY,
+    STATE_GUARDIANSHIP,
 )
 from extensions import db
 

@@ -12,49 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.places.models import School, Village
 from blueprints.core.clock import utcnow
+from blueprints.core import vocabulary
 from blueprints.core.mixins import CreatedByMixin, TimestampMixin
 from extensions import db
 
-GENDERS = {"male": "男", "female": "女"}
-CATEGORIES = {
-    "left_behind": "留守儿童",
-    "poverty": "困境儿童（家庭贫困）",
-    "disability": "困境儿童（自身残疾）",
-    "guardianship": "困境儿童（监护缺失或不当）",
-    "orphan": "孤儿",
-    "unsupported": "事实无人抚养儿童",
-}
-CATEGORY_SHORT = {
-    "left_behind": "留守",
-    "poverty": "困境·贫困",
-    "disability": "困境·残疾",
-    "guardianship": "困境·监护",
-    "orphan": "孤儿",
-    "unsupported": "事实无人抚养",
-}
-ATTENTION_LEVELS = {"key": "重点关注", "general": "一般"}
-STATUSES = {"registered": "已登记", "active": "在册", "exited": "已退出"}
-EXIT_REASONS = {
-    "age_16": "年满16周岁（留守）",
-    "age_18": "年满18周岁",
-    "parents_returned": "父母返乡",
-    "moved_away": "迁出本镇",
-    "died": "死亡",
-    "no_longer_qualifies": "不再符合条件",
-    "other": "其他",
-}
-STATE_GUARDIANSHIP = {"none": "无", "long_term": "长期监护", "temporary": "临时监护"}
 RELATIONS = ["父亲", "母亲", "祖父", "祖母", "外祖父", "外祖母", "兄姐", "叔伯姑", "舅姨", "其他亲属", "其他"]
-GUARDIANSHIP_CAPACITY = {"full": "有监护能力", "limited": "监护能力不足", "none": "无监护能力"}
-CONTACT_METHODS = {"phone": "电话", "video": "视频", "visit_home": "回家探望"}
-BENEFIT_KINDS = {
-    "basic_living": "基本生活保障",
-    "medical": "医疗救助",
-    "rehabilitation": "康复救助",
-    "education": "教育资助",
-    "housing": "住房保障",
-    "charity": "慈善帮扶",
-}
 DISABILITY_KINDS = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
 DISABILITY_GRADES = ["一级", "二级", "三级", "四级"]
 
@@ -129,8 +91,7 @@ class Child(TimestampMixin, CreatedByMixin, db.Model):
         return next((m for m in self.family if m.is_guardian), None)
 
     def age_on(self, day: date) -> int:
-        years = day.year - self.birth_date.year
-        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+        return vocabulary.age_on(self.birth_date, day)
 
 
 class ChildCategory(db.Model):

@@ -4,8 +4,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from blueprints.children.access import reachable_children
-from blueprints.children.models import CATEGORIES, Child, ChildCategory
+from blueprints.children.models import Child, ChildCategory
 from blueprints.core.access import can, role_of
+from blueprints.core.vocabulary import CATEGORIES, CURRENT_STATUSES
 from extensions import db
 
 TITLES = {"town": "全镇在册儿童", "village": "本村在册儿童", "school": "本校在册儿童"}
@@ -20,7 +21,7 @@ def child_counts(user) -> dict | None:
         current, named = select(Child), False
     else:
         return None
-    current = current.where(Child.status.in_(("registered", "active")))
+    current = current.where(Child.status.in_(CURRENT_STATUSES))
     ids = current.with_only_columns(Child.id).scalar_subquery()
     total = db.session.scalar(current.with_only_columns(func.count(Child.id)).order_by(None))
     key = db.session.scalar(

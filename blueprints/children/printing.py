@@ -17,7 +17,15 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from blueprints.children.models import (
+from blueprints.children.models import Child
+from blueprints.children.services import is_id_field
+from blueprints.core import audit
+from blueprints.core.access import role_of
+from blueprints.core.areas import sections_for
+from blueprints.core.clock import format_date, format_datetime, local_today, utcnow
+from blueprints.core.disclosure import Disclosure, disclosure_for, full_disclosure
+from blueprints.core.pdf import render_pdf, render_pdf_many
+from blueprints.core.vocabulary import (
     ATTENTION_LEVELS,
     BENEFIT_KINDS,
     CATEGORIES,
@@ -27,15 +35,7 @@ from blueprints.children.models import (
     GUARDIANSHIP_CAPACITY,
     STATE_GUARDIANSHIP,
     STATUSES,
-    Child,
 )
-from blueprints.children.services import is_id_field
-from blueprints.core import audit
-from blueprints.core.access import role_of
-from blueprints.core.areas import sections_for
-from blueprints.core.clock import format_date, format_datetime, local_today, utcnow
-from blueprints.core.disclosure import Disclosure, disclosure_for, full_disclosure
-from blueprints.core.pdf import render_pdf, render_pdf_many
 from extensions import db
 
 TEMPLATE = "print/archive.html"

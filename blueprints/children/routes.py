@@ -16,22 +16,7 @@ from blueprints.children.forms import (
     FamilyMemberForm,
     ParentContactForm,
 )
-from blueprints.children.models import (
-    ATTENTION_LEVELS,
-    BENEFIT_KINDS,
-    CATEGORIES,
-    CATEGORY_SHORT,
-    CONTACT_METHODS,
-    EXIT_REASONS,
-    GENDERS,
-    GUARDIANSHIP_CAPACITY,
-    STATE_GUARDIANSHIP,
-    STATUSES,
-    Child,
-    ChildChange,
-    FamilyMember,
-    ParentContact,
-)
+from blueprints.children.models import Child, ChildChange, FamilyMember, ParentContact
 from blueprints.children.rules import suggest_left_behind, suggestions
 from blueprints.children.search import ChildFilters, search_children
 from blueprints.children.services import (
@@ -54,13 +39,11 @@ from blueprints.core.areas import sections_for
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import current_disclosure
 from blueprints.core.htmx import redirect_after_post, render_page
+from blueprints.core.vocabulary import ATTENTION_LEVELS, CATEGORIES, EXIT_REASONS, STATUSES
 from extensions import db
 
-LABELS = dict(
-    genders=GENDERS, categories=CATEGORIES, category_short=CATEGORY_SHORT, attention_levels=ATTENTION_LEVELS,
-    statuses=STATUSES, exit_reasons=EXIT_REASONS, state_guardianship=STATE_GUARDIANSHIP,
-    capacities=GUARDIANSHIP_CAPACITY, contact_methods=CONTACT_METHODS, benefit_kinds=BENEFIT_KINDS,
-)
+# the search filters' options; codes shown on a page go through the `label` filter
+LABELS = dict(categories=CATEGORIES, attention_levels=ATTENTION_LEVELS, statuses=STATUSES)
 
 
 @bp.route("")

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from blueprints.children.models import Child
+from blueprints.core.vocabulary import CHILD_AGE, LEFT_BEHIND_AGE, birthday_at
 
-LEFT_BEHIND_AGE = 16
-CHILD_AGE = 18
 REVIEW_AHEAD = timedelta(days=90)
 
 
@@ -16,13 +15,6 @@ REVIEW_AHEAD = timedelta(days=90)
 class Suggestion:
     rule: str  # which rule found it, shown beside the reason
     text: str
-
-
-def birthday_at(birth: date, years: int) -> date:
-    try:
-        return birth.replace(year=birth.year + years)
-    except ValueError:  # born on 29 February
-        return birth.replace(year=birth.year + years, day=28)
 
 
 def parents_away(child: Child) -> bool:

@@ -10,8 +10,9 @@ from sqlalchemy import Select, exists, func, or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.idnumber import normalize_id_number
-from blueprints.children.models import ATTENTION_LEVELS, CATEGORIES, STATUSES, Child, ChildCategory
+from blueprints.children.models import Child, ChildCategory
 from blueprints.children.access import reachable_children
+from blueprints.core.vocabulary import ATTENTION_LEVELS, CATEGORIES, CURRENT_STATUSES, STATUSES
 from extensions import db
 
 PAGE_SIZE = 20
@@ -83,7 +84,7 @@ def filtered_children(user, filters: ChildFilters) -> Select:
     if filters.attention:
         query = query.where(Child.attention_level == filters.attention)
     if filters.status == "current":
-        query = query.where(Child.status.in_(("registered", "active")))
+        query = query.where(Child.status.in_(CURRENT_STATUSES))
     elif filters.status in STATUSES:
         query = query.where(Child.status == filters.status)
     return query

@@ -9,7 +9,12 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 
 from blueprints.places.models import School, Village
-from blueprints.children.models import (
+from blueprints.children.models import Benefit, Child, ChildCategory, ChildChange, FamilyMember, ParentContact
+from blueprints.children.search import name_keys
+from blueprints.core import audit
+from blueprints.children.access import reachable_children
+from blueprints.core.clock import local_today
+from blueprints.core.vocabulary import (
     ATTENTION_LEVELS,
     BENEFIT_KINDS,
     CATEGORIES,
@@ -19,17 +24,7 @@ from blueprints.children.models import (
     GUARDIANSHIP_CAPACITY,
     STATE_GUARDIANSHIP,
     STATUSES,
-    Benefit,
-    Child,
-    ChildCategory,
-    ChildChange,
-    FamilyMember,
-    ParentContact,
 )
-from blueprints.children.search import name_keys
-from blueprints.core import audit
-from blueprints.children.access import reachable_children
-from blueprints.core.clock import local_today
 from extensions import db
 
 

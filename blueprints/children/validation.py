@@ -5,7 +5,7 @@ import re
 from datetime import date, datetime
 
 from blueprints.children.idnumber import IdNumber, IdNumberError, parse_id_number
-from blueprints.children.models import GENDERS
+from blueprints.core.vocabulary import GENDERS
 
 _DATE_PATTERNS = [
     re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),

@@ -5,14 +5,9 @@ from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.mixins import TimestampMixin
+from blueprints.core.vocabulary import SCHOOL_KINDS
 from extensions import db
 
-SCHOOL_KINDS = {
-    "kindergarten": "幼儿园",
-    "primary": "小学",
-    "middle": "初级中学",
-    "nine_year": "九年一贯制学校",
-}
 
 school_villages = Table(
     "school_villages",

@@ -17,6 +17,7 @@ from blueprints.places.models import Village
 from blueprints.auth.models import User
 from blueprints.children.models import Child, ChildCategory, ParentContact
 from blueprints.core.clock import local_today, to_local
+from blueprints.core.vocabulary import CURRENT_STATUSES
 from blueprints.auth.staff import directors_by_village
 from blueprints.visits.cadence import add_months, end_of_week
 from blueprints.visits.models import Visit, VisitNeed
@@ -25,7 +26,6 @@ from extensions import db
 DEMO_NAMESPACE = uuid.UUID("6f1d3a52-7c1e-4a8e-9a55-2b1f0c3d9e71")
 HISTORY_DAYS = 365
 CONTACT_WEEKS = range(9, 53)  # the children seeder already logs the last 8 weeks (children/demo.py)
-CURRENT = ("registered", "active")
 
 LIVING = ["居住环境整洁，生活用品齐全", "房屋较旧但安全，冬季取暖已落实", "祖辈照料，饮食起居正常",
           "家中较为杂乱，已提醒照护人整理", "新修了厨房，用火用电规范"]
@@ -118,7 +118,8 @@ def seed_demo_visits(today: date | None = None) -> int:
     if not villages or (supervisor is None and not any(directors.values())):
         return 0
     children = list(db.session.scalars(
-        select(Child).where(Child.residence_village_id.in_(villages), Child.status.in_(CURRENT)).order_by(Child.id)))
+        select(Child).where(Child.residence_village_id.in_(villages), Child.status.in_(CURRENT_STATUSES))
+        .order_by(Child.id)))
     left_behind = set(db.session.scalars(select(ChildCategory.child_id).where(ChildCategory.category == "left_behind")))
     stored_visits = set(db.session.scalars(select(Visit.client_uuid)))
     stored_contacts = set(db.session.scalars(select(ParentContact.client_uuid)

@@ -14,28 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from blueprints.auth.models import User
 from blueprints.children.models import Child
 from blueprints.core.clock import utcnow
+from blueprints.core.vocabulary import HAZARDS, VISIT_KINDS
 from extensions import db
-
-VISIT_KINDS = {"home": "入户走访", "phone": "电话访问", "school": "在校走访", "other": "其他"}
-HAZARDS = {
-    "hazard_water": "用水",
-    "hazard_electric": "用电",
-    "hazard_gas": "燃气",
-    "hazard_fire": "用火",
-    "hazard_waters": "附近有危险水域",
-    "hazard_other": "其他隐患",
-}
-MENTAL_STATES = {"good": "良好", "fair": "一般", "concern": "需要关注"}
-NEED_CATEGORIES = {
-    "living": "生活照料",
-    "medical": "医疗康复",
-    "education": "教育帮扶",
-    "psychological": "心理疏导",
-    "guardianship": "监护指导",
-    "safety": "安全防护",
-    "assistance": "救助申请",
-    "other": "其他",
-}
 
 
 class Visit(db.Model):

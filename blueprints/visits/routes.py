@@ -9,20 +9,27 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from blueprints.children.models import CATEGORY_SHORT, CONTACT_METHODS
 from blueprints.core.access import can, require
 from blueprints.children.access import get_child_or_404
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
+from blueprints.core.vocabulary import (
+    CONTACT_METHODS,
+    HAZARDS,
+    MENTAL_STATES,
+    NEED_CATEGORIES,
+    VISIT_KINDS,
+)
 from blueprints.visits import bp
 from blueprints.visits.cadence import BUCKETS
-from blueprints.visits.models import HAZARDS, MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS, Visit
+from blueprints.visits.models import Visit
 from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
 from blueprints.visits.validation import check_child_id, check_uuid, parse_contact, parse_visit
 from extensions import db
 
+# the forms' options; codes shown on a page go through the `label` filter
 LABELS = dict(kinds=VISIT_KINDS, hazards=HAZARDS, mental_states=MENTAL_STATES, need_categories=NEED_CATEGORIES,
-              contact_methods=CONTACT_METHODS, category_short=CATEGORY_SHORT, buckets=BUCKETS)
+              contact_methods=CONTACT_METHODS, buckets=BUCKETS)
 
 
 DUE_GROUP_SHOWN = 50  # rows per group before "显示全部": a phone page stays light

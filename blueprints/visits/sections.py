@@ -9,7 +9,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.sections import newest_per_child
 from blueprints.core.clock import format_date
-from blueprints.visits.models import MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS, Visit
+from blueprints.core.vocabulary import MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS
+from blueprints.visits.models import Visit
 from extensions import db
 
 VISITS_SHOWN = 10

@@ -16,11 +16,11 @@ from blueprints.children.access import reachable_children
 from blueprints.core.clock import to_local, utcnow
 from blueprints.auth.staff import directors_by_village
 from blueprints.core.offline import CONFLICT_MESSAGES, Outcome, conflict, fingerprint, store_once
+from blueprints.core.vocabulary import CURRENT_STATUSES, NEED_CATEGORIES, age_on
 from blueprints.visits.cadence import BUCKETS, add_months, cadence_months, classify, month_bounds
-from blueprints.visits.models import NEED_CATEGORIES, Visit, VisitNeed
+from blueprints.visits.models import Visit, VisitNeed
 from extensions import db
 
-CURRENT = ("registered", "active")
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def due_list(user, today: date, categories_for: int | None = None) -> tuple[list
     (no ORM objects) and the denormalised last visit: two queries whatever the size.
     `categories_for`: load categories only for the first N of each bucket (what a page shows)."""
     rows = db.session.execute(
-        reachable_children(user).where(Child.status.in_(CURRENT))
+        reachable_children(user).where(Child.status.in_(CURRENT_STATUSES))
         .join(Village, Village.id == Child.residence_village_id)
         .with_only_columns(Child.id, Child.name, Child.name_pinyin, Child.birth_date, Child.attention_level,
                            Child.created_at, Child.last_visit_on, Village.name)
@@ -125,7 +125,7 @@ def due_list(user, today: date, categories_for: int | None = None) -> tuple[list
     cadence = cadence_months()
     for child_id, name, pinyin, birth, attention, created_at, last, village in rows:
         d = classify(last, to_local(created_at).date(), attention, today, cadence)
-        age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+        age = age_on(birth, today)
         result.append((pinyin, DueRow(child_id, name, age, village, attention, last, d.due, d.bucket, d.days)))
     order = list(BUCKETS)
     result.sort(key=lambda pair: (order.index(pair[1].bucket), pair[1].due, pair[1].attention != "key", pair[0]))
@@ -201,7 +201,7 @@ def compliance(user, year: int, month: int, today: date) -> tuple[list[Complianc
         *(and_(Child.attention_level == level, last.c.last <= latest_before(cutoff, n))
           for level, n in cadence.items())))
     counted = (reachable_children(user)
-               .where(Child.status.in_(CURRENT), Child.created_at <= end_of_day)
+               .where(Child.status.in_(CURRENT_STATUSES), Child.created_at <= end_of_day)
                .outerjoin(last, last.c.child_id == Child.id)
                .outerjoin(in_month, in_month.c.child_id == Child.id)
                .where(is_due)

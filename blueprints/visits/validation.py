@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
-from blueprints.children.models import CONTACT_METHODS
 from blueprints.core.clock import LOCAL_TZ, local_today
-from blueprints.visits.models import HAZARDS, MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS
+from blueprints.core.vocabulary import CONTACT_METHODS, HAZARDS, MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 EARLIEST = date(2000, 1, 1)

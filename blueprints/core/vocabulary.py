@@ -1,0 +1,132 @@
+"""The app's vocabulary: every code stored in the database with its Chinese label, and the rules
+that are named once (the age limits, age on a day, which statuses count as current).
+
+Data only: the core imports no area, every area imports from here, so a label or a limit is changed
+in one place. Templates show a code with `{{ code|label('gender') }}`."""
+from __future__ import annotations
+
+from datetime import date
+
+# --- children (plan §1 categories, §5 §6 guardianship and contact, §9 state guardianship, §11 benefits)
+GENDERS = {"male": "男", "female": "女"}
+CATEGORIES = {
+    "left_behind": "留守儿童",
+    "poverty": "困境儿童（家庭贫困）",
+    "disability": "困境儿童（自身残疾）",
+    "guardianship": "困境儿童（监护缺失或不当）",
+    "orphan": "孤儿",
+    "unsupported": "事实无人抚养儿童",
+}
+CATEGORY_SHORT = {
+    "left_behind": "留守",
+    "poverty": "困境·贫困",
+    "disability": "困境·残疾",
+    "guardianship": "困境·监护",
+    "orphan": "孤儿",
+    "unsupported": "事实无人抚养",
+}
+ATTENTION_LEVELS = {"key": "重点关注", "general": "一般"}
+STATUSES = {"registered": "已登记", "active": "在册", "exited": "已退出"}
+EXIT_REASONS = {
+    "age_16": "年满16周岁（留守）",
+    "age_18": "年满18周岁",
+    "parents_returned": "父母返乡",
+    "moved_away": "迁出本镇",
+    "died": "死亡",
+    "no_longer_qualifies": "不再符合条件",
+    "other": "其他",
+}
+STATE_GUARDIANSHIP = {"none": "无", "long_term": "长期监护", "temporary": "临时监护"}
+GUARDIANSHIP_CAPACITY = {"full": "有监护能力", "limited": "监护能力不足", "none": "无监护能力"}
+CONTACT_METHODS = {"phone": "电话", "video": "视频", "visit_home": "回家探望"}
+BENEFIT_KINDS = {
+    "basic_living": "基本生活保障",
+    "medical": "医疗救助",
+    "rehabilitation": "康复救助",
+    "education": "教育资助",
+    "housing": "住房保障",
+    "charity": "慈善帮扶",
+}
+
+# --- visits (§10 kinds, §17 home-safety hazards, §2 mental state, needs)
+VISIT_KINDS = {"home": "入户走访", "phone": "电话访问", "school": "在校走访", "other": "其他"}
+HAZARDS = {
+    "hazard_water": "用水",
+    "hazard_electric": "用电",
+    "hazard_gas": "燃气",
+    "hazard_fire": "用火",
+    "hazard_waters": "附近有危险水域",
+    "hazard_other": "其他隐患",
+}
+MENTAL_STATES = {"good": "良好", "fair": "一般", "concern": "需要关注"}
+NEED_CATEGORIES = {
+    "living": "生活照料",
+    "medical": "医疗康复",
+    "education": "教育帮扶",
+    "psychological": "心理疏导",
+    "guardianship": "监护指导",
+    "safety": "安全防护",
+    "assistance": "救助申请",
+    "other": "其他",
+}
+
+# --- places and people
+SCHOOL_KINDS = {
+    "kindergarten": "幼儿园",
+    "primary": "小学",
+    "middle": "初级中学",
+    "nine_year": "九年一贯制学校",
+}
+VOLUNTEER_KINDS = {"volunteer": "志愿者", "caring_mother": "爱心妈妈"}
+
+# label(code, name) looks the code up here; the names are what templates pass to the filter.
+VOCABULARIES: dict[str, dict[str, str]] = {
+    "gender": GENDERS,
+    "category": CATEGORIES,
+    "category_short": CATEGORY_SHORT,
+    "attention_level": ATTENTION_LEVELS,
+    "status": STATUSES,
+    "exit_reason": EXIT_REASONS,
+    "state_guardianship": STATE_GUARDIANSHIP,
+    "guardianship_capacity": GUARDIANSHIP_CAPACITY,
+    "contact_method": CONTACT_METHODS,
+    "benefit_kind": BENEFIT_KINDS,
+    "visit_kind": VISIT_KINDS,
+    "hazard": HAZARDS,
+    "mental_state": MENTAL_STATES,
+    "need_category": NEED_CATEGORIES,
+    "school_kind": SCHOOL_KINDS,
+    "volunteer_kind": VOLUNTEER_KINDS,
+}
+
+# A child on the roll: registered (not yet confirmed) or active. Exited children keep their record.
+CURRENT_STATUSES = ("registered", "active")
+
+# 国发〔2016〕13号: a left-behind child is under 16; the care covers children under 18.
+LEFT_BEHIND_AGE = 16
+CHILD_AGE = 18
+
+
+def label(code: str | None, vocabulary: str) -> str:
+    """The Chinese label of a code; an unknown code shows as itself (nothing is hidden), None as ''."""
+    if code is None:
+        return ""
+    return VOCABULARIES[vocabulary].get(code, code)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Full years on `day`: the birthday itself counts (born 29 February: 1 March in other years)."""
+    years = day.year - birth_date.year
+    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def birthday_at(birth: date, years: int) -> date:
+    """The day a child turns `years`; born on 29 February: 28 February in other years."""
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:  # born on 29 February
+        return birth.replace(year=birth.year + years, day=28)
+
+
+def register_template_filters(app) -> None:
+    app.jinja_env.filters["label"] = label
