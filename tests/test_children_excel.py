@@ -6,7 +6,6 @@ import shutil
 import time
 from datetime import date
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook

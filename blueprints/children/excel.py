@@ -25,7 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from blueprints.places.models import School, Village
 from blueprints.children.models import (
@@ -34,7 +34,6 @@ from blueprints.children.models import (
     RELATIONS,
     Child,
     ChildCategory,
-    ChildChange,
     FamilyMember,
     ImportBatch,
 )

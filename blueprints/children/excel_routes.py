@@ -38,7 +38,7 @@ from blueprints.children.excel import (
 from blueprints.children.models import ImportBatch
 from blueprints.children.search import ChildFilters
 from blueprints.core import audit
-from blueprints.core.access import can, require
+from blueprints.core.access import require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.jobs import Job, start_job

@@ -79,8 +79,6 @@ class Child(TimestampMixin, CreatedByMixin, db.Model):
     )
     benefits: Mapped[list["Benefit"]] = relationship(back_populates="child", order_by="Benefit.start_on.desc()")
     changes: Mapped[list["ChildChange"]] = relationship(back_populates="child", order_by="ChildChange.id.desc()")
-    visits: Mapped[list["Visit"]] = relationship(  # noqa: F821 (blueprints/visits/models.py)
-        back_populates="child", order_by="Visit.visited_on.desc()", viewonly=True)
 
     @property
     def category_codes(self) -> list[str]:

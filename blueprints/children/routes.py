@@ -16,7 +16,7 @@ from blueprints.children.forms import (
     FamilyMemberForm,
     ParentContactForm,
 )
-from blueprints.children.models import Child, ChildChange, FamilyMember, ParentContact
+from blueprints.children.models import Child, ChildChange, FamilyMember
 from blueprints.children.rules import suggest_left_behind, suggestions
 from blueprints.children.search import ChildFilters, search_children
 from blueprints.children.services import (

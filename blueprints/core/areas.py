@@ -156,7 +156,6 @@ def install(app: Flask, areas: list[Area]) -> House:
             app.register_blueprint(area.blueprint)
         if area.cli:
             area.resolve(area.cli)(app)
-    app.extensions["guanai_house"] = house
     return house
 
 

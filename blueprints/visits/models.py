@@ -68,7 +68,7 @@ class Visit(db.Model):
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(Text)
 
-    child: Mapped[Child] = relationship(back_populates="visits")
+    child: Mapped[Child] = relationship()
     visitor: Mapped[User] = relationship(foreign_keys=[visitor_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
     needs: Mapped[list["VisitNeed"]] = relationship(back_populates="visit", cascade="all, delete-orphan")
