@@ -4,9 +4,11 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField
+from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from blueprints.core.text import clean_text
 
 __all__ = ["required", "max_length", "Optional", "phone_number", "ValidationError", "InputRequired", "choices"]
 
@@ -37,11 +39,27 @@ def phone_number(label: str = "电话") -> Regexp:
     )
 
 
+def _clean_one_line(value):
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _clean_multiline(value):
+    return clean_text(value, multiline=True) if isinstance(value, str) else value
+
+
 class BaseForm(FlaskForm):
-    """Every form of the app: WTForms' own messages (bad date, bad choice…) in Chinese."""
+    """Every form of the app: WTForms' own messages (bad date, bad choice…) in Chinese, and every
+    text field cleaned of control characters before it is validated (blueprints/core/text.py)."""
 
     class Meta:
         locales = ["zh"]
+
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                cleaner = _clean_multiline if issubclass(field_class, TextAreaField) else _clean_one_line
+                options["filters"] = [cleaner, *unbound_field.kwargs.get("filters", ())]
+            return unbound_field.bind(form=form, **options)
 
 
 class CheckboxListField(SelectMultipleField):
