@@ -148,3 +148,57 @@ def test_disabling_a_user_ends_their_session(client, auth, app):
         "volunteer_kind": "", "password": ""})  # `active` unticked
     assert response.status_code == 303
     assert victim_client.get("/").status_code == 302
+
+
+def _seed_demo_town(app, monkeypatch):
+    from blueprints.auth.demo import seed_demo
+
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    seed_demo("拳铺镇")
+    db.session.commit()
+
+
+def test_demo_accounts_cannot_log_in_outside_demo_mode(app, client, auth, monkeypatch):
+    from blueprints.auth.demo import DEMO_PASSWORD
+
+    _seed_demo_town(app, monkeypatch)
+    monkeypatch.setitem(app.config, "DEMO_MODE", False)
+    refused = auth.login("admin", DEMO_PASSWORD)
+    wrong = auth.login("admin", "not-the-password")
+    assert refused.status_code == wrong.status_code == 401
+    message = "用户名或密码不正确"
+    assert message in refused.get_data(as_text=True)
+    # Word for word what a wrong password gets: nothing tells that the account exists.
+    alert = 'role="alert">'
+    assert (refused.get_data(as_text=True).split(alert)[1].split("<")[0]
+            == wrong.get_data(as_text=True).split(alert)[1].split("<")[0])
+    assert client.get("/").status_code == 302
+    details = list(db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "login_failed")))
+    assert any("演示模式关闭：演示账号不能登录" in d for d in details)
+
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    assert auth.login("admin", DEMO_PASSWORD).status_code == 303
+    assert client.get("/").status_code == 200
+
+
+def test_the_login_page_says_demo_accounts_work_only_in_demo_mode(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    page = client.get("/login").get_data(as_text=True)
+    assert "演示账号只在演示模式下能登录" in page and "guanai-demo" in page
+    monkeypatch.setitem(app.config, "DEMO_MODE", False)
+    page = client.get("/login").get_data(as_text=True)
+    assert "演示账号" not in page and "guanai-demo" not in page
+
+
+def test_start_up_outside_demo_mode_warns_in_the_log(tmp_path, caplog):
+    """Said when the app is made, on a database not even migrated: no query at start-up."""
+    from tests.conftest import make_app
+
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    with caplog.at_level("WARNING"):
+        make_app(empty, tmp_path, DEMO_MODE=False)
+    assert "演示模式关闭：演示账号不能登录" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        make_app(empty, tmp_path, DEMO_MODE=True)
+    assert "演示模式关闭" not in caplog.text
