@@ -133,7 +133,9 @@ def test_the_administrator_lifts_the_throttle_on_the_user_page(app, client, auth
 
     auth.login("boss")
     page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
-    assert OWNER in page and "已暂停从此地址登录" in page and "解除登录限制" in page
+    assert "最近 15 分钟内的登录失败" in page
+    assert f"<code>{OWNER}</code>：5 次，<strong>已暂停从此地址登录</strong>" in page
+    assert "解除登录限制" in page
     response = client.post(f"/admin/users/{user.id}/unlock")
     assert response.status_code == 303
     assert "已解除 zhuren 的登录限制，清除了 5 条登录失败记录" in client.get(response.headers["Location"]).get_data(
@@ -169,3 +171,22 @@ def test_unlock_user_command(app, runner):
 
     result = runner.invoke(args=["unlock-user", "nobody"])
     assert result.exit_code == 1 and "没有用户名为 nobody 的账号" in result.output
+
+
+def test_the_unlock_button_needs_the_pages_csrf_token(app, monkeypatch):
+    create_user("admin", username="boss")
+    user = zhuren()
+    for _ in range(5):
+        login_from(app.test_client(), OWNER, "zhuren", "typo-typo-1")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    admin = app.test_client()
+    token = admin.get("/login").get_data(as_text=True).split('data-csrf="', 1)[1].split('"', 1)[0]
+    admin.post("/login", data={"username": "boss", "password": PASSWORD, "csrf_token": token})
+
+    assert admin.post(f"/admin/users/{user.id}/unlock").status_code == 400
+    assert failures(OWNER) == 5
+    page = admin.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    form = page.split(f'action="/admin/users/{user.id}/unlock"', 1)[1]
+    token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert admin.post(f"/admin/users/{user.id}/unlock", data={"csrf_token": token}).status_code == 303
+    assert failures() == 0

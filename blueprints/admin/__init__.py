@@ -11,8 +11,7 @@ area = Area(
     blueprint=bp,
     route_modules=("routes",),
     nav=(
-        NavItem("用户", ("admin.users", "admin.user_new", "admin.user_edit", "admin.user_unlock"), "users:manage",
-                order=80),
+        NavItem("用户", ("admin.users", "admin.user_new", "admin.user_edit"), "users:manage", order=80),
         NavItem("基础数据", ("admin.reference", "admin.village_form", "admin.school_form", "admin.department_form"),
                 "reference:manage", order=85),
         NavItem("操作日志", ("admin.audit",), "audit:read", order=90),
