@@ -49,8 +49,10 @@ class Config:
     DEMO_MODE = env_flag("GUANAI_DEMO")
     TIMEZONE = "Asia/Shanghai"
 
-    # Sessions end after 8 hours without a request (checked server-side too, see auth).
+    # Sessions end after 8 hours without a request, checked on the server from user_sessions.last_seen_at
+    # (auth/services.py), which is written at most once per SESSION_TOUCH_INTERVAL, not on every request.
     SESSION_IDLE_TIMEOUT = timedelta(hours=8)
+    SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_REFRESH_EACH_REQUEST = True
     SESSION_COOKIE_HTTPONLY = True
@@ -58,8 +60,12 @@ class Config:
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
     REMEMBER_COOKIE_DURATION = timedelta(0)
 
-    # Login lockout: counted in the database so that it holds across worker processes.
+    # Login throttle, counted in the database (login_failures) so that it holds across worker processes:
+    # LOGIN_MAX_FAILURES failures for one account from one client address within LOGIN_LOCKOUT pause that
+    # address for that account only (the owner still signs in from elsewhere); LOGIN_ADDRESS_MAX_FAILURES
+    # failures from one address across all accounts pause that address for every account (spraying).
     LOGIN_MAX_FAILURES = 5
+    LOGIN_ADDRESS_MAX_FAILURES = 30
     LOGIN_LOCKOUT = timedelta(minutes=15)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -69,7 +69,7 @@ def test_create_admin(app, runner, client, auth):
 
 def test_create_admin_refuses_weak_passwords_and_duplicates(app, runner):
     result = runner.invoke(args=["create-admin", "--username", "chief", "--password", "1234"])
-    assert result.exit_code == 1 and "至少 8 个字符" in result.output
+    assert result.exit_code == 1 and "至少 10 个字符" in result.output
     create_user("admin", username="chief")
     result = runner.invoke(args=["create-admin", "--username", "chief", "--password", "strong-pass-1"])
     assert result.exit_code == 1 and "已存在" in result.output

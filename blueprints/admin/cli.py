@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app app create-admin`, `flask --app app seed-demo`."""
+"""Command-line tasks: `flask --app app create-admin`, `seed-demo`, `unlock-user NAME`."""
 from __future__ import annotations
 
 import sys
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from blueprints.auth.demo import DEMO_PASSWORD, DEMO_USERS, ensure_departments
 from blueprints.auth.forms import check_password_strength
 from blueprints.auth.models import User
+from blueprints.auth.services import unlock_user
 from blueprints.core import audit
 from blueprints.core.access import access_matrix
 from blueprints.core.areas import house
@@ -39,6 +40,18 @@ def register_cli(app: Flask) -> None:
         audit.record("user_created", user, detail=f"{username}（命令行创建的系统管理员）", user=None)
         db.session.commit()
         click.echo(f"已创建系统管理员 {username}。")
+
+    @app.cli.command("unlock-user")
+    @click.argument("username")
+    def unlock_user_command(username: str) -> None:
+        """Lift the login throttle on an account: clear its failed sign-ins from every address."""
+        user = db.session.scalar(select(User).where(User.username == username.strip()))
+        if user is None:
+            click.echo(f"没有用户名为 {username} 的账号，未做改动。请核对用户名。", err=True)
+            sys.exit(1)
+        cleared = unlock_user(user, actor=None)
+        db.session.commit()
+        click.echo(f"已解除 {user.username} 的登录限制，清除了 {cleared} 条登录失败记录。")
 
     @app.cli.command("access-matrix")
     def access_matrix_command() -> None:

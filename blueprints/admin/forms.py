@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Regexp
 
 from blueprints.places.models import Department, School, Village
-from blueprints.auth.forms import check_password_strength
+from blueprints.auth.forms import PASSWORD_MIN, PASSWORD_RULES, check_password_strength
 from blueprints.auth.models import User
 from blueprints.core.access import REACH_FIELDS, ROLES
 from blueprints.core.forms import (
@@ -46,7 +46,7 @@ class UserForm(BaseForm):
     school_id = SelectField("所在学校", coerce=int, description="角色为学校时选择")
     department_id = SelectField("所在部门", coerce=int, description="角色为部门时选择")
     active = BooleanField("启用", default=True)
-    password = PasswordField("初始密码")
+    password = PasswordField("初始密码", description=PASSWORD_RULES)
 
     def __init__(self, *args, editing: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,7 +66,7 @@ class UserForm(BaseForm):
 
     def validate_password(self, field):
         if self.editing is None and not field.data:
-            raise ValidationError("请填写初始密码（至少 8 个字符），并在用户首次登录后提醒其修改")
+            raise ValidationError(f"请填写初始密码（至少 {PASSWORD_MIN} 个字符），并在用户首次登录后提醒其修改")
         if field.data:
             problem = check_password_strength(field.data, self.username.data)
             if problem:

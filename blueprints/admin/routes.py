@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.admin import bp
@@ -8,6 +9,7 @@ from blueprints.admin.forms import DepartmentForm, SchoolForm, UserForm, Village
 from blueprints.places.models import Department, School, Village
 from blueprints.admin.services import save_department, save_school, save_user, save_village, search_users
 from blueprints.auth.models import User
+from blueprints.auth.services import recent_failures, unlock_user
 from blueprints.core.access import ROLES, require
 from blueprints.core.audit import ACTION_LABELS, AuditEvent
 from blueprints.core.htmx import redirect_after_post, render_page
@@ -60,8 +62,21 @@ def user_edit(user_id: int):
         db.session.commit()
         flash(f"已保存用户 {user.username}。", "success")
         return redirect_after_post(url_for("admin.users"))
-    return _form_page(form, f"修改用户 {user.username}", url_for("admin.user_edit", user_id=user.id),
-                      url_for("admin.users"))
+    return render_template(
+        "admin/user_edit.html", form=form, title=f"修改用户 {user.username}",
+        action=url_for("admin.user_edit", user_id=user.id), back=url_for("admin.users"),
+        user=user, failures=recent_failures(user), max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+    ), 422 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@require("users:manage")
+def user_unlock(user_id: int):
+    user = db.get_or_404(User, user_id)
+    cleared = unlock_user(user, actor=current_user)
+    db.session.commit()
+    flash(f"已解除 {user.username} 的登录限制，清除了 {cleared} 条登录失败记录。", "success")
+    return redirect_after_post(url_for("admin.user_edit", user_id=user.id))
 
 
 @bp.route("/reference")

@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 from blueprints.admin.forms import DepartmentForm, SchoolForm, UserForm, VillageForm
 from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
+from blueprints.auth.services import end_sessions
 from blueprints.core import audit
 from blueprints.core.access import REACH_FIELDS, ROLES
 from blueprints.core.clock import utcnow
@@ -54,12 +55,12 @@ def save_user(form: UserForm, user: User | None = None) -> User:
     was_active = user.active if not creating else True
     user.active = form.active.data
     if not user.active and was_active and not creating:
-        user.session_version = (user.session_version or 1) + 1  # disabling ends the user's sessions
+        end_sessions(user, "disabled")  # on the server: a copied cookie dies with them
     if form.password.data:
         user.set_password(form.password.data)
         user.password_changed_at = utcnow()
         if not creating:
-            user.session_version = (user.session_version or 1) + 1
+            end_sessions(user, "password_reset")
             audit.record("password_reset", user)
     db.session.add(user)  # only now: an earlier autoflush would insert it without a password
     db.session.flush()

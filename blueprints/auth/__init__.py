@@ -13,7 +13,9 @@ area = Area(
     audit_labels={
         "login": "登录",
         "login_failed": "登录失败",
-        "login_locked": "账号锁定",
+        "login_locked": "账号锁定",  # earlier versions' lockout, still in old logs
+        "login_throttled": "登录暂停",
+        "login_unlocked": "解除登录限制",
         "logout": "退出",
         "password_changed": "修改密码",
         "demo_seeded": "生成演示数据",

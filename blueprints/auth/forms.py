@@ -1,10 +1,22 @@
 
+from functools import cache
+from pathlib import Path
+
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo
 
 from blueprints.core.forms import BaseForm, ValidationError, max_length, required
 
-PASSWORD_MIN = 8
+PASSWORD_MIN = 10
+PASSWORD_RULES = f"至少 {PASSWORD_MIN} 个字符，不能全是数字，不能与用户名相同，不能是常见密码"
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of passwords guessed first (lowercase, one a line)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def check_password_strength(password: str, username: str | None = None) -> str | None:
@@ -17,6 +29,8 @@ def check_password_strength(password: str, username: str | None = None) -> str |
         return "新密码不能全是数字，请加入字母或符号"
     if username and password.lower() == username.lower():
         return "新密码不能与用户名相同"
+    if password.lower() in common_passwords():
+        return "这个密码太常见，容易被猜中，请换一个"
     return None
 
 
@@ -27,7 +41,7 @@ class LoginForm(BaseForm):
 
 class ChangePasswordForm(BaseForm):
     current_password = PasswordField("当前密码", validators=[required("当前密码")])
-    new_password = PasswordField("新密码", validators=[required("新密码")])
+    new_password = PasswordField("新密码", description=PASSWORD_RULES, validators=[required("新密码")])
     confirm_password = PasswordField(
         "再次输入新密码",
         validators=[required("再次输入新密码"), EqualTo("new_password", message="两次输入的新密码不一致，请重新输入")],

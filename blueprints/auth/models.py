@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blueprints.places.models import Department, School, Village
+from blueprints.core.clock import utcnow
 from blueprints.core.mixins import TimestampMixin
 from blueprints.core.vocabulary import VOLUNTEER_KINDS
 from extensions import db
@@ -38,17 +39,17 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
 
-    # Lockout state lives here, not in a worker's memory, so every process sees the same count.
-    failed_login_count: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
-    # Part of the login cookie: raising it (new password, account disabled) ends every session.
-    session_version: Mapped[int] = mapped_column(default=1)
 
     villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.name)
     school: Mapped[School | None] = relationship()
     department: Mapped[Department | None] = relationship()
+
+    # The signed-in session this object was loaded for (auth/services.py: start_session, load_user);
+    # not columns: the login cookie carries the session's token, never the user's id.
+    session_token = None
+    current_session = None
 
     # Flask-Login
     @property
@@ -56,7 +57,21 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        # Without start_session (login_user in a test's request context) the cookie names no session:
+        # that user is signed in for the one request only.
+        return self.session_token or ""
+
+    # UserMixin compares get_id(), the session token; two objects are the same account by id.
+    def __eq__(self, other):
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt
@@ -101,3 +116,39 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class UserSession(db.Model):
+    """A signed-in session, kept on the server. The cookie carries a random token and this row only
+    its hash: ending the row (logout, idle, new password, account disabled) ends the session for
+    every copy of the cookie."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(20))  # logout, idle, password_changed, …
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(120))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in: the name as typed (lowercased; the account may not exist) and the client
+    address. Counted per (name, address) and per address to throttle guessing (auth/services.py)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_address_at", "username", "address", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

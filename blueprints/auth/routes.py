@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth.demo import DEMO_PASSWORD, DEMO_USERS
 from blueprints.auth import bp
 from blueprints.auth.forms import ChangePasswordForm, LoginForm
-from blueprints.auth.services import attempt_login, change_password, load_user
+from blueprints.auth.services import attempt_login, change_password, end_session, load_user, start_session
 from blueprints.core import audit
 from blueprints.core.htmx import client_redirect, redirect_after_post
 from extensions import db, login_manager
@@ -21,6 +20,15 @@ login_manager.login_message_category = "info"
 
 # Requests that never touch the signed-in user: static files, the service worker, health checks.
 _SESSIONLESS_ENDPOINTS = {"static", "pwa.service_worker", "pwa.manifest", "pwa.healthz", "pwa.offline"}
+IDLE_MESSAGE = "长时间未操作，已自动退出。请重新登录。"
+DEMO_OFF_WARNING = "演示模式关闭：演示账号不能登录"
+
+
+@bp.record
+def warn_demo_accounts_off(state):
+    """Say at start-up that demo accounts are refused (no query: the database may not be migrated)."""
+    if not state.app.config["DEMO_MODE"]:
+        state.app.logger.warning(DEMO_OFF_WARNING)
 
 
 @login_manager.unauthorized_handler
@@ -30,7 +38,7 @@ def unauthorized():
         return jsonify({"error": "login_required", "login_url": url_for("auth.login")}), 401
     if request.headers.get("HX-Request") == "true":
         return client_redirect(target)
-    flash(login_manager.login_message, "info")
+    flash(IDLE_MESSAGE if g.get("session_idle") else login_manager.login_message, "info")
     return redirect(target)
 
 
@@ -45,19 +53,13 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.before_app_request
-def end_idle_sessions():
-    """Sign out after SESSION_IDLE_TIMEOUT without a request, checked on the server."""
-    if request.endpoint in _SESSIONLESS_ENDPOINTS or not current_user.is_authenticated:
+def load_signed_in_user():
+    """Look the session up first thing, before a route writes anything: the loader may commit
+    (last_seen_at, an idle session ended). A session found idle signs out at once."""
+    if request.endpoint in _SESSIONLESS_ENDPOINTS:
         return None
-    now = datetime.now(timezone.utc).timestamp()
-    last_seen = session.get("last_seen")
-    idle_limit = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
-    if last_seen is not None and now - last_seen > idle_limit:
-        logout_user()
-        session.clear()
-        flash("长时间未操作，已自动退出。请重新登录。", "info")
+    if not current_user.is_authenticated and g.get("session_idle") and request.endpoint != "auth.login":
         return login_manager.unauthorized()
-    session["last_seen"] = now
     return None
 
 
@@ -68,13 +70,14 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        outcome = attempt_login(form.username.data, form.password.data)
+        outcome = attempt_login(form.username.data, form.password.data, address=request.remote_addr or "")
+        if outcome.user is not None:
+            start_session(outcome.user, ip=request.remote_addr, user_agent=request.user_agent.string)
         db.session.commit()  # failed attempts are counted even though no one signs in
         if outcome.user is not None:
             session.clear()  # a fresh session on sign-in: no fixation
             session.permanent = True
             login_user(outcome.user)
-            session["last_seen"] = datetime.now(timezone.utc).timestamp()
             return redirect_after_post(_safe_next(request.args.get("next")))
         error = outcome.error
     status = 200 if error is None and not form.errors else 422 if form.errors else 401
@@ -88,6 +91,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_session(current_user.current_session, "logout")
     audit.record("logout", current_user)
     db.session.commit()
     logout_user()
@@ -101,9 +105,8 @@ def logout():
 def password():
     form = ChangePasswordForm(current_user)
     if form.validate_on_submit():
-        change_password(current_user, form.new_password.data)
+        change_password(current_user, form.new_password.data, current=current_user.current_session)
         db.session.commit()
-        login_user(current_user._get_current_object())  # re-issue this session's cookie at the new version
         flash("密码已修改。其他设备上的登录已失效。", "success")
         return redirect_after_post(url_for("dashboard.home"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200

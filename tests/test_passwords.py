@@ -1,0 +1,82 @@
+"""Passwords: at least 10 characters and none of the shipped common passwords (any case), in the
+change-password form, the administrator's user form and `create-admin`."""
+import pytest
+from sqlalchemy import select
+
+from blueprints.auth.demo import DEMO_PASSWORD
+from blueprints.auth.forms import COMMON_PASSWORDS_FILE, PASSWORD_MIN, check_password_strength, common_passwords
+from blueprints.auth.models import User
+from extensions import db
+from tests.factories import PASSWORD, create_user, create_village
+
+TOO_COMMON = "这个密码太常见，容易被猜中，请换一个"
+
+
+@pytest.mark.parametrize("password", [
+    "123456789a", "WoAiNi1314", "qwertyuiop", "1QAZ2WSX3EDC", "Password123", "guanai12345", "Guanai123456",
+    "zhang123456", "woaini5201314", "abcd123456",
+])
+def test_common_passwords_are_refused_whatever_their_case(password):
+    assert check_password_strength(password) == TOO_COMMON
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("abcdefgh9", f"至少 {PASSWORD_MIN} 个字符"),
+    ("12345678901", "不能全是数字"),
+    ("zhuren-long-name", "不能与用户名相同"),
+])
+def test_the_other_rules_still_hold(password, problem):
+    assert problem in check_password_strength(password, "Zhuren-Long-Name")
+
+
+def test_the_passwords_the_app_and_tests_use_pass():
+    for password in (DEMO_PASSWORD, PASSWORD, "first-pass-77", "reset-pass-99", "new-secret-22", "strong-pass-1"):
+        assert check_password_strength(password) is None, password
+    assert len("abcdefgh10") == PASSWORD_MIN and check_password_strength("abcdefgh10") is None
+
+
+def test_the_shipped_list():
+    words = common_passwords()
+    assert 300 <= len(words) <= 5000
+    assert DEMO_PASSWORD not in words
+    assert {"woaini1314", "1qaz2wsx3edc", "password123", "123456789a", "guanai12345"} <= words
+    lines = [ln for ln in COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    assert all(ln == ln.strip().lower() and ln for ln in lines)
+
+
+def test_change_password_refuses_a_common_one_and_keeps_the_old(client, auth):
+    user = create_user("director", username="zhuren9")
+    auth.login("zhuren9")
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "Woaini1314", "confirm_password": "Woaini1314"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert TOO_COMMON in page and "不能是常见密码" in page  # the rule is shown beside the field
+    db.session.refresh(user)
+    assert user.check_password(PASSWORD)
+
+
+def test_the_administrators_user_form_uses_the_same_rules(client, auth):
+    create_user("admin", username="boss")
+    village = create_village()
+    auth.login("boss")
+    data = {"username": "zhuren7", "display_name": "李娟", "role": "director", "volunteer_kind": "",
+            "school_id": 0, "department_id": 0, "active": "y", "villages": [village.id]}
+    for password, message in (("qwertyuiop", TOO_COMMON), ("short-pw9", "密码至少 10 个字符")):
+        response = client.post("/admin/users/new", data={**data, "password": password})
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.username == "zhuren7")) is None
+
+    director = create_user("director", username="zhuren8", villages=[village])
+    response = client.post(f"/admin/users/{director.id}/edit",
+                           data={**data, "username": "zhuren8", "password": "1qaz2wsx3edc"})
+    assert response.status_code == 422 and TOO_COMMON in response.get_data(as_text=True)
+    db.session.refresh(director)
+    assert director.check_password(PASSWORD)
+
+
+def test_create_admin_refuses_a_common_password(app, runner):
+    result = runner.invoke(args=["create-admin", "--username", "chief", "--password", "admin12345"])
+    assert result.exit_code == 1 and TOO_COMMON in result.output
+    assert db.session.scalar(select(User).where(User.username == "chief")) is None
