@@ -134,6 +134,14 @@ def test_a_request_of_the_open_page_clears_the_phone(phone, phone_context, login
     expect(notice.get_by_role("link", name="重新登录")).to_be_visible()
     assert answers == [401 if answer == "401" else 302]
     wait_cleared(phone)
+    assert phone_state(phone) == {**EMPTY, "keys": ["guanai-user"]}  # the page still names its user
+
+    # a draft typed into the ended session's page is cleared when the login page opens
+    phone.evaluate("localStorage.setItem('guanai-draft:contact:1', '{}')")
+    notice.get_by_role("link", name="重新登录").click()
+    expect(phone.get_by_role("heading", name="登录")).to_be_visible()
+    expect(phone.locator("[data-session-ended]")).to_have_text(CLEARED + "。")
+    wait_until(phone, "async () => !Object.keys(localStorage).some((k) => k.startsWith('guanai-'))")
     assert phone_state(phone) == EMPTY
 
 
@@ -154,7 +162,7 @@ def test_unsent_records_are_kept_alone_and_sent_after_the_next_login(phone, phon
     wait_cleared(phone)
     [item] = outbox_items(phone)
     assert item["status"] == "pending" and item["body"]["child_id"] == int(child)
-    assert phone_state(phone) == {**EMPTY, "outbox": 1}
+    assert phone_state(phone) == {**EMPTY, "outbox": 1, "keys": ["guanai-user"]}
     assert count_rows(live_app, Visit, item["uuid"]) == 0
     screenshot(phone, "kept")
 

@@ -210,7 +210,10 @@
   function sessionEnded() {
     if (!ending) {
       ending = store.clearAppData({ keepUnsent: true }).then(function (kept) {
-        state.login = store.signedIn(); // a page still showing the ended session: offer to sign in
+        // A page still showing the ended session: offer to sign in, and keep its user noted so
+        // that the login page clears again whatever this page writes meanwhile (a draft).
+        state.login = store.signedIn();
+        store.noticeUserChange();
         if (G.bar) G.bar.sessionEnded(kept);
         return refresh().then(function () { return kept; });
       }).then(function (kept) { ending = null; return kept; }, function () { ending = null; return 0; });
