@@ -52,7 +52,7 @@ def names(response):
 @pytest.fixture
 def town(app, client):
     """甲村 has a director (and 1,990 children never visited); 乙村 and 丙村 have none (丙村's director
-    left: his account is inactive). Visits by the supervisor 督导 and the director 甲主任."""
+    left: his account is inactive). Visits by the supervisor (dudao) and 甲村's director (zhuren_a)."""
     today = local_today()
     jia, yi, bing = create_village("甲村"), create_village("乙村"), create_village("丙村")
     create_user("director", username="zhuren_a", villages=[jia])
