@@ -25,8 +25,9 @@ def test_worker_keeps_only_the_offline_pages(client):
     assert '"guanai-pages-" + VERSION' in body and '"guanai-shell-" + VERSION' in body
     # the shell is still only static files and the offline page
     assert all(u == "/offline" or u.startswith("/static/") for u in constant(body, "SHELL_URLS"))
-    # background sync wakes the pages; logout and a change of user clear the caches
-    for wiring in ('"guanai-outbox"', '"guanai:flush"', '"guanai:clear-caches"', '"guanai:clear-pages"',
+    # background sync wakes the pages; logout, an ended session and a change of user clear the pages
+    assert '"guanai:clear-caches"' not in body  # the shell holds nothing of anyone: it stays
+    for wiring in ('"guanai-outbox"', '"guanai:flush"', '"guanai:clear-pages"',
                    "skipWaiting()", "clients.claim()", "ignoreSearch: true"):
         assert wiring in body, wiring
 

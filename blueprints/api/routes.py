@@ -80,10 +80,11 @@ def create_parent_contact():
 @login_required
 def due_list_json():
     """The signed-in visitor's children with minimal fields only, for the offline forms' picker:
-    never an ID number, an address or anything of the archive."""
+    never an ID number, an address or anything of the archive; a supervisor's only those she is
+    due to visit (due_list's `offline`)."""
     if not can(current_user, "visits:write"):
         return forbidden()
-    rows, _ = due_list(current_user, local_today())
+    rows, _ = due_list(current_user, local_today(), offline=True)
     response = jsonify({"children": [
         {"id": r.child_id, "name": r.name, "age": r.age, "village": r.village,
          "categories": [CATEGORY_SHORT[c] for c in r.categories],

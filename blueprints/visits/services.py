@@ -13,6 +13,7 @@ from blueprints.children.models import Child, ChildCategory, ParentContact
 from blueprints.children.services import add_parent_contact, ensure_open
 from blueprints.core import audit
 from blueprints.children.access import reachable_children
+from blueprints.core.access import ROLES
 from blueprints.core.clock import to_local, utcnow
 from blueprints.auth.staff import directors_by_village
 from blueprints.core.offline import CONFLICT_MESSAGES, Outcome, conflict, fingerprint, store_once
@@ -115,13 +116,44 @@ def categories_of(child_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def due_list(user, today: date, categories_for: int | None = None) -> tuple[list[DueRow], dict[str, int]]:
+# What a town-reach visitor takes offline: the children overdue or due within this many days.
+OFFLINE_AHEAD_DAYS = 7
+
+
+def _in_her_care(user):
+    """For a town-reach visitor (the supervisor), the children she visits herself: those of villages
+    with no active child director (she covers them, as visits/demo.py has her do) and those whose
+    newest standing visit is hers (she has taken them on). None for any other reach: a director's
+    reach is already the villages he visits."""
+    if ROLES[user.role].reach != "town":
+        return None
+    villages = list(db.session.scalars(select(Village.id)))
+    uncovered = [village_id for village_id, staff in directors_by_village(villages).items() if not staff]
+    hers = (select(Visit.id)
+            .where(Visit.child_id == Child.id, Visit.visited_on == Child.last_visit_on,
+                   Visit.visitor_id == user.id, Visit.superseded.is_(False))
+            .exists())
+    return or_(Child.residence_village_id.in_(uncovered), hers)
+
+
+def due_list(user, today: date, categories_for: int | None = None,
+             offline: bool = False) -> tuple[list[DueRow], dict[str, int]]:
     """The children `user` visits, most urgent first, and how many in each bucket. Plain columns
     (no ORM objects) and the denormalised last visit: two queries whatever the size.
-    `categories_for`: load categories only for the first N of each bucket (what a page shows)."""
+    `categories_for`: load categories only for the first N of each bucket (what a page shows).
+
+    `offline`: the list the phone keeps for the offline picker (/api/v1/due-list). A director's is
+    his whole due list. A town-reach visitor's (the supervisor's) is not the whole town (tens of
+    thousands of children, megabytes on a phone that can be lost) but what she is due to visit: the
+    children in her care (_in_her_care) that are overdue or due within OFFLINE_AHEAD_DAYS — a child
+    she visited lately drops out until it is due again. Her due page still shows the whole town."""
+    query = reachable_children(user).where(Child.status.in_(CURRENT_STATUSES))
+    care = _in_her_care(user) if offline else None
+    if care is not None:
+        query = query.where(care)
+    horizon = today + timedelta(days=OFFLINE_AHEAD_DAYS)
     rows = db.session.execute(
-        reachable_children(user).where(Child.status.in_(CURRENT_STATUSES))
-        .join(Village, Village.id == Child.residence_village_id)
+        query.join(Village, Village.id == Child.residence_village_id)
         .with_only_columns(Child.id, Child.name, Child.name_pinyin, Child.birth_date, Child.attention_level,
                            Child.created_at, Child.last_visit_on, Village.name)
     ).all()
@@ -129,6 +161,8 @@ def due_list(user, today: date, categories_for: int | None = None) -> tuple[list
     cadence = cadence_months()
     for child_id, name, pinyin, birth, attention, created_at, last, village in rows:
         d = classify(last, to_local(created_at).date(), attention, today, cadence)
+        if care is not None and d.due > horizon:
+            continue
         age = age_on(birth, today)
         result.append((pinyin, DueRow(child_id, name, age, village, attention, last, d.due, d.bucket, d.days)))
     order = list(BUCKETS)

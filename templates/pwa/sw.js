@@ -12,7 +12,7 @@
  *
  * The outbox itself lives in the page (static/js/outbox/, IndexedDB), because some in-app browsers
  * run no service worker: this worker only wakes open pages on a background `sync` ("guanai:flush").
- * Messages it takes: "guanai:clear-caches" (logout), "guanai:clear-pages" (another user signed in),
+ * Messages it takes: "guanai:clear-pages" (logout, a session the server ended, another user signed in),
  * {type: "guanai:warm", from: path} (an offline page is open while online: fetch the others). */
 const VERSION = "{{ version }}";
 const SHELL_CACHE = "guanai-shell-" + VERSION;
@@ -157,11 +157,9 @@ function deleteCaches(prefix) {
 
 self.addEventListener("message", (event) => {
   const data = event.data;
-  if (data === "guanai:clear-caches") {
-    // Sent on logout: drop every cache this app made.
-    event.waitUntil(deleteCaches("guanai-"));
-  } else if (data === "guanai:clear-pages") {
-    // Another user signed in on this phone: the stored pages show the previous user's children.
+  if (data === "guanai:clear-pages") {
+    // The stored pages show the user's children: gone when the session is (static/js/outbox/store.js
+    // clearAppData). The shell holds nothing of anyone and stays, so the phone still works offline.
     event.waitUntil(deleteCaches("guanai-pages-"));
   } else if (data && data.type === "guanai:warm" && PAGE_PATHS.includes(data.from)) {
     event.waitUntil(warm(PAGE_PATHS));

@@ -455,9 +455,11 @@ def test_logout_warns_about_unsent_records_and_clears_the_phone(phone, login, ki
       const count = (store) => new Promise((ok) => { const r = db.transaction(store).objectStore(store).count(); r.onsuccess = () => ok(r.result); });
       return {outbox: await count("outbox"), children: await count("children"),
               drafts: Object.keys(localStorage).filter((k) => k.startsWith("guanai-")),
-              caches: (await caches.keys()).filter((k) => k.startsWith("guanai-pages-"))};
+              caches: (await caches.keys()).filter((k) => k.startsWith("guanai-pages-")),
+              shell: (await caches.keys()).some((k) => k.startsWith("guanai-shell-"))};
     }""")
-    assert left == {"outbox": 0, "children": 0, "drafts": [], "caches": []}
+    # the shell (styles, scripts, the offline page) holds nothing of anyone: it stays for the next user
+    assert left == {"outbox": 0, "children": 0, "drafts": [], "caches": [], "shell": True}
 
 
 SEND_ONE = """async ({childId, uuid, visitedOn}) => {

@@ -1,5 +1,5 @@
-/* 关爱通 offline outbox, 5/5: the bar, the outbox page, logout, and the start of it all (see
- * store.js for how the files fit).
+/* 关爱通 offline outbox, 5/5: the bar, the outbox page, logout, the notice when the server ended
+ * the session, and the start of it all (see store.js for how the files fit).
  *
  * The bar (base.html, [data-outbox-bar]) counts this user's items and says why they wait; the
  * outbox page (/outbox, [data-outbox-list]) lists every item on this phone with what the server
@@ -8,6 +8,8 @@
   "use strict";
 
   var LOGOUT_QUESTION = "还有 {n} 条记录没有上传，退出后会从这部手机上删除。确定退出吗？";
+  var SESSION_ENDED = "登录已过期。为保护儿童信息，已清除本机缓存的名单和页面";
+  var UNSENT_KEPT = "；还有 {n} 条记录未发送，重新登录后会自动发送。";
   var util = G.util;
   var store = G.store;
   var sync = G.sync;
@@ -106,6 +108,23 @@
     box.appendChild(list);
   }
 
+  // --- the session ended on the server: say what was cleared and what was kept ---------------------
+
+  function sessionEnded(kept) {
+    var region = document.getElementById("messages");
+    if (!region) return;
+    var old = region.querySelector("[data-session-ended]");
+    if (old) old.remove();
+    var box = element("p", "flash flash-warn", SESSION_ENDED + (kept ? UNSENT_KEPT.replace("{n}", kept) : "。"));
+    box.setAttribute("role", "alert");
+    box.dataset.sessionEnded = "";
+    if (store.signedIn()) { // a page of the ended session: the way back in
+      box.appendChild(document.createTextNode(" "));
+      box.appendChild(loginLink("重新登录"));
+    }
+    region.insertBefore(box, region.firstChild);
+  }
+
   // --- logout: warn about unsent items, then clear the phone ---------------------------------------
 
   function onLogout(event) {
@@ -148,6 +167,7 @@
       return;
     }
     if (store.signedIn()) store.noticeUserChange(); // before forms read drafts
+    else if (store.heldSession()) sync.sessionEnded(); // the login page after the session ended
     G.forms.init(document);
     refresh();
     if (!store.signedIn()) return;
@@ -182,7 +202,7 @@
   });
   document.addEventListener("htmx:historyRestore", scan);
 
-  G.bar = { refresh: refresh };
+  G.bar = { refresh: refresh, sessionEnded: sessionEnded };
 
   store.open().then(scan, function () {
     store.failed = true; // forms post to the server as without script

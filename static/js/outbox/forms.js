@@ -188,6 +188,8 @@
   function saveDraft(form) {
     var own = form.__outbox;
     if (!own || own.editing || !form.dataset.draftKey) return;
+    // The phone was cleared (logout: store.clearAppData) while a keystroke's save waited: keep it so.
+    if (!store.heldSession()) return;
     var body = buildBody(form);
     var key = draftKey(form, body.child_id);
     try {

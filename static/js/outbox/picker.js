@@ -16,6 +16,10 @@
   async function fetchChildren(source) {
     try {
       var response = await fetch(source, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+      if (store.endsSession(response)) {
+        G.sync.sessionEnded();
+        return null;
+      }
       if (!response.ok || response.redirected) return null;
       var data = await response.json();
       var children = (data.children || []).map(function (c) {

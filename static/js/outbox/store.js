@@ -12,7 +12,8 @@
  * IndexedDB "guanai": store "outbox" {uuid, url, body, label, kind, form, user, tries, last_error,
  * errors, status: "pending" | "rejected", created_at, saved_at}; store "children": each offline
  * form's picker list (minimal fields), tagged with the source URL it came from. localStorage:
- * drafts ("guanai-draft:<draft-key>:<child>") and the last user who used the phone. */
+ * drafts ("guanai-draft:<draft-key>:<child>") and the last user who used the phone. Logout and a
+ * session that ended clear all of it but unsent records (clearAppData). */
 (function (G) {
   "use strict";
 
@@ -20,6 +21,7 @@
   var DB_VERSION = 1;
   var DRAFT_PREFIX = "guanai-draft:";
   var USER_KEY = "guanai-user";
+  var PAGES_PREFIX = "guanai-pages-"; // the service worker's stored pages (templates/pwa/sw.js)
 
   // --- small helpers shared by the other files ---------------------------------------------------
 
@@ -204,34 +206,54 @@
     }).catch(noop);
   }
 
-  // Another user signed in on this phone (a session that ended without logging out): the stored
-  // picker lists, pages and drafts were the previous user's. Their unsent records stay in the
+  // The one clearing, for logout (bar.js), a session the server ended (sync.js sessionEnded) and
+  // another user signing in: drafts, the picker lists and the stored pages leave the phone (the
+  // shell cache stays: styles, scripts and the offline page hold nothing of anyone). The outbox
+  // goes too, unless keepUnsent: its records wait for the next login, each naming its user, form
+  // and endpoint, which is all it takes to show and send them. Resolves with the records kept,
+  // counted in the same transaction that clears, so a record saved meanwhile is never lost.
+  function clearAppData(options) {
+    var keepUnsent = Boolean(options && options.keepUnsent);
+    clearDrafts();
+    try { localStorage.removeItem(USER_KEY); } catch (err) { /* ignore */ }
+    var kept = run(["outbox", "children"], "readwrite", function (tx) {
+      tx.objectStore("children").clear();
+      if (!keepUnsent) tx.objectStore("outbox").clear();
+      return tx.objectStore("outbox").count();
+    }).catch(function () { return 0; });
+    return Promise.all([kept, tellWorker("guanai:clear-pages"), deleteCaches(PAGES_PREFIX)])
+      .then(function (done) { return done[0]; });
+  }
+
+  // Another user signed in on this phone (a session that ended without logging out, unnoticed):
+  // the stored lists, pages and drafts were the previous user's. Their unsent records stay in the
   // outbox, sent only when they sign in again (see mine()).
   function noticeUserChange() {
     var user = currentUser();
     if (!user) return;
     var last = null;
-    try {
-      last = localStorage.getItem(USER_KEY);
-      localStorage.setItem(USER_KEY, user);
-    } catch (err) { return; }
-    if (last && last !== user) {
-      clearDrafts();
-      run(["children"], "readwrite", function (tx) { tx.objectStore("children").clear(); }).catch(noop);
-      tellWorker("guanai:clear-pages");
-      deleteCaches("guanai-pages-");
-    }
+    try { last = localStorage.getItem(USER_KEY); } catch (err) { return; }
+    if (last && last !== user) clearAppData({ keepUnsent: true });
+    try { localStorage.setItem(USER_KEY, user); } catch (err) { /* ignore */ }
   }
 
-  // Logout: the outbox, the picker lists, drafts and every cache of this app leave the phone.
-  function clearAppData() {
-    clearDrafts();
-    try { localStorage.removeItem(USER_KEY); } catch (err) { /* ignore */ }
-    var stores = run(["outbox", "children"], "readwrite", function (tx) {
-      tx.objectStore("outbox").clear();
-      tx.objectStore("children").clear();
-    }).catch(noop);
-    return Promise.all([stores, tellWorker("guanai:clear-caches"), deleteCaches("guanai-")]);
+  // A page without a signed-in user while the phone still holds one's data: the server ended the
+  // session (logout clears before it leaves).
+  function heldSession() {
+    try { return localStorage.getItem(USER_KEY) !== null; } catch (err) { return false; }
+  }
+
+  // The server's way of saying the session is over: an API's 401 ({"error": "login_required"}), or
+  // a fetch that was redirected to the login page.
+  function endsSession(response) {
+    if (response.status === 401) return true;
+    if (!response.redirected) return false;
+    var login = window.GuanaiSession ? window.GuanaiSession.loginUrl() : "/login";
+    try {
+      return new URL(response.url).pathname === new URL(login, location.href).pathname;
+    } catch (err) {
+      return false;
+    }
   }
 
   var store = G.store = {
@@ -247,6 +269,8 @@
     mine: mine,
     tellWorker: tellWorker,
     noticeUserChange: noticeUserChange,
+    heldSession: heldSession,
+    endsSession: endsSession,
     clearAppData: clearAppData
   };
 })(window.GuanaiOutbox = window.GuanaiOutbox || {});

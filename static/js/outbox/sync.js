@@ -5,8 +5,9 @@
  * A fresh CSRF token first; then each pending item, to the endpoint its form named:
  * 201/200 → deleted; 422 → rejected with the server's errors; 409 (its client_uuid is already used
  * by another record, which the server kept as it was) → rejected with the server's message; 403/404 →
- * rejected; rejected items are kept, shown and fixable on the outbox page. 401 → stop, keep all,
- * ask to sign in again (the next page load after signing in sends them); 400 (CSRF) → a new token,
+ * rejected; rejected items are kept, shown and fixable on the outbox page. 401 (or a redirect to
+ * the login page) → stop, keep all, clear the rest of the phone (sessionEnded) and ask to sign in
+ * again (the next page load after signing in sends them); 400 (CSRF) → a new token,
  * once; network error or 5xx → kept, tries + 1, retried later. The server keeps one record per
  * client_uuid, so sending an item twice is harmless. */
 (function (G) {
@@ -47,7 +48,7 @@
     } catch (err) {
       throw new Failure("network", "没有连上服务器");
     }
-    if (response.status === 401) throw new Failure("login", "登录已过期");
+    if (store.endsSession(response)) throw new Failure("login", "登录已过期");
     var data = await readJson(response);
     if (!response.ok || response.redirected || !data || !data.token) {
       throw new Failure(response.status >= 500 ? "server" : "network", "服务器没有正常回答（" + response.status + "）");
@@ -111,7 +112,7 @@
         await rejected(item, { client_uuid: (data && data.message) || "这个记录编号已被另一条记录使用，服务器没有保存这条记录。" });
         return "rejected";
       }
-      if (status === 401) return "login";
+      if (store.endsSession(response)) return "login";
       if (status === 400 && !renewed) { // the CSRF token: fetch a new one (once), send again
         renewed = true;
         if (token.value === sentWith) {
@@ -192,14 +193,32 @@
       state.problem = null;
       state.failStreak = 0;
     } else if (outcome === "login") {
-      state.login = true;
       state.problem = null;
+      await sessionEnded();
     } else {
       state.problem = outcome === "server" ? "server" : "network";
       scheduleRetry();
     }
     await refresh();
     return outcome;
+  }
+
+  // The server ended the session (sendOne's or fetchToken's 401, the picker's list, a page that
+  // loads signed out: bar.js): clear the phone as logout does, but keep the unsent records (of
+  // any user) for the next login, and say so. Resolves with how many were kept.
+  var ending = null;
+  function sessionEnded() {
+    if (!ending) {
+      ending = store.clearAppData({ keepUnsent: true }).then(function (kept) {
+        // A page still showing the ended session: offer to sign in, and keep its user noted so
+        // that the login page clears again whatever this page writes meanwhile (a draft).
+        state.login = store.signedIn();
+        store.noticeUserChange();
+        if (G.bar) G.bar.sessionEnded(kept);
+        return refresh().then(function () { return kept; });
+      }).then(function (kept) { ending = null; return kept; }, function () { ending = null; return 0; });
+    }
+    return ending;
   }
 
   var flushing = null;
@@ -272,6 +291,7 @@
     flush: flush,
     flushNow: flushNow,
     flushOnPageLoad: flushOnPageLoad,
+    sessionEnded: sessionEnded,
     requestBackgroundSync: requestBackgroundSync
   };
 })(window.GuanaiOutbox = window.GuanaiOutbox || {});
