@@ -51,7 +51,7 @@ LABELS = dict(categories=CATEGORIES, attention_levels=ATTENTION_LEVELS, statuses
 def index():
     filters = ChildFilters.from_args(request.args)
     page = search_children(current_user, filters, request.args.get("page", 1, type=int))
-    return render_page(
+    response = render_page(
         "children/index.html", "children/_results.html",
         page=page, filters=filters, today=local_today(),
         villages=db.session.scalars(reachable_villages(current_user)).all(),
@@ -60,6 +60,8 @@ def index():
         may_import=can(current_user, "children:import"), may_print=can(current_user, "children:print"),
         **LABELS,
     )
+    db.session.commit()  # keeps the audit event of a search by ID number
+    return response
 
 
 def _duplicate_notice(form, exclude_id=None):
