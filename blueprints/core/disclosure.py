@@ -62,13 +62,17 @@ def register_fields(fields: dict[str, str]) -> None:
 # number and two digits): that there is one, and not one digit of it. Such roles see the birth
 # date (digits 7–14) and the sex (the parity of digit 17) in full, and digit 18 is a check digit
 # of the other seventeen; left unknown are the region (1–6) and the sequence (15–17). Counting
-# the numbers consistent with what is shown (tests/test_masking_candidates.py):
-#   no digit shown                  ~3,500 region codes × 500 sequences   ≈ 1.7 million
-#   the first 6 (the region)        1 × 500                               = 500: too few
-#   the last 4 (the list's old 尾号) ~3,500 regions, 1 in 11 agreeing     ≈ 300: too few
-#   first 4 + last 4 (the old mask) ~10 regions, 1 in 11 agreeing         ≈ 1: the number itself
-# The rule is at least 1,000 candidates, so no digit at all. (A region guessed from the 户籍村
-# rather than read leaves 500 whatever the mask: only hiding the full birth date would help.)
+# the numbers consistent with what is shown (tests/test_masking_candidates.py, for a girl born
+# 2014-05-06; region codes as python-stdnum knows them, valid in the birth year):
+#   no digit shown                    3,584 regions × 500 sequences    = 1,792,000
+#   the first 4 (province and city)   11 regions × 500                 = 5,500
+#   the first 6 (the region)          1 × 500                          = 500: too few
+#   the last 4 (the list's old 尾号)   regions whose check digit agrees = 319: too few
+#   first 4 + last 4 (the old mask)                                    = 1: the number itself
+# The rule is at least 1,000 candidates. The first 4 would pass the count, but to a reader who
+# knows the township (and so the county) they are as good as the first 6: so no digit at all.
+# Caveat: a region guessed from the 户籍村 rather than read leaves 500 whatever the mask shows;
+# only hiding the full birth date from these roles would close that.
 ID_MASK = "已登记·号码隐藏"
 
 
