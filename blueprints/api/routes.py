@@ -13,6 +13,7 @@ from flask_wtf.csrf import generate_csrf
 
 from blueprints.api import bp
 from blueprints.children.access import get_child_or_404
+from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.clock import local_today
 from blueprints.core.offline import answer, forbidden, invalid
@@ -83,7 +84,7 @@ def due_list_json():
     if not can(current_user, "visits:write"):
         return forbidden()
     rows, _ = due_list(current_user, local_today())
-    return jsonify({"children": [
+    response = jsonify({"children": [
         {"id": r.child_id, "name": r.name, "age": r.age, "village": r.village,
          "categories": [CATEGORY_SHORT[c] for c in r.categories],
          "attention": "重点关注" if r.attention == "key" else "一般",
@@ -91,3 +92,5 @@ def due_list_json():
          "due": r.due.isoformat(), "bucket": r.bucket}
         for r in rows
     ]})
+    audit.record_view("due_list_downloaded", detail=f"{len(rows)} 名儿童")
+    return response

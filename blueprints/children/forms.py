@@ -220,3 +220,6 @@ class ExitForm(BaseForm):
     note = TextAreaField("说明", validators=[Optional(), max_length("说明", 200)])
 
 
+class ReinstateForm(BaseForm):
+    reason = TextAreaField("恢复原因", validators=[required("恢复原因"), max_length("恢复原因", 200)],
+                           description="例如：父母再次外出务工、退出办理有误。会记入变更记录")

@@ -1,7 +1,7 @@
 """The registry pages: list and search, the record, register and edit, family, contacts, benefits."""
 from __future__ import annotations
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, jsonify, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -15,18 +15,22 @@ from blueprints.children.forms import (
     ExitForm,
     FamilyMemberForm,
     ParentContactForm,
+    ReinstateForm,
 )
 from blueprints.children.models import Child, ChildChange, FamilyMember
 from blueprints.children.rules import suggest_left_behind, suggestions
 from blueprints.children.search import ChildFilters, search_children
 from blueprints.children.services import (
+    ChildExited,
     FamilyInput,
     add_benefit,
     add_parent_contact,
     create_child,
+    ensure_open,
     exit_child,
     find_duplicates,
     is_id_field,
+    reinstate_child,
     save_family_member,
     update_child,
 )
@@ -37,6 +41,7 @@ from blueprints.children.access import get_child_or_404
 from blueprints.core.areas import sections_for
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import current_disclosure
+from blueprints.core.errors import render_error
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.vocabulary import ATTENTION_LEVELS, CATEGORIES, EXIT_REASONS, STATUSES
 from extensions import db
@@ -170,6 +175,8 @@ def _detail_page(child, status=200, **forms):
         contact_form=forms.get("contact_form") or ParentContactForm(formdata=None, contacted_on=today),
         benefit_form=forms.get("benefit_form") or BenefitForm(formdata=None, start_on=today),
         exit_form=forms.get("exit_form") or ExitForm(formdata=None, exit_date=today),
+        may_reinstate=can(current_user, "children:reinstate") and child.status == "exited",
+        reinstate_form=forms.get("reinstate_form") or ReinstateForm(formdata=None),
         open_section=forms.get("open_section"),
         **LABELS,
     ), status
@@ -189,6 +196,7 @@ def detail(child_id: int):
 @require("children:write")
 def edit(child_id: int):
     child = load_record(child_id, "children:write")
+    ensure_open(child)
     form = ChildForm(obj=child)
     if request.method == "GET":
         form.categories.data = child.category_codes
@@ -209,22 +217,48 @@ def edit(child_id: int):
         db.session.commit()
         flash(f"已保存，修改了 {changed} 项。" if changed else "没有改动。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))
-    return _form_page(form, child, status=422 if form.errors else 200)
+    page = _form_page(form, child, status=422 if form.errors else 200)
+    if request.method == "GET":
+        audit.record_view("child_edit_opened", child, detail=child.name)
+    return page
 
 
 @bp.route("/<int:child_id>/exit", methods=["POST"])
 @require("children:write")
 def exit_record(child_id: int):
     child = load_record(child_id, "children:write")
+    ensure_open(child)
     form = ExitForm()
-    if child.status == "exited":
-        abort(409)
     if form.validate_on_submit():
         exit_child(child, form.exit_reason.data, form.exit_date.data, form.note.data, actor=current_user)
         db.session.commit()
         flash(f"{child.name} 已退出关爱名册（{EXIT_REASONS[form.exit_reason.data]}）。档案保留，可随时查阅。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))
     return _detail_page(child, 422, exit_form=form, open_section="exit")
+
+
+@bp.route("/<int:child_id>/reinstate", methods=["POST"])
+@require("children:reinstate")
+def reinstate(child_id: int):
+    """恢复在册: the explicit way back for an exited child, with the reason kept in the history."""
+    child = load_record(child_id, "children:reinstate")
+    if child.status != "exited":
+        abort(409)
+    form = ReinstateForm()
+    if form.validate_on_submit():
+        reinstate_child(child, form.reason.data.strip(), actor=current_user)
+        db.session.commit()
+        flash(f"{child.name} 已恢复在册，可以继续记录走访和服务。原退出情况保留在变更记录中。", "success")
+        return redirect_after_post(url_for("children.detail", child_id=child.id))
+    return _detail_page(child, 422, reinstate_form=form, open_section="exit")
+
+
+@bp.app_errorhandler(ChildExited)
+def child_exited(error: ChildExited):
+    """Every refused write to an exited child, from any page or the API: 409 with the reason."""
+    if request.path.startswith("/api/"):  # the offline contract's shape (core/offline.py)
+        return jsonify({"error": "child_exited", "message": error.message}), 409
+    return render_error(409, "该儿童已退出关爱服务", error.message)
 
 
 @bp.route("/<int:child_id>/suggestions/left-behind", methods=["POST"])
@@ -244,6 +278,7 @@ def accept_left_behind(child_id: int):
 @require("children:write")
 def family_member(child_id: int, member_id: int | None = None):
     child = load_record(child_id, "children:write")
+    ensure_open(child)
     member = None
     if member_id is not None:
         member = db.session.scalar(select(FamilyMember).where(FamilyMember.id == member_id,
@@ -265,10 +300,13 @@ def family_member(child_id: int, member_id: int | None = None):
     if request.method == "GET" and member is not None and not current_disclosure().full("family.id_number"):
         form.id_number.data = ""  # never send a masked value back as if it were the number
     title = f"修改家庭成员 {member.relation} {member.name}" if member else "新增家庭成员"
-    return render_template("form_page.html", form=form, title=title,
+    page = render_template("form_page.html", form=form, title=title,
                            subtitle=f"{child.name} · 档案号 {child.archive_no}",
-                           back=url_for("children.detail", child_id=child.id) + "#family"), \
-        422 if form.errors else 200
+                           back=url_for("children.detail", child_id=child.id) + "#family")
+    if request.method == "GET":
+        audit.record_view("family_form_opened", child,
+                          detail=f"{child.name}：{member.relation}{member.name}" if member else f"{child.name}：新增成员")
+    return page, 422 if form.errors else 200
 
 
 @bp.route("/<int:child_id>/contacts", methods=["POST"])

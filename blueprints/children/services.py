@@ -19,6 +19,7 @@ from blueprints.core.vocabulary import (
     BENEFIT_KINDS,
     CATEGORIES,
     CONTACT_METHODS,
+    CURRENT_STATUSES,
     EXIT_REASONS,
     GENDERS,
     GUARDIANSHIP_CAPACITY,
@@ -158,8 +159,33 @@ def create_child(values: dict, categories: list[str], family: list[FamilyInput],
     return child
 
 
-def update_child(child: Child, values: dict, categories: list[str] | None = None, *, actor) -> int:
-    """Apply changed fields, keeping each change in the history; returns how many changed."""
+class ChildExited(Exception):
+    """A write to a child who has left the care: refused (routes answer 409, routes.py). Reinstating
+    is its own explicit action (reinstate_child)."""
+
+    def __init__(self, child: Child, on: date | None = None):
+        when = "，".join(part for part in (_text(child.exit_date), EXIT_REASONS.get(child.exit_reason, "")) if part)
+        if on is None:
+            self.message = (f"该儿童已退出关爱服务（{when}），不能再记录。"
+                            "如需恢复，请由有权限的人员办理“恢复在册”。")
+        else:
+            self.message = (f"该儿童已退出关爱服务（{when}），更正后的日期 {on:%Y-%m-%d} 不能晚于退出日期。"
+                            "请核对日期；如需恢复，请由有权限的人员办理“恢复在册”。")
+        super().__init__(self.message)
+
+
+def ensure_open(child: Child, *, on: date | None = None) -> None:
+    """The one guard every write to a child passes. `on`: the date of a correction to the child's
+    history, allowed when it falls on or before the exit date (the archive stays correct)."""
+    if child.status != "exited":
+        return
+    if on is not None and (child.exit_date is None or on <= child.exit_date):
+        return
+    raise ChildExited(child, on)
+
+
+def _apply(child: Child, values: dict, categories: list[str] | None, actor) -> int:
+    """Set changed fields, keeping each change in the history; returns how many changed."""
     changed = 0
     for field, new in values.items():
         old = getattr(child, field)
@@ -176,18 +202,48 @@ def update_child(child: Child, values: dict, categories: list[str] | None = None
     if categories is not None and set(categories) != set(child.category_codes):
         set_categories(child, categories, actor)
         changed += 1
+    return changed
+
+
+def update_child(child: Child, values: dict, categories: list[str] | None = None, *, actor) -> int:
+    """Apply changed fields, keeping each change in the history; returns how many changed."""
+    ensure_open(child)
+    changed = _apply(child, values, categories, actor)
     if changed:
         audit.record("child_updated", child, detail=f"{child.name}：修改 {changed} 项", user=actor)
     return changed
 
 
 def exit_child(child: Child, reason: str, on: date, note: str | None = None, *, actor) -> None:
-    update_child(child, {"status": "exited", "exit_reason": reason, "exit_date": on,
-                         "exit_note": (note or "").strip() or None}, actor=actor)
+    ensure_open(child)
+    _apply(child, {"status": "exited", "exit_reason": reason, "exit_date": on,
+                   "exit_note": (note or "").strip() or None}, None, actor)
+    audit.record("child_exited", child, detail=f"{child.name}：{EXIT_REASONS.get(reason, reason)}", user=actor)
+
+
+def _status_before_exit(child: Child) -> str:
+    """What the history says the status was when the child exited ("active" when it cannot tell)."""
+    before = db.session.scalar(
+        select(ChildChange.old_value)
+        .where(ChildChange.child_id == child.id, ChildChange.field == CHILD_FIELDS["status"][1],
+               ChildChange.new_value == STATUSES["exited"])
+        .order_by(ChildChange.id.desc()).limit(1))
+    code = next((code for code, label in STATUSES.items() if label == before), None)
+    return code if code in CURRENT_STATUSES else "active"
+
+
+def reinstate_child(child: Child, reason: str, *, actor) -> None:
+    """Back in the care, for a stated reason. The exit's reason, date and note leave the record and
+    stay in the history (the exit itself was recorded there, and so is this clearing)."""
+    _change(child, "状态", "恢复在册", "", reason, actor)
+    _apply(child, {"status": _status_before_exit(child), "exit_reason": None, "exit_date": None,
+                   "exit_note": None}, None, actor)
+    audit.record("child_reinstated", child, detail=f"{child.name}：{reason}", user=actor)
 
 
 def save_family_member(child: Child, data: FamilyInput, member: FamilyMember | None = None, *,
                        actor) -> FamilyMember:
+    ensure_open(child)
     if data.is_guardian:  # one guardian at a time
         for other in child.family:
             if other is not member and other.is_guardian:
@@ -209,6 +265,7 @@ def save_family_member(child: Child, data: FamilyInput, member: FamilyMember | N
 
 def add_parent_contact(child: Child, contacted_on: date, who: str, method: str, note: str | None = None,
                        client_uuid: str | None = None, *, actor) -> ParentContact:
+    ensure_open(child)
     contact = ParentContact(child=child, contacted_on=contacted_on, who=who, method=method, note=note,
                             client_uuid=client_uuid, recorded_by_id=actor.id if actor else None)
     db.session.add(contact)
@@ -218,6 +275,7 @@ def add_parent_contact(child: Child, contacted_on: date, who: str, method: str, 
 
 def add_benefit(child: Child, kind: str, start_on: date, amount: Decimal | None = None, period: str | None = None,
                 end_on: date | None = None, source: str | None = None, *, actor) -> Benefit:
+    ensure_open(child)
     benefit = Benefit(child=child, kind=kind, start_on=start_on, amount=amount, period=period,
                       end_on=end_on, source=source)
     db.session.add(benefit)

@@ -2,14 +2,16 @@
 
 Every service that changes data, and every read of a child's archive, export or print, calls
 `record()`. The event joins the request's transaction, so it is kept exactly when the change is.
+Views of pages and forms that show a child's data, and downloads, call `record_view()`.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blueprints.core.clock import utcnow
@@ -54,3 +56,15 @@ def record(action: str, obj=None, detail: str = "", user=None) -> AuditEvent:
     )
     db.session.add(event)
     return event
+
+
+def record_view(action: str, obj=None, detail: str = "") -> None:
+    """A read (a page, a form, a download), recorded and committed after the response is rendered
+    (the commit expires what the page loaded). Reads are frequent: the caller keeps `detail` short,
+    and a failure to record is logged, never turned into a failed page the user was allowed to see."""
+    try:
+        record(action, obj, detail)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("audit: could not record %s", action)

@@ -29,6 +29,8 @@ area = Area(
         "visit_recorded": "记录走访",
         "visit_corrected": "更正走访",
         "visit_reviewed": "督导评阅走访",
+        "visit_viewed": "查看走访记录",
+        "due_list_downloaded": "下载走访名单",
     },
     demo_seeder="demo:seed",
     seed_order=30,  # after the children

@@ -9,8 +9,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from blueprints.core import audit
 from blueprints.core.access import can, require
 from blueprints.children.access import get_child_or_404
+from blueprints.children.services import ChildExited
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.core.vocabulary import (
@@ -73,12 +75,16 @@ def new():
         values, needs, value_errors = parse_visit(payload)
         errors.update(value_errors)
         if not errors:
-            outcome = record_visit(child, values, needs, client_uuid, actor=current_user)
-            db.session.commit()
-            if not outcome.conflict:  # stored now, or a second click on 保存
-                flash(f"已记录对 {child.name} 的走访。", "success")
-                return redirect_after_post(url_for("children.detail", child_id=child.id) + "#visits")
-            status = _refuse_reused_uuid(payload, errors, outcome)
+            try:
+                outcome = record_visit(child, values, needs, client_uuid, actor=current_user)
+            except ChildExited as exited:  # the form comes back with what was typed
+                errors["child_id"], status = exited.message, 409
+            else:
+                db.session.commit()
+                if not outcome.conflict:  # stored now, or a second click on 保存
+                    flash(f"已记录对 {child.name} 的走访。", "success")
+                    return redirect_after_post(url_for("children.detail", child_id=child.id) + "#visits")
+                status = _refuse_reused_uuid(payload, errors, outcome)
     return render_template("visits/form.html", child=child, errors=errors, values=payload,
                            client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
                            correcting=None, **LABELS), status if errors else 200
@@ -98,12 +104,16 @@ def contact():
         values, value_errors = parse_contact(payload)
         errors.update(value_errors)
         if not errors:
-            outcome = record_contact(child, client_uuid=client_uuid, actor=current_user, **values)
-            db.session.commit()
-            if not outcome.conflict:
-                flash(f"已记录 {child.name} 的亲情联系。", "success")
-                return redirect_after_post(url_for("children.detail", child_id=child.id) + "#contacts")
-            status = _refuse_reused_uuid(payload, errors, outcome)
+            try:
+                outcome = record_contact(child, client_uuid=client_uuid, actor=current_user, **values)
+            except ChildExited as exited:
+                errors["child_id"], status = exited.message, 409
+            else:
+                db.session.commit()
+                if not outcome.conflict:
+                    flash(f"已记录 {child.name} 的亲情联系。", "success")
+                    return redirect_after_post(url_for("children.detail", child_id=child.id) + "#contacts")
+                status = _refuse_reused_uuid(payload, errors, outcome)
     return render_template("visits/contact_form.html", child=child, errors=errors, values=payload,
                            client_uuid=payload.get("client_uuid") or str(uuid.uuid4()), today=local_today(),
                            **LABELS), status if errors else 200
@@ -133,11 +143,13 @@ def detail(visit_id: int):
     visit = _visit_or_404(visit_id)
     corrections = db.session.scalars(select(Visit).where(Visit.corrects_id == visit.id)).all()
     original = db.session.get(Visit, visit.corrects_id) if visit.corrects_id else None
-    return render_template("visits/detail.html", visit=visit, corrections=corrections, original=original,
+    page = render_template("visits/detail.html", visit=visit, corrections=corrections, original=original,
                            may_review=can(current_user, "visits:review"),
                            may_correct=can(current_user, "visits:write") and not visit.superseded
                            and (visit.visitor_id == current_user.id or can(current_user, "visits:review")),
                            **LABELS)
+    audit.record_view("visit_viewed", visit.child, detail=f"{visit.child.name}：走访 #{visit.id}")
+    return page
 
 
 @bp.route("/<int:visit_id>/review", methods=["POST"])
@@ -173,12 +185,16 @@ def correct(visit_id: int):
         values, needs, value_errors = parse_visit(payload)
         errors.update(value_errors)
         if not errors:
-            outcome = correct_visit(original, values, needs, client_uuid, reason, actor=current_user)
-            db.session.commit()
-            if not outcome.conflict:
-                flash("已保存更正，原记录保留。", "success")
-                return redirect_after_post(url_for("visits.detail", visit_id=outcome.record.id))
-            status = _refuse_reused_uuid(payload, errors, outcome)
+            try:
+                outcome = correct_visit(original, values, needs, client_uuid, reason, actor=current_user)
+            except ChildExited as exited:  # a corrected date after the child's exit
+                errors["visited_on"], status = exited.message, 409
+            else:
+                db.session.commit()
+                if not outcome.conflict:
+                    flash("已保存更正，原记录保留。", "success")
+                    return redirect_after_post(url_for("visits.detail", visit_id=outcome.record.id))
+                status = _refuse_reused_uuid(payload, errors, outcome)
     else:
         payload = {c.key: getattr(original, c.key) for c in Visit.__table__.columns}
         payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in payload.items()}

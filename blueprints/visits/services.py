@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from blueprints.places.models import Village
 from blueprints.children.models import Child, ChildCategory, ParentContact
-from blueprints.children.services import add_parent_contact
+from blueprints.children.services import add_parent_contact, ensure_open
 from blueprints.core import audit
 from blueprints.children.access import reachable_children
 from blueprints.core.clock import to_local, utcnow
@@ -33,7 +33,11 @@ def visit_fingerprint(child: Child, values: dict, needs: list[str], corrects: Vi
 
 def record_visit(child: Child, values: dict, needs: list[str], client_uuid: str,
                  corrects: Visit | None = None, *, actor) -> Outcome:
+    """A new visit to an exited child is refused (ChildExited) once it is known not to be a replay:
+    a phone resending what was stored before the exit still gets its 200."""
     def build() -> Visit:
+        # a correction fixes the history: allowed up to the exit date
+        ensure_open(child, on=values["visited_on"] if corrects else None)
         visit = Visit(child_id=child.id, visitor_id=actor.id, client_uuid=client_uuid,
                       corrects_id=corrects.id if corrects else None, **values)
         visit.needs = [VisitNeed(category=code) for code in sorted(set(needs)) if code in NEED_CATEGORIES]
