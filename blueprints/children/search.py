@@ -64,7 +64,7 @@ class ChildFilters:
 
 
 def id_query(q: str) -> str | None:
-    """The ID number, or the tail of one, a search asks for (normalised); None for a name."""
+    """The ID number, its tail or a piece of it that a search asks for (normalised); None for a name."""
     normalized = normalize_id_number(q)
     return normalized if _ID_LIKE.fullmatch(normalized) else None
 
