@@ -129,7 +129,7 @@ def test_same_id_number_outside_reach_names_no_link(town, client, auth):
     create_child("张三", village=town["b"], id_number=valid_id_number(BIRTH, 7))
     auth.login("zhuren_a")
     page = client.post("/children/new", data=registration(town["a"])).get_data(as_text=True)
-    assert "已在乙村登记" in page and "不在您的工作范围内" in page
+    assert "乙村" not in page and "不在您的工作范围内" in page  # tests/test_duplicate_lookup.py says more
     assert 'href="/children/' not in page.split("身份证号", 1)[1].split("</div>", 1)[0]
 
 
@@ -156,7 +156,8 @@ def test_same_guardian_phone_and_similar_name_is_a_probable_duplicate(town, clie
 
 
 def test_search_by_pinyin_initials_name_last4_and_filters(town, client, auth):
-    zs = create_child("张三", village=town["a"], attention="key", id_number=valid_id_number(BIRTH, 11))
+    # another county than the factory's numbers, which cycle through the serials and would meet this one
+    zs = create_child("张三", village=town["a"], attention="key", id_number=valid_id_number(BIRTH, 11, region="371726"))
     create_child("李四", village=town["a"], categories=["poverty"])
     create_child("张珊珊", village=town["b"])
     auth.login("minzheng")
@@ -228,7 +229,7 @@ def test_id_numbers_are_masked_for_roles_that_do_not_need_them(town, client, aut
     auth.login("xuexiao")
     page = client.get(f"/children/{child.id}").get_data(as_text=True)
     assert number not in page and parent not in page
-    assert number[:4] + "**********" + number[-4:] in page
+    assert "已登记·号码隐藏" in page
     auth.logout()
     auth.login("zhuren_a")
     page = client.get(f"/children/{child.id}").get_data(as_text=True)

@@ -47,6 +47,8 @@ area = Area(
         "children_exported": "导出儿童名单",
         "children_imported": "导入儿童名单",
         "archive_printed": "打印儿童档案",
+        "id_search": "按身份证号查找",
+        "duplicate_outside_reach": "登记时查到范围外的档案",
     },
     cli="cli:register_cli",
     demo_seeder="demo:seed",

@@ -37,7 +37,7 @@ from blueprints.children.models import (
     FamilyMember,
     ImportBatch,
 )
-from blueprints.children.search import ChildFilters, ordered_for_export
+from blueprints.children.search import ChildFilters, describe_id_query, id_query, ordered_for_export
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import audit
@@ -692,7 +692,8 @@ _EXPORT_WIDTHS = {"档案号": 12, "监护人身份证号": 21}
 def describe_filters(filters: ChildFilters) -> str:
     parts = []
     if filters.q:
-        parts.append(f"关键词“{filters.q}”")
+        number = id_query(filters.q)
+        parts.append(describe_id_query(number) if number else f"关键词“{filters.q}”")  # never the number
     if filters.village:
         parts.append("村：" + (db.session.scalar(select(Village.name).where(Village.id == filters.village)) or "?"))
     if filters.school:

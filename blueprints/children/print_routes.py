@@ -58,11 +58,13 @@ def print_batch():
     filters = ChildFilters.from_args(request.args)
     count = db.session.scalar(filtered_children(current_user, filters)
                               .with_only_columns(func.count(Child.id)).order_by(None))
-    return render_template(
+    page = render_template(
         "children/print_batch.html", job=None, filters=filters, count=count, max_batch=MAX_BATCH,
         villages=db.session.scalars(reachable_villages(current_user)).all(),
         village_name=_village_name(filters),
     )
+    db.session.commit()  # keeps the audit event of a search by ID number
+    return page
 
 
 @bp.route("/print", methods=["POST"])

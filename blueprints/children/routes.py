@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -30,7 +30,6 @@ from blueprints.children.services import (
     exit_child,
     find_duplicates,
     is_id_field,
-    may_open,
     reinstate_child,
     save_family_member,
     update_child,
@@ -56,7 +55,7 @@ LABELS = dict(categories=CATEGORIES, attention_levels=ATTENTION_LEVELS, statuses
 def index():
     filters = ChildFilters.from_args(request.args)
     page = search_children(current_user, filters, request.args.get("page", 1, type=int))
-    return render_page(
+    response = render_page(
         "children/index.html", "children/_results.html",
         page=page, filters=filters, today=local_today(),
         villages=db.session.scalars(reachable_villages(current_user)).all(),
@@ -65,33 +64,39 @@ def index():
         may_import=can(current_user, "children:import"), may_print=can(current_user, "children:print"),
         **LABELS,
     )
+    db.session.commit()  # keeps the audit event of a search by ID number
+    return response
+
+
+# What a user is told of a matching child outside their reach: that there is one, and whom to ask.
+ELSEWHERE = "系统中已有与此相符的儿童档案，不在您的工作范围内。请联系镇民政组核实，不要重复登记。"
 
 
 def _duplicate_notice(form, exclude_id=None):
     """Refuse a second child with the same ID number; ask to confirm a probable duplicate.
-    Returns the probable duplicates still to be confirmed (empty when the form may be saved)."""
+    Returns None when refused, the Duplicates still to be confirmed, or [] when the form may be saved."""
     values = form.child_values()
     phones = form.guardian_phones() if hasattr(form, "guardian_phones") else []
-    found = find_duplicates(values["name"], values["birth_date"], values["id_number"], phones, exclude_id)
+    found = find_duplicates(values["name"], values["birth_date"], values["id_number"], phones, exclude_id,
+                            actor=current_user)
+    if found.same_id_elsewhere or found.probable_elsewhere:
+        db.session.commit()  # their audit events, whatever the user does next
     if found.same_id is not None:
-        other = found.same_id
-        if may_open(current_user, other):
-            link = url_for("children.detail", child_id=other.id)
-            message = Markup('该身份证号已登记：<a href="{}">{}（档案号 {}）</a>，请勿重复建档').format(
-                link, other.name, other.archive_no)
-        else:
-            message = Markup("该身份证号已在{}登记（档案号 {}），不在您的工作范围内，请联系镇民政组").format(
-                escape(other.residence_village.name), other.archive_no)
-        form.id_number.errors.append(message)
+        link = url_for("children.detail", child_id=found.same_id.id)
+        form.id_number.errors.append(Markup('该身份证号已登记：<a href="{}">{}（档案号 {}）</a>，请勿重复建档').format(
+            link, found.same_id.name, found.same_id.archive_no))
+    elif found.same_id_elsewhere:
+        form.id_number.errors.append(ELSEWHERE)
+    if found.refused:
         return None
-    if found.probable and not form.confirm_duplicate.data:
-        return [(c, may_open(current_user, c)) for c in found.probable]
+    if found.to_confirm and not form.confirm_duplicate.data:
+        return found
     return []
 
 
 def _form_page(form, child=None, duplicates=None, status=200):
     return render_template("children/form.html", form=form, child=child, duplicates=duplicates or [],
-                           **LABELS), status
+                           elsewhere=ELSEWHERE, **LABELS), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,23 +1,26 @@
 """Finding children: name, pinyin initials (zs → 张三), last 4 of the ID number, and filters.
-Every search starts from the access gate."""
+Every search starts from the access gate. A search by ID number is for those who may see ID
+numbers, and is audited; for anyone else it matches nothing, so it cannot confirm a number."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
 
 from pypinyin import lazy_pinyin
-from sqlalchemy import Select, exists, func, or_
+from sqlalchemy import Select, exists, false, func, or_
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.idnumber import normalize_id_number
 from blueprints.children.models import Child, ChildCategory
 from blueprints.children.access import reachable_children
+from blueprints.core import audit
+from blueprints.core.disclosure import disclosure_for
 from blueprints.core.vocabulary import ATTENTION_LEVELS, CATEGORIES, CURRENT_STATUSES, STATUSES
 from extensions import db
 
 PAGE_SIZE = 20
 _LETTERS = re.compile(r"[a-z]+")
-_LAST4 = re.compile(r"\d{3}[\dX]")
+_ID_LIKE = re.compile(r"\d{3,17}[\dX]")  # a tail, a whole number, or a piece of one
 
 
 def name_keys(name: str) -> tuple[str, str]:
@@ -60,16 +63,44 @@ class ChildFilters:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in ("", None)}
 
 
+def id_query(q: str) -> str | None:
+    """The ID number, its tail or a piece of it that a search asks for (normalised); None for a name."""
+    normalized = normalize_id_number(q)
+    return normalized if _ID_LIKE.fullmatch(normalized) else None
+
+
+def describe_id_query(number: str) -> str:
+    """For the audit trail: what kind of ID search it was, never the number itself."""
+    return "完整身份证号" if len(number) == 18 else f"身份证号片段（{len(number)} 位）"
+
+
+def may_search_ids(user) -> bool:
+    return disclosure_for(user).full("child.id_number")
+
+
+def refuses_id_search(user, q: str) -> bool:
+    """Whether this search is by ID number and the user may not search so (the list says why)."""
+    return bool(q) and id_query(q) is not None and not may_search_ids(user)
+
+
 def filtered_children(user, filters: ChildFilters) -> Select:
+    """The children within reach that match. A search by ID number is recorded in the audit trail
+    (the caller commits); by a user who may not see ID numbers it matches nothing."""
     query = reachable_children(user)
     q = filters.q
     if q:
         lowered = q.lower()
-        normalized = normalize_id_number(q)
-        if _LAST4.fullmatch(normalized):
-            query = query.where(Child.id_last4 == normalized)
-        elif len(normalized) == 18:
-            query = query.where(Child.id_number == normalized)
+        number = id_query(q)
+        if refuses_id_search(user, q):
+            query = query.where(false())  # any match would confirm a number the user may not see
+        elif number is not None:
+            audit.record("id_search", detail=f"按{describe_id_query(number)}查找", user=user)
+            if len(number) == 4:
+                query = query.where(Child.id_last4 == number)
+            elif len(number) == 18:
+                query = query.where(Child.id_number == number)
+            else:
+                query = query.where(false())
         elif _LETTERS.fullmatch(lowered):
             query = query.where(or_(Child.name_initials.startswith(lowered), Child.name_pinyin.startswith(lowered)))
         else:
@@ -106,6 +137,7 @@ class Page:
     total: int
     page: int
     pages: int
+    id_search_refused: bool = False
 
 
 def search_children(user, filters: ChildFilters, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
@@ -119,7 +151,8 @@ def search_children(user, filters: ChildFilters, page: int = 1, per_page: int = 
         .order_by(*list_order(filters))
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(items), total=total, page=page, pages=pages)
+    return Page(items=list(items), total=total, page=page, pages=pages,
+                id_search_refused=refuses_id_search(user, filters.q))
 
 
 def ordered_for_export(user, filters: ChildFilters) -> Select:

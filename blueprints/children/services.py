@@ -2,7 +2,7 @@
 what, when) and as an audit event; the route commits. Nothing is deleted."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -286,8 +286,22 @@ def add_benefit(child: Child, kind: str, start_on: date, amount: Decimal | None 
 
 @dataclass
 class Duplicates:
-    same_id: Child | None  # the same ID number: refused
-    probable: list[Child]  # same name and birth date, or same guardian phone and a similar name
+    """What registering a child found already on record, as far as the actor may be told: of the
+    children outside the actor's reach only that there are some (who they are goes to the audit
+    trail, for civil affairs to follow up)."""
+    same_id: Child | None = None  # the same ID number, within reach: refused, with a link
+    same_id_elsewhere: bool = False  # the same ID number outside reach: refused, nothing named
+    probable: list[Child] = field(default_factory=list)  # within reach: same name and birth date,
+    # or the same guardian phone and a similar name
+    probable_elsewhere: bool = False  # such a child outside reach
+
+    @property
+    def refused(self) -> bool:
+        return self.same_id is not None or self.same_id_elsewhere
+
+    @property
+    def to_confirm(self) -> bool:
+        return bool(self.probable) or self.probable_elsewhere
 
 
 def _similar(a: str, b: str) -> bool:
@@ -300,9 +314,11 @@ def _similar(a: str, b: str) -> bool:
 
 
 def find_duplicates(name: str, birth_date: date | None, id_number: str | None, guardian_phones: list[str],
-                    exclude_id: int | None = None) -> Duplicates:
-    """Looks across the whole town, not just the user's reach: a child registered in another
-    village is still the same child. Callers show only what the user may open."""
+                    exclude_id: int | None = None, *, actor) -> Duplicates:
+    """Looks across the whole town, not just the actor's reach: a child registered in another
+    village is still the same child. But a match outside the reach is not described — no name,
+    birth date, village or archive number — or the check would be a lookup of anyone in the
+    town by ID number, name and birth date, or phone; it is audited instead."""
     base = select(Child)
     if exclude_id is not None:
         base = base.where(Child.id != exclude_id)
@@ -322,7 +338,26 @@ def find_duplicates(name: str, birth_date: date | None, id_number: str | None, g
                 probable.append(other)
             elif _similar(other.name, name):
                 probable.append(other)
-    return Duplicates(same_id=same_id, probable=probable)
+
+    found = Duplicates()
+    elsewhere = []
+    if same_id is not None:
+        if may_open(actor, same_id):
+            found.same_id = same_id
+        else:
+            found.same_id_elsewhere = True
+            elsewhere.append(("同一身份证号", same_id))
+    for other in probable:
+        if may_open(actor, other):
+            found.probable.append(other)
+        else:
+            found.probable_elsewhere = True
+            how = "同名同出生日期" if other.name == name and other.birth_date == birth_date else "监护人电话相同、姓名相近"
+            elsewhere.append((how, other))
+    for how, other in elsewhere:
+        audit.record("duplicate_outside_reach", other, user=actor,
+                     detail=f"核对“{name}”是否重复登记：{how}，查到范围外的儿童 {other.id}（未向操作人显示）")
+    return found
 
 
 def may_open(user, child: Child) -> bool:

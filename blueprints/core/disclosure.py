@@ -58,13 +58,27 @@ def register_fields(fields: dict[str, str]) -> None:
     FIELDS.update(fields)
 
 
+# What a role without children:read_ids sees of an ID number, and of a 残疾证号 (the holder's ID
+# number and two digits): that there is one, and not one digit of it. Such roles see the birth
+# date (digits 7–14) and the sex (the parity of digit 17) in full, and digit 18 is a check digit
+# of the other seventeen; left unknown are the region (1–6) and the sequence (15–17). Counting
+# the numbers consistent with what is shown (tests/test_masking_candidates.py, for a girl born
+# 2014-05-06; region codes as python-stdnum knows them, valid in the birth year):
+#   no digit shown                    3,584 regions × 500 sequences    = 1,792,000
+#   the first 4 (province and city)   11 regions × 500                 = 5,500
+#   the first 6 (the region)          1 × 500                          = 500: too few
+#   the last 4 (the list's old 尾号)   regions whose check digit agrees = 319: too few
+#   first 4 + last 4 (the old mask)                                    = 1: the number itself
+# The rule is at least 1,000 candidates. The first 4 would pass the count, but to a reader who
+# knows the township (and so the county) they are as good as the first 6: so no digit at all.
+# Caveat: a region guessed from the 户籍村 rather than read leaves 500 whatever the mask shows;
+# only hiding the full birth date from these roles would close that.
+ID_MASK = "已登记·号码隐藏"
+
+
 def mask_id_number(number: str | None) -> str:
-    """3717**********1234: enough to tell two records apart, not enough to use."""
-    if not number:
-        return ""
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    """That an ID (or certificate) number is on record, without any of its digits: see above."""
+    return ID_MASK if number else ""
 
 
 def mask_text(value: str | None) -> str:
@@ -151,7 +165,9 @@ def disclosure_table() -> str:
     names = {FULL: "完整", MASKED: "遮挡", HIDDEN: "—"}
     reaches = list(POLICY)
     lines = ["", "## 看得到什么 · disclosure by reach", "",
-             "ID numbers are shown in full only with `children:read_ids`; masked otherwise.", "",
+             "ID numbers (and 残疾证号) are shown in full only with `children:read_ids`; masked otherwise:",
+             f"only that one is on record (“{ID_MASK}”), without any digit, and a search by ID number",
+             "finds nothing.", "",
              "| 信息 | " + " | ".join(f"`{r}`" for r in reaches) + " |", "|---|" + "---|" * len(reaches)]
     for kind, label in KINDS.items():
         lines.append(f"| {label} `{kind}` | " + " | ".join(names[POLICY[r][kind]] for r in reaches) + " |")

@@ -1,0 +1,310 @@
+"""Masking that masks (issue 8, item 2). A role that may not see ID numbers (here a school) must
+not be shown enough of one — in a page, the export, the archive PDF, JSON or the history — to
+narrow it to fewer than 1,000 numbers; the same for a family member's ID number and for the
+残疾证号 (the holder's ID number and two digits). Nor may a search by ID number confirm one.
+
+The count is the attacker's: everything the school sees of a child is gathered from every output,
+each digit shown is placed where it belongs in the number, and the numbers consistent with it —
+a region code that existed in the birth year, the birth date the school sees, a sequence of the
+right parity for the sex, the check digit — are counted. The same counter shows that the old
+mask (first 4 and last 4 digits, beside the birth date) gave the number back."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from datetime import date, timedelta
+from functools import lru_cache
+from importlib.resources import files
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+from stdnum.cn import ric
+
+from blueprints.children.idnumber import IdNumberError, parse_id_number
+from blueprints.children.services import FamilyInput, save_family_member, update_child
+from blueprints.core.audit import AuditEvent
+from blueprints.core.disclosure import mask_id_number
+from extensions import db
+from tests.factories import create_child, create_school, create_user, create_village, valid_id_number
+
+THRESHOLD = 1000
+TODAY = date(2026, 6, 1)
+
+
+# ---- the counter ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def region_codes() -> tuple[str, ...]:
+    """Every region code there has been (python-stdnum's table, which idnumber.py checks against)."""
+    codes, province = [], None
+    for line in (files("stdnum.cn") / "loc.dat").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith(" "):
+            codes.append(province + line.split()[0])
+        else:
+            province = line.split()[0]
+    return tuple(codes)
+
+
+def _fits(value: str, pattern: list[str | None]) -> bool:
+    return all(p is None or p == v for v, p in zip(value, pattern))
+
+
+def _known(patterns: list[str]) -> list[str | None]:
+    """What the patterns show, position by position ('*' where nothing is shown)."""
+    known: list[str | None] = [None] * 18
+    for pattern in patterns:
+        for i, ch in enumerate(pattern[:18]):
+            if ch != "*":
+                assert known[i] in (None, ch), f"patterns disagree at digit {i + 1}"
+                known[i] = ch
+    return known
+
+
+def count_candidates(patterns: list[str], birth: date | None, gender: str | None, stop_at: int | None = None) -> int:
+    """How many valid ID numbers agree with what was shown: `patterns` are what was seen of the
+    number, each digit in its place ('*' elsewhere; a mask with no digit tells nothing), `birth`
+    the birth date shown beside it (None: any date a living person may have), `gender` the sex
+    shown (None: either). Counting stops once `stop_at` is reached."""
+    known = _known([p for p in patterns if len(p) >= 18])
+    regions = [r for r in region_codes() if _fits(r, known[:6])]
+    if birth is not None:
+        days = [birth] if _fits(f"{birth:%Y%m%d}", known[6:14]) else []
+    else:
+        days = [d for d in (date(1920, 1, 1) + timedelta(n) for n in range((TODAY - date(1920, 1, 1)).days))
+                if _fits(f"{d:%Y%m%d}", known[6:14])]
+    odd = {"male": 1, "female": 0}.get(gender or "")
+    sequences = [f"{s:03d}" for s in range(1000)
+                 if _fits(f"{s:03d}", known[14:17]) and (odd is None or s % 2 == odd)]
+    count = 0
+    for region in regions:
+        for day in days:
+            body = f"{region}{day:%Y%m%d}"
+            try:  # the region code existed when a number with this birth date was given
+                parse_id_number(body + "000" + ric.calc_check_digit(body + "0000"), today=TODAY)
+            except IdNumberError:
+                continue
+            if known[17] is None:
+                count += len(sequences)
+            else:
+                count += sum(ric.calc_check_digit(body + s + "0") == known[17] for s in sequences)
+            if stop_at is not None and count >= stop_at:
+                return count
+    return count
+
+
+def old_mask(number: str) -> str:
+    """The mask before issue 8: the first and last four characters."""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+# ---- what the school sees ------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[0-9X*]{4,}")
+_ATTRIBUTE = re.compile(r'\s(?:value|title|aria-label|placeholder|alt|data-[\w-]+)="([^"]*)"')
+
+
+def visible_text(response) -> str:
+    """What a person (or a script) reads in a response: text, cell values, JSON values, and the
+    attributes that show or carry values (not the markup, the CSRF token or asset names)."""
+    kind = response.headers.get("Content-Type", "")
+    if "pdf" in kind:
+        return "\n".join(page.extract_text() for page in PdfReader(BytesIO(response.data)).pages)
+    if "spreadsheet" in kind:
+        book = load_workbook(BytesIO(response.data), read_only=True)
+        return "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
+                         if v is not None)
+    if "json" in kind:
+        return json.dumps(response.get_json(), ensure_ascii=False)
+    page = re.sub(r'<input[^>]*name="csrf_token"[^>]*>', " ", response.get_data(as_text=True))
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    attributes = " ".join(_ATTRIBUTE.findall(page))
+    return html.unescape(re.sub(r"<[^>]+>", " ", page) + " " + attributes)
+
+
+def shown_of(texts: list[str], number: str) -> list[str]:
+    """Every run of digits (and X and *) in the texts that agrees with `number` somewhere, placed
+    there: a pattern of the number's length with the shown characters and '*' elsewhere. Where the
+    run would fit in more than one place, each place counts (the reader is given the benefit)."""
+    patterns = []
+    for text in texts:
+        for token in _TOKEN.findall(unicodedata.normalize("NFKC", text).upper().replace("＊", "*")):
+            if sum(ch != "*" for ch in token) < 2:
+                continue
+            for start in range(len(number) - len(token) + 1):
+                if all(t == "*" or t == number[start + i] for i, t in enumerate(token)):
+                    pattern = ["*"] * len(number)
+                    pattern[start:start + len(token)] = token
+                    patterns.append("".join(pattern))
+    return patterns
+
+
+BIRTH_A, BIRTH_B = date(2014, 5, 6), date(2016, 9, 30)
+CHILD_A = valid_id_number(BIRTH_A, 41, region="371724", gender="female")
+CERTIFICATE_A = CHILD_A + "42"
+CHILD_B = valid_id_number(BIRTH_B, 63, region="371724", gender="male")
+FATHER_OLD = valid_id_number(date(1988, 1, 2), 42, region="372930")
+FATHER = valid_id_number(date(1988, 1, 2), 48, region="372930")
+MOTHER = valid_id_number(date(1990, 11, 23), 55, region="371724", gender="female")
+GRANDMOTHER = valid_id_number(date(1958, 3, 17), 21, region="372930", gender="female")
+
+# person → (number, birth date the school sees, sex the school sees)
+PEOPLE = {
+    "child A": (CHILD_A, BIRTH_A, "female"),
+    "child A's 残疾证号": (CERTIFICATE_A, BIRTH_A, "female"),
+    "child B": (CHILD_B, BIRTH_B, "male"),
+    "father (old number, in the history)": (FATHER_OLD, None, "male"),
+    "father": (FATHER, None, "male"),
+    "mother": (MOTHER, None, "female"),
+    "grandmother": (GRANDMOTHER, None, "female"),
+}
+
+
+@pytest.fixture
+def scene(app):
+    village = create_village("前王庄村")
+    school = create_school("中心小学", villages=[village])
+    civil = create_user("civil_affairs", username="minzheng")
+    create_user("school", username="xuexiao", school=school)
+    create_user("director", username="zhuren", villages=[village])
+    a = create_child(
+        "龚小雨", village=village, hukou_village_id=village.id, school=school, birth=BIRTH_A, gender="female",
+        id_number=CHILD_A, categories=["left_behind", "disability"], disability_kind="肢体", disability_grade="三级",
+        family=[FamilyInput(relation="父亲", name="龚大山", id_number=FATHER_OLD, phone="13912345678",
+                            works_away=True, is_guardian=True),
+                FamilyInput(relation="母亲", name="李秀梅", id_number=MOTHER, works_away=True)])
+    # The history: the certificate added, the father's number corrected
+    update_child(a, {"disability_certificate": CERTIFICATE_A}, actor=civil)
+    save_family_member(a, FamilyInput(relation="父亲", name="龚大山", id_number=FATHER, phone="13912345678",
+                                      works_away=True, is_guardian=True), a.family[0], actor=civil)
+    b = create_child("王子豪", village=village, school=school, birth=BIRTH_B, gender="male", id_number=None,
+                     family=[FamilyInput(relation="祖母", name="王桂英", id_number=GRANDMOTHER, is_guardian=True)])
+    update_child(b, {"id_number": CHILD_B}, actor=civil)  # the history: the child's number added
+    db.session.commit()
+    return {"a": a, "b": b, "village": village, "school": school}
+
+
+def school_outputs(scene) -> dict[str, str]:
+    a, b = scene["a"], scene["b"]
+    return {
+        "list": "/children", "list by name": "/children?q=龚", "list by initials": "/children?q=wzh",
+        "record A": f"/children/{a.id}", "record B": f"/children/{b.id}",
+        "export": "/children/export.xlsx",
+        "archive A": f"/children/{a.id}/archive.pdf", "archive B": f"/children/{b.id}/archive.pdf",
+        "due-list JSON": "/api/v1/due-list", "due page": "/visits/due",
+        "home": "/", "school page": f"/schools/{scene['school'].id}",
+        "village page": f"/villages/{scene['village'].id}",
+    }
+
+
+def test_what_a_school_sees_leaves_at_least_1000_numbers_for_everyone(scene, client, auth):
+    auth.login("xuexiao")
+    texts, seen = [], []
+    for name, path in school_outputs(scene).items():
+        response = client.get(path)
+        assert response.status_code in (200, 403, 404), (name, response.status_code)
+        if response.status_code == 200:
+            texts.append(visible_text(response))
+            seen.append(name)
+    # The outputs that show these children to a school were read (the JSON is not the school's)
+    assert {"list", "record A", "record B", "export", "archive A", "archive B"} <= set(seen)
+    everything = "\n".join(texts)
+    assert "龚小雨" in everything and "王子豪" in everything and "李秀梅" in everything
+    assert "身份证号" in everything and "残疾证号" in everything and "父亲龚大山·身份证号" in everything
+
+    counts = {}
+    for person, (number, birth, gender) in PEOPLE.items():
+        shown = shown_of(texts, number)
+        if person == "child A":  # the certificate begins with the child's number
+            shown += [p[:18] for p in shown_of(texts, CERTIFICATE_A)]
+        if person == "child A's 残疾证号":
+            shown += shown_of(texts, CHILD_A)
+        assert all(number not in text for text in texts), person
+        counts[person] = count_candidates(shown, birth, gender, stop_at=THRESHOLD)
+    assert all(count >= THRESHOLD for count in counts.values()), counts
+
+
+def test_the_counter_finds_the_old_mask_gave_the_number_back():
+    """The same counter, given what the old mask showed beside the birth date: (almost) one number."""
+    assert count_candidates([old_mask(CHILD_A)], BIRTH_A, "female") < THRESHOLD
+    assert count_candidates([old_mask(CHILD_B)], BIRTH_B, "male") < THRESHOLD
+    # the certificate's old mask showed the child's first four and the two extra digits; with the
+    # child's own masked number beside it, the certificate was given back too
+    assert count_candidates([old_mask(CERTIFICATE_A)[:18], old_mask(CHILD_A)], BIRTH_A, "female") < THRESHOLD
+    # and what looked harmless: the list's 尾号 alone, or the region alone
+    assert count_candidates(["*" * 14 + CHILD_A[-4:]], BIRTH_A, "female") < THRESHOLD
+    assert count_candidates([CHILD_A[:6] + "*" * 12], BIRTH_A, "female") == 500
+
+
+def test_the_new_mask_leaves_the_counter_nothing():
+    assert mask_id_number(CHILD_A) == mask_id_number(CERTIFICATE_A) == "已登记·号码隐藏"
+    assert shown_of([mask_id_number(CHILD_A)], CHILD_A) == []
+    assert count_candidates([], BIRTH_A, "female") >= 1_000_000
+
+
+def test_the_counter_counts_what_it_should():
+    """Checks of the counter itself: one number shown in full is one candidate; the check digit
+    cuts the sequences to about a tenth."""
+    assert count_candidates([CHILD_A], BIRTH_A, "female") == 1
+    known17 = CHILD_A[:17] + "*"
+    assert count_candidates([known17], BIRTH_A, "female") == 1
+    just_region_and_check = CHILD_A[:6] + "*" * 11 + CHILD_A[-1]
+    assert 30 <= count_candidates([just_region_and_check], BIRTH_A, "female") <= 60
+
+
+ID_QUERIES = {
+    "full": CHILD_A, "full, spaced": f"{CHILD_A[:6]} {CHILD_A[6:14]} {CHILD_A[14:]}", "tail": CHILD_A[-4:],
+    "piece": CHILD_A[10:16], "certificate": CERTIFICATE_A,
+}
+
+
+@pytest.mark.parametrize("query", list(ID_QUERIES))
+def test_a_school_cannot_confirm_an_id_number_by_searching(scene, client, auth, query):
+    auth.login("xuexiao")
+    q = ID_QUERIES[query]
+    for path in ("/children", "/children/print"):  # the list, and the count a batch print would print
+        page = client.get(path, query_string={"q": q}).get_data(as_text=True)
+        assert "龚小雨" not in page and "共 <strong>0</strong> 名儿童" in page, (query, path)
+    page = client.get("/children", query_string={"q": q}).get_data(as_text=True)
+    if query != "certificate":  # 20 characters: not an ID number, searched as a name
+        assert "按身份证号查找需要查看身份证号的权限" in page
+    export = client.get("/children/export.xlsx", query_string={"q": q})
+    assert "龚小雨" not in visible_text(export)
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "id_search")).all() == []
+    # the same name search still works
+    assert "龚小雨" in client.get("/children", query_string={"q": "gxy"}).get_data(as_text=True)
+
+
+def test_an_id_search_by_those_who_may_is_audited_without_the_number(scene, client, auth):
+    auth.login("zhuren")
+    full = client.get("/children", query_string={"q": CHILD_A}).get_data(as_text=True)
+    assert "龚小雨" in full and "共 <strong>1</strong> 名儿童" in full
+    tail = client.get("/children", query_string={"q": CHILD_B[-4:]}).get_data(as_text=True)
+    assert "王子豪" in tail and f"尾号 {CHILD_B[-4:]}" in tail
+    export = client.get("/children/export.xlsx", query_string={"q": CHILD_A})
+    assert CHILD_A in visible_text(export)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "id_search")
+                                .order_by(AuditEvent.id)).all()
+    assert [e.detail for e in events] == ["按完整身份证号查找", "按身份证号片段（4 位）查找", "按完整身份证号查找"]
+    assert all(e.username == "zhuren" for e in events)
+    exported = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "children_exported"))
+    everything = " ".join(e.detail for e in [*events, exported])
+    assert CHILD_A not in everything and CHILD_B[-4:] not in everything
+    assert "完整身份证号" in exported.detail
+
+
+def test_the_list_shows_the_tail_only_to_those_who_may_see_id_numbers(scene, client, auth):
+    auth.login("xuexiao")
+    page = client.get("/children").get_data(as_text=True)
+    assert "王子豪" in page and "尾号" not in page and CHILD_B[-4:] not in page
+    assert "身份证后4位" not in page  # the search box does not offer it either
+    auth.logout()
+    auth.login("zhuren")
+    page = client.get("/children").get_data(as_text=True)
+    assert f"尾号 {CHILD_B[-4:]}" in page and "身份证后4位" in page
