@@ -81,8 +81,11 @@ class Config:
     JOB_FILES_DAYS = int(os.environ.get("JOB_FILES_DAYS", "7"))
     JOB_MAX_ACTIVE_PER_USER = int(os.environ.get("JOB_MAX_ACTIVE_PER_USER", "2"))
 
-    # A child's archive prints this many months of visits in full, the years before as a summary.
+    # A child's archive prints this many months of visits in full, the years before as a summary;
+    # a child visited more often, the months of its newest ARCHIVE_VISITS_FULL_MOST visits only
+    # (weekly visits for two years print in full; daily ones would take seconds, over the budget).
     ARCHIVE_VISITS_FULL_MONTHS = 24
+    ARCHIVE_VISITS_FULL_MOST = 120
 
     # Backups (blueprints/core/backup.py): `flask backup`, `flask restore`, and one every night.
     BACKUP_DIR = os.environ.get("BACKUP_DIR") or None  # None: <instance>/backups

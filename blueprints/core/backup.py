@@ -172,7 +172,7 @@ def _pg_backup(target: Path) -> None:
     program = pg_program("pg_dump")
     dbname, env = _pg_connection()
     with private_file(target) as fh:  # pg_dump writes into our 0600 file, not one of its own
-        _run([str(program), "--format=custom", "--no-owner", f"--dbname={dbname}"], env, stdout=fh)
+        _run([str(program), "--format=custom", f"--dbname={dbname}"], env, stdout=fh)
 
 
 def _pg_restore(source: Path) -> None:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import extract, func, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.auth.models import User
@@ -26,25 +26,47 @@ def recent_visits(child_ids: list[int], viewer) -> dict[int, list[Visit]]:
                             lambda row: (joinedload(row.visitor),))
 
 
-def full_since(today: date, months: int) -> date:
-    """The first day of the month `months` before this one: visits from then on print in full."""
-    index = today.year * 12 + today.month - 1 - months
+def month_start(day: date, months: int = 0) -> date:
+    """The first day of the month `months` after (negative: before) the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
 
+def full_since(child_ids: list[int], today: date, months: int, most: int) -> dict[int, date]:
+    """From which day each child's visits print in full: the first of the month `months` ago, or
+    later for a child with more than `most` visits since then (the archive must print in its
+    budget, CONVENTIONS.md): the months of its newest `most` only. One query."""
+    base = month_start(today, -months)
+    ranked = select(Visit.child_id, Visit.visited_on, func.row_number().over(
+        partition_by=Visit.child_id, order_by=(Visit.visited_on.desc(), Visit.id.desc())).label("n")) \
+        .where(Visit.child_id.in_(child_ids), Visit.visited_on >= base).subquery()
+    crowded = db.session.execute(select(ranked.c.child_id, ranked.c.visited_on).where(ranked.c.n == most + 1))
+    since = dict.fromkeys(child_ids, base)
+    since.update({child_id: month_start(on, 1) for child_id, on in crowded})
+    return since
+
+
 def archive_visits(child_ids: list[int], printer) -> dict[int, dict]:
-    """For the archive: the last ARCHIVE_VISITS_FULL_MONTHS of visits in full, as the text the
-    table prints, and the years before as one line each (a child visited every week for ten
-    years would otherwise print hundreds of pages). Three queries for any number of children."""
-    since = full_since(local_today(), current_app.config["ARCHIVE_VISITS_FULL_MONTHS"])
-    found: dict[int, dict] = defaultdict(lambda: {"visits": [], "years": [], "since": f"{since.year}年{since.month}月"})
+    """For the archive: the last ARCHIVE_VISITS_FULL_MONTHS of visits in full (at most the months
+    of the newest ARCHIVE_VISITS_FULL_MOST), as the text each line prints, and the years before as
+    one row each: a child visited every week for ten years would otherwise print hundreds of
+    pages. Five queries for any number of children."""
+    config = current_app.config
+    since = full_since(child_ids, local_today(), config["ARCHIVE_VISITS_FULL_MONTHS"], config["ARCHIVE_VISITS_FULL_MOST"])
+    cutoff = case(since, value=Visit.child_id)  # each child's own day
+    found: dict[int, dict] = {}
     visits = db.session.scalars(
-        select(Visit).where(Visit.child_id.in_(child_ids), Visit.visited_on >= since)
+        select(Visit).where(Visit.child_id.in_(child_ids), Visit.visited_on >= cutoff)
         .options(joinedload(Visit.visitor), selectinload(Visit.needs))
         .order_by(Visit.child_id, Visit.visited_on.desc(), Visit.id.desc())
     ).unique()
+
+    def of(child_id: int) -> dict:
+        day = since[child_id]
+        return found.setdefault(child_id, {"visits": [], "years": [], "since": f"{day.year}年{day.month}月"})
+
     for v in visits:
-        found[v.child_id]["visits"].append({
+        of(v.child_id)["visits"].append({
             "on": format_date(v.visited_on), "kind": VISIT_KINDS.get(v.kind, v.kind), "by": v.visitor.display_name,
             "hazards": "、".join(v.hazards) or "无",
             "mental": MENTAL_STATES.get(v.mental_state, v.mental_state) if v.mental_state else EMPTY,
@@ -52,16 +74,16 @@ def archive_visits(child_ids: list[int], printer) -> dict[int, dict]:
             "follow_up": (v.follow_up_note or EMPTY) if v.follow_up_needed else "无",
             "note": "（已被更正）" if v.superseded else "",
         })
-    for child_id, years in _older_years(child_ids, since).items():
-        found[child_id]["years"] = years
+    for child_id, years in _older_years(child_ids, cutoff).items():
+        of(child_id)["years"] = years
     return found
 
 
-def _older_years(child_ids: list[int], since: date) -> dict[int, list[dict]]:
-    """Per child and year before `since`: how many visits, the first and last, by whom, the needs
-    found. A corrected (superseded) visit is not counted: its correction is."""
+def _older_years(child_ids: list[int], cutoff) -> dict[int, list[dict]]:
+    """Per child and year before its `cutoff`: how many visits, the first and last, by whom, the
+    needs found. A corrected (superseded) visit is not counted: its correction is."""
     year = extract("year", Visit.visited_on).label("year")
-    older = (Visit.child_id.in_(child_ids), Visit.visited_on < since, Visit.superseded.is_(False))
+    older = (Visit.child_id.in_(child_ids), Visit.visited_on < cutoff, Visit.superseded.is_(False))
     by_visitor = db.session.execute(
         select(Visit.child_id, year, User.display_name, func.count(), func.min(Visit.visited_on),
                func.max(Visit.visited_on))
