@@ -31,7 +31,7 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.constants import EmptyData
 from huey.storage import MemoryStorage, SqliteStorage
-from sqlalchemy import ForeignKey, String, Text, func, select, update
+from sqlalchemy import ForeignKey, String, Text, false, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import Conflict
 
@@ -207,10 +207,13 @@ class TooManyJobs(Conflict):
 
 def _check_active_jobs(user_id: int) -> None:
     limit = current_app.config.get("JOB_MAX_ACTIVE_PER_USER", 2)
-    # Lock the user's row (PostgreSQL) or the database (SQLite) before counting: two submissions
-    # at once are counted one after the other, never both let through.
-    users = db.metadata.tables["users"]
-    db.session.execute(update(users).where(users.c.id == user_id).values(id=users.c.id))
+    # Two submissions at once are counted one after the other, never both let through: lock the
+    # user's row (PostgreSQL), or take SQLite's one write lock with a write that changes nothing.
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(update(Job).where(false()).values(id=Job.id))
+    else:
+        users = db.metadata.tables["users"]
+        db.session.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
     active = db.session.scalar(select(func.count()).select_from(Job).where(
         Job.user_id == user_id, Job.status.in_(("queued", "running"))))
     if active >= limit:
