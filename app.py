@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import current_user
 
 from blueprints import all_areas
-from blueprints.core import audit, clock, jobs  # noqa: F401 (the core's own tables, for Alembic)
+from blueprints.core import audit, backup, clock, jobs  # noqa: F401 (the core's own tables, for Alembic)
 from blueprints.core.areas import install
 from blueprints.core.assets import register_bundles
 from blueprints.core.database import configure_sqlite
@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_bundles(assets)
 
     install(app, all_areas())
+    backup.register_cli(app)  # flask backup, flask restore
     register_error_handlers(app)
     app.after_request(add_vary_header)
 

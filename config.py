@@ -8,6 +8,10 @@ HUEY_URL       Redis URL for the background-job queue (or REDIS_URL); default SQ
 HUEY_IMMEDIATE 1/true: run background jobs in the web process at once (tests only)
 JOB_STORAGE_DIR   job files and uploads; default instance/jobs (share it when several servers run)
 JOB_FILES_DAYS    days job files and uploads are kept (default 7): they hold names and ID numbers
+JOB_MAX_ACTIVE_PER_USER  background jobs one user may have queued or running at once (default 2)
+BACKUP_DIR     where the daily backup and `flask backup` write; default instance/backups
+BACKUP_KEEP    daily backups kept in BACKUP_DIR (default 14)
+PG_BIN_DIR     folder of pg_dump/pg_restore; default /usr/lib/postgresql/<server major>/bin, then PATH
 """
 from __future__ import annotations
 
@@ -81,6 +85,18 @@ class Config:
     HUEY_IMMEDIATE = env_flag("HUEY_IMMEDIATE")
     JOB_STORAGE_DIR = os.environ.get("JOB_STORAGE_DIR") or None  # None: <instance>/jobs
     JOB_FILES_DAYS = int(os.environ.get("JOB_FILES_DAYS", "7"))
+    JOB_MAX_ACTIVE_PER_USER = int(os.environ.get("JOB_MAX_ACTIVE_PER_USER", "2"))
+
+    # A child's archive prints this many months of visits in full, the years before as a summary;
+    # a child visited more often, the months of its newest ARCHIVE_VISITS_FULL_MOST visits only
+    # (weekly visits for two years print in full; daily ones would take seconds, over the budget).
+    ARCHIVE_VISITS_FULL_MONTHS = 24
+    ARCHIVE_VISITS_FULL_MOST = 120
+
+    # Backups (blueprints/core/backup.py): `flask backup`, `flask restore`, and one every night.
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or None  # None: <instance>/backups
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
+    PG_BIN_DIR = os.environ.get("PG_BIN_DIR") or None
 
     ASSETS_DEBUG = False
     ASSETS_AUTO_BUILD = True

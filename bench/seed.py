@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from blueprints.auth.models import User
 from blueprints.children.models import Child, ChildCategory, FamilyMember, ParentContact
-from blueprints.visits.models import Visit
+from blueprints.visits.models import Visit, VisitNeed
 from blueprints.children.search import name_keys
 from blueprints.core.clock import local_today, utcnow
 from extensions import db
@@ -40,6 +40,25 @@ def seed_bench_visits(visits: int) -> None:
     db.session.execute(db.text(
         "UPDATE children SET last_visit_on = (SELECT max(visited_on) FROM visits "
         "WHERE visits.child_id = children.id AND NOT visits.superseded)"))
+    db.session.commit()
+
+
+def seed_visit_history(child_id: int, visitor_ids: list[int], visits: int = 3000, years: int = 10) -> None:
+    """One child visited `visits` times, evenly over the last `years` years, by the visitors in
+    turn; every 7th visit found a need for psychological help, every 11th one for study."""
+    today, now = local_today(), utcnow()
+    span = years * 365
+    rows = [dict(client_uuid=str(uuid.UUID(int=(child_id << 32) + i, version=4)), child_id=child_id,
+                 visitor_id=visitor_ids[i % len(visitor_ids)], visited_on=today - timedelta(days=span * i // visits),
+                 kind="home", mental_state="good", received_at=now, superseded=False)
+            for i in range(visits)]
+    db.session.execute(insert(Visit), rows)
+    ids = dict(db.session.execute(select(Visit.client_uuid, Visit.id).where(Visit.child_id == child_id)).all())
+    needs = [dict(visit_id=ids[r["client_uuid"]], category=category) for i, r in enumerate(rows)
+             for category, every in (("psychological", 7), ("education", 11)) if i % every == 0]
+    db.session.execute(insert(VisitNeed), needs)
+    db.session.execute(db.text("UPDATE children SET last_visit_on = :on WHERE id = :id"),
+                       {"on": today, "id": child_id})
     db.session.commit()
 
 

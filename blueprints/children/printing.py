@@ -24,6 +24,7 @@ from blueprints.core.access import role_of
 from blueprints.core.areas import sections_for
 from blueprints.core.clock import format_date, format_datetime, local_today, utcnow
 from blueprints.core.disclosure import Disclosure, disclosure_for, full_disclosure
+from blueprints.core.files import write_private
 from blueprints.core.pdf import render_pdf, render_pdf_many
 from blueprints.core.vocabulary import (
     ATTENTION_LEVELS,
@@ -264,8 +265,8 @@ def render_archives(child_ids: Sequence[int], printer: Printer,
 
 def write_archives(child_ids: Sequence[int], printer: Printer, target: Path,
                    progress: Callable[[int, int, str], None] | None = None) -> int:
-    """Render the archives into the file `target` (written whole, then moved into place).
-    Returns how many archives it holds."""
+    """Render the archives into the file `target` (mode 0600, written whole, then moved into
+    place). Returns how many archives it holds."""
     total = len(child_ids)
 
     def laid_out(done: int) -> None:
@@ -274,10 +275,7 @@ def write_archives(child_ids: Sequence[int], printer: Printer, target: Path,
 
     if progress is not None:
         progress(0, total, "正在启动排版……")
-    pdf = render_archives(child_ids, printer, laid_out)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(pdf)
-    partial.replace(target)
+    write_private(target, render_archives(child_ids, printer, laid_out))
     return total
 
 

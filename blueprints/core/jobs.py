@@ -31,11 +31,13 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey.constants import EmptyData
 from huey.storage import MemoryStorage, SqliteStorage
-from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy import ForeignKey, String, Text, false, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import Conflict
 
 from blueprints.core.clock import utcnow
 from blueprints.core.errors import render_error
+from blueprints.core.files import private_dir
 from extensions import db
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,7 @@ def init_app(app: Flask) -> None:
     else:
         immediate, storage = False, SqliteStorage("guanai", filename=str(Path(app.instance_path) / "huey.db"))
     app.extensions["huey"] = (immediate, storage)
+    app.register_error_handler(TooManyJobs, lambda error: render_error(409, "任务太多", error.description))
     global _consumer_app
     _consumer_app = app  # worker.py builds one app; its tasks run in it
     bind(app)
@@ -127,10 +130,9 @@ def bind(app: Flask) -> None:
 
 
 def storage_dir() -> Path:
-    """JOB_STORAGE_DIR: job results and uploads waiting for confirmation; may be shared by servers."""
-    path = Path(current_app.config.get("JOB_STORAGE_DIR") or Path(current_app.instance_path) / "jobs")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """JOB_STORAGE_DIR: job results and uploads waiting for confirmation; may be shared by servers.
+    Only the server's user may list it (0700): the files hold names and full ID numbers."""
+    return private_dir(current_app.config.get("JOB_STORAGE_DIR") or Path(current_app.instance_path) / "jobs")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,9 +201,32 @@ def job_task(name: str, on_failure: Callable[..., None] | None = None):
     return decorator
 
 
+class TooManyJobs(Conflict):
+    """The user already has JOB_MAX_ACTIVE_PER_USER jobs queued or running: answered 409."""
+
+
+def _check_active_jobs(user_id: int) -> None:
+    limit = current_app.config.get("JOB_MAX_ACTIVE_PER_USER", 2)
+    # Two submissions at once are counted one after the other, never both let through: lock the
+    # user's row (PostgreSQL), or take SQLite's one write lock with a write that changes nothing.
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(update(Job).where(false()).values(id=Job.id))
+    else:
+        users = db.metadata.tables["users"]
+        db.session.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
+    active = db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.user_id == user_id, Job.status.in_(("queued", "running"))))
+    if active >= limit:
+        db.session.rollback()  # lets the lock go, and what the request claimed (an import batch)
+        raise TooManyJobs(f"您已有 {active} 个任务正在排队或进行中，每人同时最多 {limit} 个。"
+                          "请等前面的任务完成后再提交（进度见各任务页面）。")
+
+
 def start_job(kind: str, title: str, user_id: int, task: str, /, **arguments) -> Job:
-    """Add the job row, commit it, and queue the named task with its JSON arguments."""
+    """Add the job row, commit it, and queue the named task with its JSON arguments. Raises
+    TooManyJobs (409, a Chinese message) when the user has JOB_MAX_ACTIVE_PER_USER jobs already."""
     registered = _TASKS[task]
+    _check_active_jobs(user_id)
     job = Job(kind=kind, title=title, user_id=user_id, task=task, status="queued",
               arguments=json.dumps(arguments, ensure_ascii=False))  # refuses anything but JSON
     db.session.add(job)
