@@ -398,7 +398,7 @@ def clean_job_files(now: float | None = None) -> int:
     return removed
 
 
-@periodic("core.cleanup_job_files", crontab(hour="3", minute="17"))
+@periodic("core.cleanup_job_files", crontab(hour="19", minute="17"))  # huey's clock is UTC: 03:17 in Beijing
 def cleanup_job_files() -> None:
     removed = clean_job_files()
     log.info("removed %s job files past retention", removed)
