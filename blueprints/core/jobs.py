@@ -370,7 +370,8 @@ def recover_interrupted() -> int:
 
 
 def periodic(name: str, schedule):
-    """A periodic task run in the consumer's app, e.g. `@periodic("rules.daily", crontab(hour=2))`."""
+    """A periodic task run in the consumer's app, e.g. `@periodic("rules.daily", crontab(hour=18))`.
+    huey's crontab is in UTC: hour 18 is 02:00 in Beijing."""
 
     def decorator(fn: Callable[[], None]):
         def task() -> None:
