@@ -8,6 +8,9 @@ HUEY_URL       Redis URL for the background-job queue (or REDIS_URL); default SQ
 HUEY_IMMEDIATE 1/true: run background jobs in the web process at once (tests only)
 JOB_STORAGE_DIR   job files and uploads; default instance/jobs (share it when several servers run)
 JOB_FILES_DAYS    days job files and uploads are kept (default 7): they hold names and ID numbers
+TRUSTED_PROXIES   number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host
+                  are believed (default 0: none, the headers are ignored); 1 behind one nginx
+SESSION_COOKIE_SECURE  1/true: the session cookie goes over HTTPS only (set it in production)
 """
 from __future__ import annotations
 
@@ -75,6 +78,14 @@ class Config:
     HUEY_IMMEDIATE = env_flag("HUEY_IMMEDIATE")
     JOB_STORAGE_DIR = os.environ.get("JOB_STORAGE_DIR") or None  # None: <instance>/jobs
     JOB_FILES_DAYS = int(os.environ.get("JOB_FILES_DAYS", "7"))
+
+    # Request sizes (blueprints/core/security.py): a survey upload (children/excel.py takes files
+    # of up to 20 MB) plus its multipart wrapping; every other request is a form or the outbox's
+    # JSON, a few KB.
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    MAX_BODY_BYTES = 256 * 1024
+
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     ASSETS_DEBUG = False
     ASSETS_AUTO_BUILD = True
