@@ -242,7 +242,8 @@ def test_every_reachable_page_has_no_inline_script_style_or_handlers(client, aut
     auth.login("zhuren")  # a visit, so that its pages are there to reach
     visit = {"client_uuid": str(uuid.uuid4()), "child_id": town["child"].id, "visited_on": local_today().isoformat(),
              "kind": "home", "health": "良好", "needs": ["education"]}
-    assert client.post("/api/v1/visits", json=visit).status_code == 201
+    created = client.post("/api/v1/visits", json=visit)
+    assert created.status_code == 201
     auth.logout()
     auth.login(username)
     seen, queue, pages = set(), ["/", "/login", "/offline", "/children/print", "/no/such/page"], 0
@@ -264,4 +265,4 @@ def test_every_reachable_page_has_no_inline_script_style_or_handlers(client, aut
             target = urlsplit(urljoin("http://localhost" + url, href))
             if target.netloc == "localhost" and not target.path.endswith((".pdf", ".xlsx")):
                 queue.append(target.path + (f"?{target.query}" if target.query else ""))
-    assert {"/", f"/children/{town['child'].id}", "/visits/1", "/no/such/page"} <= seen and pages >= 18
+    assert {"/", f"/children/{town['child'].id}", f"/visits/{created.get_json()['id']}", "/no/such/page"} <= seen and pages >= 18
