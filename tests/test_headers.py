@@ -150,10 +150,9 @@ def test_the_audit_records_the_forwarded_address_only_behind_a_trusted_proxy(app
 # --- request sizes ----------------------------------------------------------------------------
 
 
-def test_the_upload_limit_covers_the_import_files_size():
-    config = make_app("sqlite://", "/tmp").config
-    assert MAX_UPLOAD_BYTES < config["MAX_CONTENT_LENGTH"] <= MAX_UPLOAD_BYTES + 2 * 1024 * 1024
-    assert config["MAX_BODY_BYTES"] == 256 * 1024
+def test_the_upload_limit_covers_the_import_files_size(app):
+    assert MAX_UPLOAD_BYTES < app.config["MAX_CONTENT_LENGTH"] <= MAX_UPLOAD_BYTES + 2 * 1024 * 1024
+    assert app.config["MAX_BODY_BYTES"] == 256 * 1024
 
 
 def test_oversize_json_is_413_json_and_nothing_is_stored(client, auth, town):
