@@ -132,7 +132,26 @@ def test_forwarded_proto_counts_only_behind_a_trusted_proxy(client, proxied):
     assert behind.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
-def login_address(app, client, forwarded_for: str) -> str:
+def test_signing_in_over_https_behind_the_proxy(database_url, tmp_path, town):
+    """Flask-WTF checks the Referer of an HTTPS post against the host: nginx passes Host, and the
+    browser sends the Referer to its own origin (Referrer-Policy: same-origin)."""
+    guarded = make_app(database_url, tmp_path, TRUSTED_PROXIES=1, WTF_CSRF_ENABLED=True)
+    try:
+        browser = guarded.test_client()
+        proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "Host": "guanai.example"}
+        page = browser.get("/login", headers=proxy).get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        form = {"csrf_token": token, "username": "minzheng", "password": "correct-horse-1"}
+        assert browser.post("/login", data=form, headers=proxy).status_code == 400  # no Referer: refused
+        response = browser.post("/login", data=form, headers={**proxy, "Referer": "https://guanai.example/login"})
+        assert response.status_code == 303 and response.headers["Location"] == "/"
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    finally:
+        with guarded.app_context():
+            db.engine.dispose()
+
+
+def login_address(client, forwarded_for: str) -> str:
     response = client.post("/login", data={"username": "minzheng", "password": "correct-horse-1"},
                            headers={"X-Forwarded-For": forwarded_for})
     assert response.status_code == 303
@@ -141,10 +160,10 @@ def login_address(app, client, forwarded_for: str) -> str:
 
 def test_the_audit_records_the_forwarded_address_only_behind_a_trusted_proxy(app, client, proxied, town):
     # Without TRUSTED_PROXIES anyone could write any address into the audit with this header.
-    assert login_address(app, client, "203.0.113.7") == "127.0.0.1"
+    assert login_address(client, "203.0.113.7") == "127.0.0.1"
     # Behind one proxy: its X-Forwarded-For is the client; a hop the client itself added is not believed.
-    assert login_address(proxied, proxied.test_client(), "203.0.113.7") == "203.0.113.7"
-    assert login_address(proxied, proxied.test_client(), "10.6.6.6, 198.51.100.9") == "198.51.100.9"
+    assert login_address(proxied.test_client(), "203.0.113.7") == "203.0.113.7"
+    assert login_address(proxied.test_client(), "10.6.6.6, 198.51.100.9") == "198.51.100.9"
 
 
 # --- request sizes ----------------------------------------------------------------------------
