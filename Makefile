@@ -1,12 +1,16 @@
-# 关爱通 — `make run` serves the app with demo data; `make test` runs the whole suite.
+# 关爱通 — `make run` serves the app with demo data; `make test` runs the whole suite;
+# `make serve` is production: gunicorn and the background-job consumer (see README, "Production").
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test bench system-run system-test clean
+.PHONY: run serve test bench system-run system-test clean
 
 run: system-run $(VENV)/.installed-run
 	scripts/run.sh
+
+serve: system-run $(VENV)/.installed-run
+	scripts/serve.sh
 
 test: system-test $(VENV)/.installed-test
 	scripts/test.sh

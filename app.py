@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from blueprints import all_areas
 from blueprints.core import audit, backup, clock, jobs  # noqa: F401 (the core's own tables, for Alembic)
+from blueprints.core import security
 from blueprints.core.areas import install
 from blueprints.core.assets import register_bundles
 from blueprints.core.database import configure_sqlite
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    security.init_app(app)  # headers, request sizes, the proxy; its size check runs before CSRF's
     csrf.init_app(app)
     login_manager.init_app(app)
     assets.init_app(app)

@@ -12,6 +12,9 @@ JOB_MAX_ACTIVE_PER_USER  background jobs one user may have queued or running at 
 BACKUP_DIR     where the daily backup and `flask backup` write; default instance/backups
 BACKUP_KEEP    daily backups kept in BACKUP_DIR (default 14)
 PG_BIN_DIR     folder of pg_dump/pg_restore; default /usr/lib/postgresql/<server major>/bin, then PATH
+TRUSTED_PROXIES   number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host
+                  are believed (default 0: none, the headers are ignored); 1 behind one nginx
+SESSION_COOKIE_SECURE  1/true: the session cookie goes over HTTPS only (set it in production)
 """
 from __future__ import annotations
 
@@ -97,6 +100,14 @@ class Config:
     BACKUP_DIR = os.environ.get("BACKUP_DIR") or None  # None: <instance>/backups
     BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
     PG_BIN_DIR = os.environ.get("PG_BIN_DIR") or None
+
+    # Request sizes (blueprints/core/security.py): a survey upload (children/excel.py takes files
+    # of up to 20 MB) plus its multipart wrapping; every other request is a form or the outbox's
+    # JSON, a few KB.
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    MAX_BODY_BYTES = 256 * 1024
+
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     ASSETS_DEBUG = False
     ASSETS_AUTO_BUILD = True

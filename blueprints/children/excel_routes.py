@@ -42,6 +42,7 @@ from blueprints.core.access import require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.jobs import Job, start_job
+from blueprints.core.security import accepts_upload
 from extensions import db
 
 JOB_KIND = "children_import"
@@ -59,6 +60,7 @@ def import_template():
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@accepts_upload
 @require("children:import")
 def import_upload():
     if request.method == "GET":

@@ -33,7 +33,7 @@ from blueprints.children.services import create_child
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from extensions import db
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGES_STORED, PHONE_VIEWPORT, POLL_ASYNC
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGES_STORED, PHONE_VIEWPORT, wait_until
 from tests.factories import valid_id_number
 
 FIRST_LOAD_BUDGET = 100 * 1024
@@ -64,11 +64,6 @@ def gz(body: bytes) -> int:
 
 def kb(n: int) -> str:
     return f"{n / 1024:.1f} KB"
-
-
-def wait_until(page, source, arg=None, timeout=15_000):
-    slot = f"__wait_{uuid4().hex}"
-    page.wait_for_function(POLL_ASYNC, arg={"source": source, "arg": arg, "slot": slot}, timeout=timeout, polling=50)
 
 
 def make_live_app(tmp: Path):
@@ -146,7 +141,7 @@ def offline_reload_and_sync(browser, base: str, live_app, kids) -> dict:
     page = context.new_page()
     login(page)
     page.goto("/visits/due")
-    wait_until(page, PAGES_STORED, OFFLINE_PAGES)
+    wait_until(page, PAGES_STORED, OFFLINE_PAGES, timeout=15_000)
     page.goto("/visits/new")
     expect(page.locator("form[data-offline-form][data-outbox-ready]")).to_have_count(1)
 
@@ -188,7 +183,7 @@ def offline_reload_and_sync(browser, base: str, live_app, kids) -> dict:
     assert page.evaluate("window.guanaiOutbox.all().then((all) => all.length)") == SYNC_ITEMS
     page.evaluate(TIME_SYNC)
     context.set_offline(False)
-    result["sync_ms"] = page.wait_for_function("window.__syncMs", timeout=60_000).json_value()
+    result["sync_ms"] = page.wait_for_function("() => window.__syncMs", timeout=60_000).json_value()
     with live_app.app_context():
         result["sync_rows"] = db.session.scalar(
             select(func.count()).select_from(Visit).where(Visit.client_uuid.in_([i["uuid"] for i in items])))

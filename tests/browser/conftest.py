@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -172,15 +174,17 @@ PAGES_STORED = """async (paths) => {
   return paths.every((path) => stored.includes(path));
 }"""
 
-# wait_for_function does not await a predicate's Promise (a Promise is truthy): this one polls an
-# async predicate and answers with its last settled value.
-POLL_ASYNC = """({source, arg, slot}) => {
-  const state = window[slot] || (window[slot] = {busy: false, value: false});
-  if (!state.busy) {
-    state.busy = true;
-    Promise.resolve().then(() => new Function("return (" + source + ")")()(arg))
-      .then((value) => { state.value = value; }, () => { state.value = false; })
-      .then(() => { state.busy = false; });
-  }
-  return state.value;
-}"""
+def wait_until(page, source: str, arg=None, timeout: float = 10_000) -> None:
+    """Wait until the JS function `source` of `arg` (sync or async) answers truthy. Polled from here:
+    wait_for_function does not await a Promise, and turning a string into code inside the page is
+    eval, which the Content-Security-Policy refuses (page.evaluate is not, it goes through DevTools)."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            if page.evaluate(source, arg):
+                return
+        except PlaywrightError:
+            pass  # a rejected promise, or a page between two loads: not yet
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} ms: {source[:120]}")
+        page.wait_for_timeout(50)

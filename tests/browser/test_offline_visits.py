@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, timedelta
-from uuid import uuid4
 
 import pytest
 from playwright.sync_api import expect
@@ -24,7 +23,7 @@ from blueprints.children.services import FamilyInput, create_child
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from extensions import db
-from tests.browser.conftest import PAGES_STORED, PHONE_VIEWPORT, POLL_ASYNC, fill_login_form
+from tests.browser.conftest import PAGES_STORED, PHONE_VIEWPORT, fill_login_form, wait_until
 from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
@@ -101,12 +100,6 @@ def count_rows(live_app, model, uuid):
         n = db.session.scalar(select(func.count()).select_from(model).where(model.client_uuid == uuid))
         db.session.remove()
     return n
-
-
-def wait_until(page, source, arg=None, timeout=10_000):
-    """Wait until the async predicate `source` (a JS function of arg) resolves truthy."""
-    slot = f"__wait_{uuid4().hex}"
-    page.wait_for_function(POLL_ASYNC, arg={"source": source, "arg": arg, "slot": slot}, timeout=timeout, polling=50)
 
 
 def wait_offline_ready(page):
@@ -437,7 +430,7 @@ def test_logout_warns_about_unsent_records_and_clears_the_phone(phone, login, ki
     wait_offline_ready(phone)
     open_form(phone, "/visits/contact")
     phone.get_by_label("情况").fill("写了一半")
-    phone.wait_for_function("Object.keys(localStorage).some((k) => k.startsWith('guanai-draft:'))")
+    phone.wait_for_function("() => Object.keys(localStorage).some((k) => k.startsWith('guanai-draft:'))")
 
     questions = []
 

@@ -43,7 +43,7 @@ def test_wrong_password_keeps_username_and_says_why(phone, screenshot):
 
 def test_offline_reload_shows_offline_page(phone, phone_context, login, screenshot):
     login(phone, "zhuren1")
-    controlled = "navigator.serviceWorker && navigator.serviceWorker.controller !== null"
+    controlled = "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null"
     try:
         phone.wait_for_function(controlled, timeout=5_000)
     except Exception:
