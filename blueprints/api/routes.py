@@ -7,7 +7,7 @@ message}} for bad input, 404 for a child outside the user's reach (or none), 403
 401 JSON when the session has ended."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import abort, jsonify, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -23,7 +23,10 @@ from extensions import db
 
 
 def _payload() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: json raises this, not a ValueError
+        abort(400)
     return data if isinstance(data, dict) else {}
 
 
