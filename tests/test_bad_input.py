@@ -5,14 +5,16 @@ tests/test_fuzz.py throws generated input at every route; these are the known ca
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from blueprints.children.models import ParentContact
+from blueprints.core import jobs
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from extensions import db
-from tests.factories import create_child, create_user, create_village
+from tests.conftest import AuthActions, IsolatedClient, make_app
+from tests.factories import create_child, create_school, create_user, create_village
 
 VISITS, CONTACTS = "/api/v1/visits", "/api/v1/parent-contacts"
 
@@ -187,3 +189,69 @@ def test_a_month_out_of_range_shows_the_current_month(client, auth, child):
     auth.login("dudao")
     page = client.get("/visits/compliance?month=0001-01").get_data(as_text=True)
     assert f"{local_today():%Y-%m}" in page and "0001-01" not in page
+
+
+# --- the 500 page --------------------------------------------------------------------------------
+
+@pytest.fixture
+def failing_app(app, database_url, tmp_path):
+    """The same database, exceptions answered as in production (not raised into the test), and one
+    route that fails in the database before anything has loaded the signed-in user."""
+    failing = make_app(database_url, tmp_path, PROPAGATE_EXCEPTIONS=False)
+    failing.test_client_class = IsolatedClient
+
+    @failing.route("/test-only/failed-statement")
+    def failed_statement():
+        db.session.execute(text("SELECT no_such_column FROM no_such_table"))
+
+    yield failing
+    with failing.app_context():
+        db.engine.dispose()
+    jobs.bind(app)
+
+
+def test_the_500_page_renders_after_a_failed_statement(failing_app, child):
+    """On PostgreSQL the failed statement aborts the transaction: the page's own queries (the user,
+    the menu) fail too unless the error handler rolls back first."""
+    client = failing_app.test_client()
+    AuthActions(client).login("zhuren")
+    answer = client.get("/test-only/failed-statement")
+    assert answer.status_code == 500
+    page = answer.get_data(as_text=True)
+    assert "系统出错" in page and "您刚才的操作没有保存" in page
+    assert "测试director" in page  # the signed-in user's name, loaded after the failure
+
+
+# --- refusals in the audit trail -----------------------------------------------------------------
+
+def denied_events() -> list[tuple]:
+    return db.session.execute(select(AuditEvent.username, AuditEvent.detail)
+                              .where(AuditEvent.action == "denied").order_by(AuditEvent.id)).all()
+
+
+def test_every_403_is_audited_with_the_user_and_the_path(client, auth, child):
+    school = create_user("school", username="xuexiao", school=create_school(villages=[child.residence_village]))
+    auth.login("zhuren")
+    assert client.get("/admin/users?q=x").status_code == 403  # the page's grant (require)
+    auth.logout()
+    auth.login(school.username)
+    assert client.post(VISITS, json=visit(child)).status_code == 403  # the API's JSON refusal
+    assert client.get(f"/visits/{2**30}").status_code == 403  # before the visit is looked for
+    assert denied_events() == [("zhuren", "GET /admin/users"), ("xuexiao", "POST /api/v1/visits"),
+                               ("xuexiao", f"GET /visits/{2**30}")]
+    assert count(Visit) == 0
+
+
+def test_refusals_are_listed_on_the_audit_page(client, auth, child):
+    auth.login("zhuren")
+    client.get("/admin/audit")
+    auth.logout()
+    auth.login("guanli")
+    page = client.get("/admin/audit?action=denied").get_data(as_text=True)
+    assert "拒绝访问" in page and "GET /admin/audit" in page and "zhuren" in page
+
+
+def test_a_404_is_not_a_refusal(client, auth, child):
+    auth.login("zhuren")
+    assert client.get(f"/children/{child.id + 1}").status_code == 404
+    assert denied_events() == []
