@@ -135,7 +135,7 @@ def test_the_plain_visit_form_refuses_the_same_values(client, auth, child):
     auth.login("zhuren")
     form = {**visit(child, visited_on="9999-12-31"), "child_id": str(2**64)}
     answer = client.post(f"/visits/new?child={2**64}", data=form)
-    assert answer.status_code == 422 and "走访日期太晚了" in answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "走访日期不能晚于今天" in answer.get_data(as_text=True)
     assert count(Visit) == 0
 
 

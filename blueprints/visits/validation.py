@@ -52,7 +52,9 @@ def _choice(payload: dict, field: str, choices: dict, errors: dict, message: str
     return value
 
 
-def _date(payload: dict, field: str, label: str, errors: dict, required: bool = False) -> date | None:
+def _date(payload: dict, field: str, label: str, errors: dict, required: bool = False,
+          today: date | None = None) -> date | None:
+    """An ISO date from EARLIEST to the end of LAST_YEAR; not after `today` when it is given."""
     raw = payload.get(field)
     if raw in (None, ""):
         if required:
@@ -67,6 +69,9 @@ def _date(payload: dict, field: str, label: str, errors: dict, required: bool = 
         return None
     if value < EARLIEST:
         errors[field] = f"{label}太早了，请核对年份"
+        return None
+    if today is not None and value > today:
+        errors[field] = f"{label}不能晚于今天"
         return None
     if value.year > LAST_YEAR:
         errors[field] = f"{label}太晚了，请核对年份"
@@ -124,10 +129,7 @@ def parse_visit(payload: dict, today: date | None = None) -> tuple[dict, list[st
     today = today or local_today()
     errors: dict[str, str] = {}
     values: dict = {}
-    visited_on = _date(payload, "visited_on", "走访日期", errors, required=True)
-    if visited_on and visited_on > today:
-        errors["visited_on"] = "走访日期不能晚于今天"
-    values["visited_on"] = visited_on
+    values["visited_on"] = visited_on = _date(payload, "visited_on", "走访日期", errors, required=True, today=today)
     values["kind"] = _choice(payload, "kind", VISIT_KINDS, errors, "请选择走访方式：入户、电话、在校或其他",
                              required=True)
     for field, (label, limit) in TEXT_FIELDS.items():
@@ -138,9 +140,7 @@ def parse_visit(payload: dict, today: date | None = None) -> tuple[dict, list[st
                                      "心理状况请选择：良好、一般或需要关注")
     contacted = payload.get("parents_contacted")
     values["parents_contacted"] = None if contacted in (None, "") else _truthy(contacted)
-    values["parents_contacted_on"] = _date(payload, "parents_contacted_on", "父母联系日期", errors)
-    if values["parents_contacted_on"] and values["parents_contacted_on"] > today:
-        errors["parents_contacted_on"] = "父母联系日期不能晚于今天"
+    values["parents_contacted_on"] = _date(payload, "parents_contacted_on", "父母联系日期", errors, today=today)
     values["parents_contact_method"] = _choice(payload, "parents_contact_method", CONTACT_METHODS, errors,
                                                "联系方式请选择：电话、视频或回家探望")
     values["next_visit_on"] = _date(payload, "next_visit_on", "下次走访日期", errors)
@@ -160,9 +160,7 @@ def parse_visit(payload: dict, today: date | None = None) -> tuple[dict, list[st
 def parse_contact(payload: dict, today: date | None = None) -> tuple[dict, dict]:
     today = today or local_today()
     errors: dict[str, str] = {}
-    contacted_on = _date(payload, "contacted_on", "联系日期", errors, required=True)
-    if contacted_on and contacted_on > today:
-        errors["contacted_on"] = "联系日期不能晚于今天"
+    contacted_on = _date(payload, "contacted_on", "联系日期", errors, required=True, today=today)
     method = _choice(payload, "method", CONTACT_METHODS, errors, "请选择联系方式：电话、视频或回家探望", required=True)
     who = _text(payload, "who", "联系人", 40, errors, multiline=False) or "父母"
     note = _text(payload, "note", "情况说明", 200, errors)
