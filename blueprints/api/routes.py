@@ -3,8 +3,9 @@
 POST answers as every offline record does (blueprints/core/offline.py): 201 {"id", "client_uuid"}
 when stored, 200 with the same body for a replay (same user, child and body), 409 {"error",
 "message"} for a client_uuid already used otherwise (nothing overwritten), 422 {"errors": {field:
-message}} for bad input, 404 for a child outside the user's reach (or none), 403 without the grant,
-401 JSON when the session has ended."""
+message}} for bad input (a value of the wrong type or out of range included), 400 for JSON nested too
+deep to parse, 404 for a child outside the user's reach (or none), 403 without the grant, 401 JSON
+when the session has ended."""
 from __future__ import annotations
 
 from flask import abort, jsonify, request
