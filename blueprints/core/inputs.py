@@ -5,6 +5,7 @@ or refused here, so that no view gets as far as a 500.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from werkzeug.routing import IntegerConverter
@@ -14,14 +15,14 @@ from blueprints.core.text import clean_text
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: the id columns' type
 MAX_PAGE = 100_000
 FIRST_YEAR, LAST_YEAR = 1990, 2100  # any date the house deals in lies between
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})", re.ASCII)
 
 
 class IdConverter(IntegerConverter):
     """`<int:…>` in every URL: an id from 1 to 2**31-1; any other number does not match (404)."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    def __init__(self, map, *args, **options) -> None:
+        super().__init__(map, *args, **{"min": 1, "max": MAX_ID, **options})
 
 
 def as_id(value) -> int | None:
@@ -53,10 +54,11 @@ def text_arg(args, name: str, limit: int = 100) -> str:
 
 def month_arg(args, name: str, default: date) -> tuple[int, int]:
     """?month=2026-03 as (year, month) between FIRST_YEAR and LAST_YEAR; `default`'s month otherwise."""
-    year, _, month = args.get(name, "").partition("-")
-    if year.isascii() and year.isdigit() and month.isascii() and month.isdigit() and len(year) == 4 \
-            and len(month) <= 2 and FIRST_YEAR <= int(year) <= LAST_YEAR and 1 <= int(month) <= 12:
-        return int(year), int(month)
+    match = _MONTH.fullmatch(args.get(name, ""))
+    if match:
+        year, month = int(match[1]), int(match[2])
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            return year, month
     return default.year, default.month
 
 
