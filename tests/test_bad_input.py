@@ -3,11 +3,13 @@ The JSON API answers 4xx and stores nothing; a query string that makes no sense 
 an id in a URL that no database could hold is 404. Text is cleaned of control characters.
 tests/test_fuzz.py throws generated input at every route; these are the known cases, by name."""
 import uuid
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select, text
 
 from blueprints.children.models import ParentContact
+from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import jobs
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
@@ -148,6 +150,21 @@ def test_a_correction_reason_is_cleaned_and_required(client, auth, child):
     form["correction_reason"] = "日期\x00填错"
     assert client.post(f"/visits/{original}/correct", data=form).status_code == 303
     assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "visit_corrected")).endswith("：日期填错")
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", date(1, 1, 1), datetime(9999, 12, 31),
+                                   99991231, float("inf"), float("nan")])
+def test_import_dates_at_the_calendar_ends_are_refused_with_a_message(value):
+    """The registry's dates (the Excel import): a year outside 1990..2100 is a typing slip; a number
+    cell holding infinity once raised OverflowError."""
+    with pytest.raises(DateError) as error:
+        parse_date(value)
+    assert "年份不对" in str(error.value) or "看不懂" in str(error.value)
+
+
+def test_a_birth_date_before_1990_is_refused_by_the_registration_checks():
+    _, errors = check_identity(None, "male", date(1, 1, 1))
+    assert errors == {"birth_date": "出生日期太早了，应在 1990 年以后，请核对年份"}
 
 
 # (who signs in, the URL, the status): ids no database could hold are 404; query strings that make no
