@@ -15,6 +15,7 @@ from blueprints.core.database import configure_sqlite
 from blueprints.core.disclosure import register_template_globals
 from blueprints.core.errors import register_error_handlers
 from blueprints.core.htmx import add_vary_header
+from blueprints.core.inputs import IdConverter
 from blueprints.core.navigation import nav_for
 from blueprints.core.vocabulary import register_template_filters
 from config import Config
@@ -24,6 +25,7 @@ from extensions import assets, csrf, db, login_manager, migrate
 def create_app(config: dict | None = None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or str(Config.INSTANCE_DIR)
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter  # every <int:…> in a URL is a database id
     app.config.from_object(Config)
     if config:
         app.config.update(config)

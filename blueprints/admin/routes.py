@@ -13,6 +13,7 @@ from blueprints.auth.services import recent_failures, unlock_user
 from blueprints.core.access import ROLES, require
 from blueprints.core.audit import ACTION_LABELS, AuditEvent
 from blueprints.core.htmx import redirect_after_post, render_page
+from blueprints.core.inputs import page_arg, text_arg
 from extensions import db
 
 AUDIT_PAGE_SIZE = 100
@@ -26,8 +27,9 @@ def _form_page(form, title: str, action: str, back: str):
 @bp.route("/users")
 @require("users:manage")
 def users():
-    q = request.args.get("q", "").strip()
+    q = text_arg(request.args, "q")
     role = request.args.get("role", "")
+    role = role if role in ROLES else ""  # an unknown role filters nothing
     return render_page(
         "admin/users.html", "admin/_user_rows.html",
         users=search_users(q, role), q=q, role=role, roles=ROLES,
@@ -139,8 +141,8 @@ def department_form(department_id: int):
 @require("audit:read")
 def audit():
     action = request.args.get("action", "")
-    username = request.args.get("user", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    username = text_arg(request.args, "user", 40)
+    page = page_arg(request.args)
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if action:
         if action not in ACTION_LABELS:

@@ -3,11 +3,12 @@
 POST answers as every offline record does (blueprints/core/offline.py): 201 {"id", "client_uuid"}
 when stored, 200 with the same body for a replay (same user, child and body), 409 {"error",
 "message"} for a client_uuid already used otherwise (nothing overwritten), 422 {"errors": {field:
-message}} for bad input, 404 for a child outside the user's reach (or none), 403 without the grant,
-401 JSON when the session has ended."""
+message}} for bad input (a value of the wrong type or out of range included), 400 for JSON nested too
+deep to parse, 404 for a child outside the user's reach (or none), 403 without the grant, 401 JSON
+when the session has ended."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import abort, jsonify, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -24,7 +25,10 @@ from extensions import db
 
 
 def _payload() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: json raises this, not a ValueError
+        abort(400)
     return data if isinstance(data, dict) else {}
 
 

@@ -46,7 +46,10 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never let a login link send the user elsewhere."""
     if not target:
         return url_for("dashboard.home")
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "//[": not even a URL
+        return url_for("dashboard.home")
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("dashboard.home")
     return target

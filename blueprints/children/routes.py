@@ -43,6 +43,7 @@ from blueprints.core.clock import local_today
 from blueprints.core.disclosure import current_disclosure
 from blueprints.core.errors import render_error
 from blueprints.core.htmx import redirect_after_post, render_page
+from blueprints.core.inputs import id_arg, page_arg
 from blueprints.core.vocabulary import ATTENTION_LEVELS, CATEGORIES, EXIT_REASONS, STATUSES
 from extensions import db
 
@@ -54,7 +55,7 @@ LABELS = dict(categories=CATEGORIES, attention_levels=ATTENTION_LEVELS, statuses
 @require("children:read")
 def index():
     filters = ChildFilters.from_args(request.args)
-    page = search_children(current_user, filters, request.args.get("page", 1, type=int))
+    page = search_children(current_user, filters, page_arg(request.args))
     response = render_page(
         "children/index.html", "children/_results.html",
         page=page, filters=filters, today=local_today(),
@@ -104,7 +105,7 @@ def _form_page(form, child=None, duplicates=None, status=200):
 def new():
     form = ChildCreateForm()
     if request.method == "GET":
-        village = request.args.get("village", type=int)
+        village = id_arg(request.args, "village")
         if village:
             form.residence_village_id.data = village
     if form.validate_on_submit():

@@ -15,6 +15,7 @@ from blueprints.children.models import Child, ChildCategory
 from blueprints.children.access import reachable_children
 from blueprints.core import audit
 from blueprints.core.disclosure import disclosure_for
+from blueprints.core.inputs import id_arg, text_arg
 from blueprints.core.vocabulary import ATTENTION_LEVELS, CATEGORIES, CURRENT_STATUSES, STATUSES
 from extensions import db
 
@@ -43,9 +44,9 @@ class ChildFilters:
     @classmethod
     def from_args(cls, args) -> "ChildFilters":
         f = cls(
-            q=args.get("q", "").strip()[:40],
-            village=args.get("village", type=int),
-            school=args.get("school", type=int),
+            q=text_arg(args, "q", 40),
+            village=id_arg(args, "village"),
+            school=id_arg(args, "school"),
             category=args.get("category", ""),
             attention=args.get("attention", ""),
             status=args.get("status", "current"),

@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime
 
 from blueprints.children.idnumber import IdNumber, IdNumberError, parse_id_number
+from blueprints.core.inputs import FIRST_YEAR, LAST_YEAR, in_calendar
 from blueprints.core.vocabulary import GENDERS
 
 _DATE_PATTERNS = [
@@ -26,11 +27,11 @@ def parse_date(value) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(int(value))  # 20150302 typed into a number cell
+        return _in_calendar(value, f"{value:%Y-%m-%d}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 20150302 typed into a number cell
     text = str(value).strip()
     if not text:
         return None
@@ -39,10 +40,19 @@ def parse_date(value) -> date | None:
         if match:
             year, month, day = (int(part) for part in match.groups())
             try:
-                return date(year, month, day)
+                parsed = date(year, month, day)
             except ValueError:
                 raise DateError(f"日期“{text}”不存在，请核对月和日") from None
+            return _in_calendar(parsed, text)
     raise DateError(f"日期“{text}”看不懂，请写成 2015-03-02 的样子")
+
+
+def _in_calendar(value: date, text: str) -> date:
+    """Only the years the house deals in: 0001-01-01 and 9999-12-31 are typing slips (and break
+    date arithmetic)."""
+    if not in_calendar(value):
+        raise DateError(f"日期“{text}”的年份不对，应在 {FIRST_YEAR} 到 {LAST_YEAR} 年之间")
+    return value
 
 
 def check_identity(id_raw: str | None, gender: str | None, birth_date: date | None,
@@ -69,4 +79,6 @@ def check_identity(id_raw: str | None, gender: str | None, birth_date: date | No
             errors["gender"] = "没有身份证号时请选择性别"
     if birth_date is not None and birth_date > (today or date.today()):
         errors["birth_date"] = "出生日期不能晚于今天"
+    elif birth_date is not None and birth_date.year < FIRST_YEAR:
+        errors["birth_date"] = f"出生日期太早了，应在 {FIRST_YEAR} 年以后，请核对年份"
     return parsed, errors

@@ -18,7 +18,7 @@ from blueprints.core.clock import utcnow
 from extensions import db
 
 # action → label shown on the audit page; each area adds its own through its manifest.
-ACTION_LABELS: dict[str, str] = {}
+ACTION_LABELS: dict[str, str] = {"denied": "拒绝访问"}  # the core's own: every 403 (core/errors.py)
 
 
 class AuditEvent(db.Model):

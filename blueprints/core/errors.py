@@ -1,10 +1,16 @@
-"""Chinese error pages; an htmx fragment request gets a short message, sent to the message region."""
+"""Chinese error pages; an htmx fragment request gets a short message, sent to the message region.
+Every refusal (403) is kept in the audit trail; the 500 page rolls back first, so that it still
+renders after a failed database statement."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import InternalServerError
 
+from blueprints.core import audit
 from blueprints.core.htmx import wants_fragment
+from blueprints.core.text import clean_text
+from extensions import db
 
 MESSAGE_REGION = "#messages"  # in templates/base.html
 
@@ -36,9 +42,40 @@ def render_error(code: int, title: str | None = None, message: str | None = None
     }
 
 
+def server_error(error: InternalServerError):
+    """The 500 page (Flask sends every unhandled exception here). The page asks the database for the
+    user and the menu: after a failed statement the session must be rolled back first."""
+    try:
+        db.session.rollback()
+        return render_error(500)
+    except Exception:  # the database itself is out of reach: a page without the user and the menu
+        current_app.logger.exception("the error page could not be rendered")
+        title, message = MESSAGES[500]
+        return f"<!doctype html><meta charset=utf-8><title>{title}</title><h1>{title}</h1><p>{message}</p>", 500
+
+
+def audit_denied(response: Response) -> Response:
+    """Every 403, from whatever view or check, as a "denied" event with the path. The request's own
+    work is rolled back (it was refused); the event is committed on its own, and a failure to write
+    it never changes the answer."""
+    if response.status_code != 403:
+        return response
+    try:
+        db.session.rollback()
+        audit.record("denied", detail=clean_text(f"{request.method} {request.path}")[:500])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("a denied request could not be audited")
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     for code in MESSAGES:
-        app.register_error_handler(code, lambda error, code=code: render_error(code))
+        if code != 500:
+            app.register_error_handler(code, lambda error, code=code: render_error(code))
+    app.register_error_handler(InternalServerError, server_error)
+    app.after_request(audit_denied)
     app.register_error_handler(
         CSRFError,
         lambda error: render_error(400, "页面已过期", "页面停留太久，安全校验已失效。请刷新页面后重新提交。"),

@@ -15,6 +15,8 @@ from blueprints.children.access import get_child_or_404
 from blueprints.children.services import ChildExited
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
+from blueprints.core.inputs import id_arg, month_arg
+from blueprints.core.text import clean_text
 from blueprints.core.vocabulary import (
     CONTACT_METHODS,
     HAZARDS,
@@ -26,7 +28,7 @@ from blueprints.visits import bp
 from blueprints.visits.cadence import BUCKETS
 from blueprints.visits.models import Visit
 from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
-from blueprints.visits.validation import check_child_id, check_uuid, parse_contact, parse_visit
+from blueprints.visits.validation import check_child_id, check_reason, check_uuid, parse_contact, parse_visit
 from extensions import db
 
 # the forms' options; codes shown on a page go through the `label` filter
@@ -50,7 +52,7 @@ def due():
 
 def _form_child():
     """The child named in ?child= (or the posted child_id), if the user may reach it."""
-    child_id = request.values.get("child_id", type=int) or request.args.get("child", type=int)
+    child_id = id_arg(request.values, "child_id") or id_arg(request.args, "child")
     return get_child_or_404(child_id) if child_id else None
 
 
@@ -156,7 +158,7 @@ def detail(visit_id: int):
 @require("visits:review")
 def review(visit_id: int):
     visit = _visit_or_404(visit_id, "visits:review")
-    comment = request.form.get("comment", "").strip()
+    comment = clean_text(request.form.get("comment", ""), multiline=True).strip()
     if not comment or len(comment) > 1000:
         flash("请填写评阅意见（最多 1000 字）。", "error")
         return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
@@ -179,9 +181,7 @@ def correct(visit_id: int):
     if request.method == "POST":
         payload = _form_payload()
         client_uuid = check_uuid(payload, errors)
-        reason = payload.get("correction_reason", "").strip()
-        if not reason:
-            errors["correction_reason"] = "请说明更正的原因"
+        reason = check_reason(payload, errors)
         values, needs, value_errors = parse_visit(payload)
         errors.update(value_errors)
         if not errors:
@@ -215,11 +215,7 @@ def outbox():
 @require("visits:compliance")
 def compliance_page():
     today = local_today()
-    try:
-        year, month = (int(part) for part in request.args.get("month", f"{today:%Y-%m}").split("-"))
-        date(year, month, 1)
-    except ValueError:
-        year, month = today.year, today.month
+    year, month = month_arg(request.args, "month", today)
     by_village, by_director, total = compliance(current_user, year, month, today)
     return render_template("visits/compliance.html", by_village=by_village, by_director=by_director, total=total,
                            month=f"{year:04d}-{month:02d}", today=today)
