@@ -95,8 +95,10 @@ def test_json_nested_100000_deep_is_400_in_chinese(client, auth, child, url):
     answer = client.post(url, data=b"[" * 100_000 + b"]" * 100_000, content_type="application/json")
     assert answer.status_code == 400
     assert answer.get_json()["error"] == "请求有误"
-    deep_object = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    deep_object = b'{"a":' * 40_000 + b"1" + b"}" * 40_000  # 240 KB: under the request size limit
     assert client.post(url, data=deep_object, content_type="application/json").status_code == 400
+    deeper = b'{"a":' * 100_000 + b"1" + b"}" * 100_000  # 600 KB: refused before it is read
+    assert client.post(url, data=deeper, content_type="application/json").status_code == 413
     assert count(Visit) == count(ParentContact) == 0
 
 
