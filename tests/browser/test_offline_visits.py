@@ -500,3 +500,34 @@ def test_a_client_uuid_reused_for_another_child_is_refused_shown_and_kept(phone,
     wait_outbox_empty(phone)
     assert rows(live_app, Visit, [fresh]) == [(fresh, kids["吴晓峰"], local_today())]
     assert rows(live_app, Visit, [uuid]) == [(uuid, kids["韩雪"], local_today())]
+
+
+def test_a_visit_for_a_child_who_left_care_meanwhile_is_kept_and_says_why(phone, login, kids, live_app):
+    """Recorded offline, sent after civil affairs closed the child's file: the server refuses it
+    (409 child_exited); the outbox keeps it with the reason under the child, not the record number."""
+    from blueprints.children.models import Child
+
+    login(phone, "zhuren1")
+    open_form(phone, "/visits/new")
+    with live_app.app_context():
+        child = db.session.get(Child, kids["曹宇航"])
+        child.status, child.exit_reason, child.exit_date = "exited", "moved_away", local_today()
+        db.session.commit()
+        db.session.remove()
+    uuid = phone.evaluate("crypto.randomUUID()")
+    today = local_today().isoformat()
+    user = phone.evaluate("document.body.dataset.user")
+    phone.evaluate("(item) => window.guanaiOutbox.put(item)", {
+        "uuid": uuid, "url": "/api/v1/visits", "kind": "visit", "form": "/visits/new", "user": user,
+        "label": "走访 曹宇航 " + today, "tries": 0, "last_error": None, "errors": None, "status": "pending",
+        "created_at": "2026-01-01T00:00:00.000Z", "saved_at": "x",
+        "body": {"client_uuid": uuid, "child_id": kids["曹宇航"], "visited_on": today, "kind": "home"}})
+    phone.evaluate("window.guanaiOutbox.flush()")
+
+    [item] = outbox_items(phone)
+    assert item["status"] == "rejected"
+    assert "已退出关爱服务" in item["errors"]["child_id"] and "client_uuid" not in item["errors"]
+    phone.goto("/outbox")
+    row = phone.locator(f'[data-outbox-item="{uuid}"]')
+    expect(row.locator('[data-field="child_id"]')).to_contain_text("已退出关爱服务")
+    assert rows(live_app, Visit, [uuid]) == []

@@ -107,6 +107,12 @@
         await rejected(item, (data && data.errors) || { _: "服务器退回了这条记录" });
         return "rejected";
       }
+      if (status === 409 && data && data.error === "child_exited") {
+        // Not the record's fault: the child left care meanwhile. Kept, shown under the child, for
+        // the user to delete or to send again once civil affairs has reinstated the child.
+        await rejected(item, { child_id: data.message });
+        return "rejected";
+      }
       if (status === 409) {
         // Keyed client_uuid: fixing the item (forms.js) then saves it under a new client_uuid.
         await rejected(item, { client_uuid: (data && data.message) || "这个记录编号已被另一条记录使用，服务器没有保存这条记录。" });
