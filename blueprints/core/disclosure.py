@@ -70,7 +70,7 @@ def register_fields(fields: dict[str, str]) -> None:
 #   year and month, no digit                       31 days × 500 sequences = 15,500
 #   year and month, no digit, region not known     3,584 regions × 15,500  = 55,552,000
 #   the full birth date, no digit                  1 × 500                 = 500: too few
-#   year and month and the last 4 (the old 尾号)    days whose check digit agrees = 3: too few
+#   year and month and the last 4 (the old 尾号)    days whose check digit agrees = 4: too few
 #   the full date, first 4 + last 4 (the old mask)                          = 1: the number itself
 # The rule is at least 1,000 candidates: so no digit of the number, and no day of the birth date
 # anywhere these roles look (nor a day reckoned from it: the day a child turns 16 or 18 shows to
