@@ -1,7 +1,8 @@
 """The leak test: a child with known ID, certificate, phone and address values, read by every
 role through every output that shows a child. Each raw value must appear exactly where the
 disclosure policy lets that role see it in full, and nowhere else; where the policy masks it,
-the masked form appears instead. New outputs of a child's data join OUTPUTS (and SHOWN_IN)."""
+the masked form appears instead. The same for the child's birth date, in every form a date may be
+printed. New outputs of a child's data join OUTPUTS (and SHOWN_IN)."""
 from __future__ import annotations
 
 import unicodedata
@@ -13,10 +14,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from blueprints.children.services import FamilyInput, save_family_member, update_child
-from blueprints.core.disclosure import FULL, HIDDEN, MASKED, disclosure_for, mask_id_number
+from blueprints.core.access import can
+from blueprints.core.disclosure import FULL, HIDDEN, MASKED, disclosure_for, mask_birth_date, mask_id_number
 from tests.factories import create_child, create_school, create_user, create_village, valid_id_number
 
 BIRTH = date(2014, 5, 6)
+WRONG_BIRTH = date(2014, 5, 7)  # registered first, then corrected: the history holds both
 CHILD_ID = valid_id_number(BIRTH, 41, region="371724")
 FATHER_ID = valid_id_number(date(1988, 1, 2), 42, region="372930")
 FATHER_NEW_ID = valid_id_number(date(1988, 1, 2), 43, region="372930")
@@ -36,6 +39,14 @@ VALUES = {
 }
 # The father's earlier ID number lives only in the history (record page and archive).
 HISTORY_ONLY = {"family.id_number": (FATHER_ID, {"record", "pdf"})}
+BIRTH_SHOWN_IN = {"record", "export", "pdf"}
+
+
+def date_forms(day: date) -> set[str]:
+    """A date as the app prints it (format_date, the archive, an Excel date cell read back as
+    "2014-05-06 00:00:00") and as a person would write it."""
+    return {f"{day:%Y-%m-%d}", f"{day.year}年{day.month}月{day.day}日", f"{day:%Y年%m月%d日}",
+            f"{day.year}/{day.month}/{day.day}", f"{day:%Y/%m/%d}", f"{day:%Y.%m.%d}", f"{day:%Y%m%d}"}
 
 
 def _text(response) -> str:
@@ -66,15 +77,16 @@ def scene(app, client, auth):
         "volunteer": create_user("volunteer", username="u_zy"),
     }
     child = create_child(
-        "龚小雨", village=village, school=school, birth=BIRTH, gender="female", id_number=CHILD_ID,
+        "龚小雨", village=village, school=school, birth=WRONG_BIRTH, gender="female", id_number=CHILD_ID,
         categories=["left_behind", "disability"], attention="key", address=ADDRESS,
         disability_kind="肢体", disability_grade="三级",
         caregiver_name="龚奶奶", caregiver_relation="祖母", caregiver_phone=CAREGIVER_PHONE,
         family=[FamilyInput(relation="父亲", name="龚大山", id_number=FATHER_ID, phone=FATHER_PHONE,
                             works_away=True, is_guardian=True)],
     )
-    # History with ID values: the certificate added, the father's ID number corrected.
-    update_child(child, {"disability_certificate": CERTIFICATE}, actor=users["civil_affairs"])
+    # History with ID values and the birth date: the certificate added, the day of birth and the
+    # father's ID number corrected.
+    update_child(child, {"disability_certificate": CERTIFICATE, "birth_date": BIRTH}, actor=users["civil_affairs"])
     father = child.family[0]
     save_family_member(child, FamilyInput(relation="父亲", name="龚大山", id_number=FATHER_NEW_ID, phone=FATHER_PHONE,
                                           works_away=True, is_guardian=True), father,
@@ -117,6 +129,7 @@ ROLES = ["admin", "civil_affairs", "supervisor", "director", "school", "departme
 def test_raw_values_appear_exactly_where_the_policy_allows(scene, client, auth, role):
     user = scene["users"][role]
     policy = disclosure_for(user)
+    sees_ids = can(user, "children:read_ids")
     auth.login(user.username)
     seen_anywhere = set()
     for name, (path, headers) in outputs(scene).items():
@@ -131,7 +144,19 @@ def test_raw_values_appear_exactly_where_the_policy_allows(scene, client, auth, 
                 seen_anywhere.add(field)
             if response.status_code == 200 and name in shown_in and level == MASKED and "id_number" in field:
                 assert mask_id_number(raw) in text or name.endswith("_form"), (role, name, field)
-    expected = {f for f in VALUES if policy.level(f) == FULL and policy.shows(f)}
+        # The birth date: the day only to those who may see ID numbers (it is digits 7–14 of the
+        # number), the month to the others who see the birth date
+        for day in (BIRTH, WRONG_BIRTH):
+            forms = date_forms(day) - ({f"{day:%Y%m%d}"} if sees_ids else set())
+            leaked = sorted(form for form in forms if form in text)
+            assert not leaked or sees_ids, f"{role} · {name}: the day of birth leaked as {leaked}"
+        if response.status_code == 200 and name in BIRTH_SHOWN_IN and policy.shows("child.birth_date"):
+            if sees_ids:
+                assert f"{BIRTH:%Y-%m-%d}" in text, (role, name)
+                seen_anywhere.add("child.birth_date")
+            else:
+                assert "2014年5月" in text, (role, name)
+    expected = {f for f in [*VALUES, "child.birth_date"] if policy.level(f) == FULL and policy.shows(f)}
     if role in ("department", "volunteer"):
         expected = set()  # no child within reach yet (referrals and pairings come with their areas)
     assert expected <= seen_anywhere
@@ -146,6 +171,11 @@ def test_the_policy_the_leak_test_checks(app):
         assert all(levels[role].full(f) for f in VALUES), role
     assert levels["school"].level("child.id_number") == MASKED
     assert levels["school"].level("child.disability_certificate") == MASKED  # was shown in full before
+    for role in ("admin", "civil_affairs", "supervisor", "director"):
+        assert levels[role].full("child.birth_date"), role
+    assert levels["school"].level("child.birth_date") == levels["department"].level("child.birth_date") == MASKED
+    assert levels["school"].full("child.ethnicity") and levels["school"].full("child.hukou_village")
+    assert mask_birth_date("2014-05-06") == "2014年5月" and mask_birth_date("2016-09-30 00:00") == "2016年9月"
     assert levels["school"].full("child.address") and levels["school"].full("family.phone")
     assert levels["volunteer"].level("child.address") == HIDDEN
     assert levels["volunteer"].full("child.name") and levels["volunteer"].full("child.school")

@@ -4,10 +4,13 @@ narrow it to fewer than 1,000 numbers; the same for a family member's ID number 
 残疾证号 (the holder's ID number and two digits). Nor may a search by ID number confirm one.
 
 The count is the attacker's: everything the school sees of a child is gathered from every output,
-each digit shown is placed where it belongs in the number, and the numbers consistent with it —
-a region code that existed in the birth year, the birth date the school sees, a sequence of the
-right parity for the sex, the check digit — are counted. The same counter shows that the old
-mask (first 4 and last 4 digits, beside the birth date) gave the number back."""
+each digit shown is placed where it belongs in the number, what the outputs give of the birth date
+(the day, in any form the app prints, or a birthday reckoned from it; else the year and month) is
+read, and the numbers consistent with it all — the region, taken as known (a school knows its
+township, and so the county), a birth date the school cannot tell apart, a sequence of the right
+parity for the sex, the check digit — are counted. The same counter shows that the old mask (first
+4 and last 4 digits, beside the birth date) gave the number back, and that the full birth date
+alone, with the region known, leaves 500: why the day of birth is masked too."""
 from __future__ import annotations
 
 import html
@@ -28,7 +31,9 @@ from stdnum.cn import ric
 from blueprints.children.idnumber import IdNumberError, parse_id_number
 from blueprints.children.services import FamilyInput, save_family_member, update_child
 from blueprints.core.audit import AuditEvent
+from blueprints.core.clock import local_today
 from blueprints.core.disclosure import mask_id_number
+from blueprints.core.vocabulary import CHILD_AGE, LEFT_BEHIND_AGE
 from extensions import db
 from tests.factories import create_child, create_school, create_user, create_village, valid_id_number
 
@@ -67,18 +72,30 @@ def _known(patterns: list[str]) -> list[str | None]:
     return known
 
 
-def count_candidates(patterns: list[str], birth: date | None, gender: str | None, stop_at: int | None = None) -> int:
+Birth = date | tuple[int, int] | None  # what is known of a birth date: the day, (year, month), nothing
+
+
+def _days(birth: Birth) -> list[date]:
+    """The birth dates a reader who knows `birth` cannot tell apart."""
+    if isinstance(birth, date):
+        return [birth]
+    if birth is None:
+        first, last = date(1920, 1, 1), TODAY  # any date a living person may have
+    else:
+        first = date(*birth, 1)
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def count_candidates(patterns: list[str], birth: Birth, gender: str | None, region: str | None = None,
+                     stop_at: int | None = None) -> int:
     """How many valid ID numbers agree with what was shown: `patterns` are what was seen of the
     number, each digit in its place ('*' elsewhere; a mask with no digit tells nothing), `birth`
-    the birth date shown beside it (None: any date a living person may have), `gender` the sex
-    shown (None: either). Counting stops once `stop_at` is reached."""
+    what was shown of the birth date (see Birth), `gender` the sex shown (None: either), `region`
+    the region code the reader knows anyway (None: any). Counting stops once `stop_at` is reached."""
     known = _known([p for p in patterns if len(p) >= 18])
-    regions = [r for r in region_codes() if _fits(r, known[:6])]
-    if birth is not None:
-        days = [birth] if _fits(f"{birth:%Y%m%d}", known[6:14]) else []
-    else:
-        days = [d for d in (date(1920, 1, 1) + timedelta(n) for n in range((TODAY - date(1920, 1, 1)).days))
-                if _fits(f"{d:%Y%m%d}", known[6:14])]
+    regions = [r for r in region_codes() if _fits(r, known[:6]) and region in (None, r)]
+    days = [d for d in _days(birth) if _fits(f"{d:%Y%m%d}", known[6:14])]
     odd = {"male": 1, "female": 0}.get(gender or "")
     sequences = [f"{s:03d}" for s in range(1000)
                  if _fits(f"{s:03d}", known[14:17]) and (odd is None or s % 2 == odd)]
@@ -145,20 +162,43 @@ def shown_of(texts: list[str], number: str) -> list[str]:
     return patterns
 
 
+def birth_seen(texts: list[str], birth: date) -> Birth:
+    """What the texts give of `birth`: the date itself if its day shows anywhere — in any form the
+    app prints (2014-05-06, in a datetime cell too) or a person would write (2014年5月6日, 2014/5/6,
+    2014.05.06, 20140506), or as the day the child turns 16 or 18 — else its year and month if
+    they show, else nothing."""
+    text = "|".join("".join(unicodedata.normalize("NFKC", t).split()) for t in texts)
+    years = "|".join(str(birth.year + n) for n in (0, LEFT_BEHIND_AGE, CHILD_AGE))
+    m, d = birth.month, birth.day
+    if re.search(rf"(?<!\d)(?:{years})(?:-0?{m}-0?{d}|/0?{m}/0?{d}|\.0?{m}\.0?{d}|年0?{m}月0?{d}日|{m:02d}{d:02d})",
+                 text):  # no end is required: what follows the day (a time, a PDF's next line) is no matter
+        return birth
+    if re.search(rf"(?<!\d){birth.year}(?:(?:-0?{m}|/0?{m}|\.0?{m}|{m:02d})(?!\d)|年0?{m}月)", text):
+        return birth.year, birth.month
+    return None
+
+
 BIRTH_A, BIRTH_B = date(2014, 5, 6), date(2016, 9, 30)
 CHILD_A = valid_id_number(BIRTH_A, 41, region="371724", gender="female")
 CERTIFICATE_A = CHILD_A + "42"
 CHILD_B = valid_id_number(BIRTH_B, 63, region="371724", gender="male")
+# Child C turns 16 in a month: the record suggests an age review, naming the day. Registered first
+# with a wrong day of birth, then corrected: the history holds both dates.
+SIXTEEN_C = local_today() + timedelta(days=30)
+BIRTH_C = SIXTEEN_C.replace(year=SIXTEEN_C.year - LEFT_BEHIND_AGE)
+WRONG_BIRTH_C = BIRTH_C.replace(day=2 if BIRTH_C.day == 1 else 1)
+CHILD_C = valid_id_number(BIRTH_C, 75, region="371724", gender="male")
 FATHER_OLD = valid_id_number(date(1988, 1, 2), 42, region="372930")
 FATHER = valid_id_number(date(1988, 1, 2), 48, region="372930")
 MOTHER = valid_id_number(date(1990, 11, 23), 55, region="371724", gender="female")
 GRANDMOTHER = valid_id_number(date(1958, 3, 17), 21, region="372930", gender="female")
 
-# person → (number, birth date the school sees, sex the school sees)
+# person → (number, birth date on record (None: none is, but the number's), sex the school sees)
 PEOPLE = {
     "child A": (CHILD_A, BIRTH_A, "female"),
     "child A's 残疾证号": (CERTIFICATE_A, BIRTH_A, "female"),
     "child B": (CHILD_B, BIRTH_B, "male"),
+    "child C": (CHILD_C, BIRTH_C, "male"),
     "father (old number, in the history)": (FATHER_OLD, None, "male"),
     "father": (FATHER, None, "male"),
     "mother": (MOTHER, None, "female"),
@@ -186,17 +226,20 @@ def scene(app):
     b = create_child("王子豪", village=village, school=school, birth=BIRTH_B, gender="male", id_number=None,
                      family=[FamilyInput(relation="祖母", name="王桂英", id_number=GRANDMOTHER, is_guardian=True)])
     update_child(b, {"id_number": CHILD_B}, actor=civil)  # the history: the child's number added
+    c = create_child("孙浩然", village=village, school=school, birth=WRONG_BIRTH_C, gender="male", id_number=None)
+    update_child(c, {"birth_date": BIRTH_C, "id_number": CHILD_C}, actor=civil)  # the history: the day corrected
     db.session.commit()
-    return {"a": a, "b": b, "village": village, "school": school}
+    return {"a": a, "b": b, "c": c, "village": village, "school": school}
 
 
 def school_outputs(scene) -> dict[str, str]:
-    a, b = scene["a"], scene["b"]
+    a, b, c = scene["a"], scene["b"], scene["c"]
     return {
         "list": "/children", "list by name": "/children?q=龚", "list by initials": "/children?q=wzh",
-        "record A": f"/children/{a.id}", "record B": f"/children/{b.id}",
+        "record A": f"/children/{a.id}", "record B": f"/children/{b.id}", "record C": f"/children/{c.id}",
         "export": "/children/export.xlsx",
         "archive A": f"/children/{a.id}/archive.pdf", "archive B": f"/children/{b.id}/archive.pdf",
+        "archive C": f"/children/{c.id}/archive.pdf",
         "due-list JSON": "/api/v1/due-list", "due page": "/visits/due",
         "home": "/", "school page": f"/schools/{scene['school'].id}",
         "village page": f"/villages/{scene['village'].id}",
@@ -213,10 +256,11 @@ def test_what_a_school_sees_leaves_at_least_1000_numbers_for_everyone(scene, cli
             texts.append(visible_text(response))
             seen.append(name)
     # The outputs that show these children to a school were read (the JSON is not the school's)
-    assert {"list", "record A", "record B", "export", "archive A", "archive B"} <= set(seen)
+    assert {"list", "record A", "record B", "record C", "export", "archive A", "archive B", "archive C"} <= set(seen)
     everything = "\n".join(texts)
     assert "龚小雨" in everything and "王子豪" in everything and "李秀梅" in everything
     assert "身份证号" in everything and "残疾证号" in everything and "父亲龚大山·身份证号" in everything
+    assert "出生日期" in everything and "年龄复核" in everything and "年满16周岁" in everything
 
     counts = {}
     for person, (number, birth, gender) in PEOPLE.items():
@@ -226,7 +270,10 @@ def test_what_a_school_sees_leaves_at_least_1000_numbers_for_everyone(scene, cli
         if person == "child A's 残疾证号":
             shown += shown_of(texts, CHILD_A)
         assert all(number not in text for text in texts), person
-        counts[person] = count_candidates(shown, birth, gender, stop_at=THRESHOLD)
+        known_birth = birth_seen(texts, birth) if birth else None
+        if birth:  # the year and month show, the day nowhere
+            assert known_birth == (birth.year, birth.month), person
+        counts[person] = count_candidates(shown, known_birth, gender, region=number[:6], stop_at=THRESHOLD)
     assert all(count >= THRESHOLD for count in counts.values()), counts
 
 
@@ -240,6 +287,51 @@ def test_the_counter_finds_the_old_mask_gave_the_number_back():
     # and what looked harmless: the list's 尾号 alone, or the region alone
     assert count_candidates(["*" * 14 + CHILD_A[-4:]], BIRTH_A, "female") < THRESHOLD
     assert count_candidates([CHILD_A[:6] + "*" * 12], BIRTH_A, "female") == 500
+
+
+def test_the_full_birth_date_with_the_region_known_leaves_500():
+    """Why the day of birth is masked: to a reader who knows the township, the full birth date and
+    the sex leave only the sequence of the right parity; the month leaves every day of it."""
+    assert count_candidates([], BIRTH_A, "female", region=CHILD_A[:6]) == 500 < THRESHOLD
+    assert count_candidates([], BIRTH_B, "male", region=CHILD_B[:6]) == 500
+    assert count_candidates([], (2014, 5), "female", region=CHILD_A[:6]) == 31 * 500
+    assert count_candidates([], (2016, 9), "male", region=CHILD_B[:6]) == 30 * 500
+    assert count_candidates([], (2016, 2), "male", region=CHILD_B[:6]) == 29 * 500
+    # and the month does not make a digit safe to show: the old 尾号, or the old mask, beside it
+    assert count_candidates(["*" * 14 + CHILD_A[-4:]], (2014, 5), "female", region=CHILD_A[:6]) < 10
+    assert count_candidates([old_mask(CHILD_A)], (2014, 5), "female", region=CHILD_A[:6]) < 10
+
+
+def test_birth_seen_reads_the_day_in_any_form():
+    """Checks of the reader: each form of the day gives the date; the month form gives the month."""
+    for form in ("2014-05-06", "2014-05-06 00:00:00", "2014年5月6日", "2014年05月06日", "2014/5/6",
+                 "2014.05.06", "20140506", "2030-05-06 年满16周岁", "2032年5月6日"):
+        assert birth_seen([f"出生日期 {form}"], BIRTH_A) == BIRTH_A, form
+    assert birth_seen(["出生日期 2014年5月", "2030年5月 年满16周岁"], BIRTH_A) == (2014, 5)
+    assert birth_seen(["2014-05"], BIRTH_A) == (2014, 5)
+    assert birth_seen(["2015年5月6日", "12014-05-06", "2014-15-06"], BIRTH_A) is None
+
+
+def test_a_school_sees_the_month_where_a_director_sees_the_day(scene, client, auth):
+    """The record of the child near 16: the age review and the history name the day for those who
+    may see ID numbers, the month for a school."""
+    c = scene["c"]
+    month, wrong = f"{BIRTH_C.year}年{BIRTH_C.month}月", f"{WRONG_BIRTH_C:%Y-%m-%d}"
+    auth.login("xuexiao")
+    page = visible_text(client.get(f"/children/{c.id}"))
+    assert f"{SIXTEEN_C.year}年{SIXTEEN_C.month}月 年满16周岁" in page
+    assert f"出生日期 {month}" in " ".join(page.split())
+    assert f"出生日期：{month} → {month}" in " ".join(page.split())
+    assert f"{BIRTH_C:%Y-%m-%d}" not in page and wrong not in page and f"{SIXTEEN_C:%Y-%m-%d}" not in page
+    pdf = visible_text(client.get(f"/children/{c.id}/archive.pdf"))
+    assert month in pdf and f"{BIRTH_C:%Y-%m-%d}" not in pdf and wrong not in pdf
+    auth.logout()
+    auth.login("zhuren")
+    page = " ".join(visible_text(client.get(f"/children/{c.id}")).split())
+    assert f"{SIXTEEN_C:%Y-%m-%d} 年满16周岁" in page
+    assert f"出生日期 {BIRTH_C:%Y-%m-%d}" in page and f"出生日期：{wrong} → {BIRTH_C:%Y-%m-%d}" in page
+    pdf = visible_text(client.get(f"/children/{c.id}/archive.pdf"))
+    assert f"{BIRTH_C:%Y-%m-%d}" in pdf and wrong in pdf
 
 
 def test_the_new_mask_leaves_the_counter_nothing():

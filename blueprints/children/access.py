@@ -16,7 +16,7 @@ CHILD_FIELDS = {
     "child.village": "identity", "child.school": "identity", "child.grade": "identity",
     "child.archive_no": "profile", "child.categories": "profile", "child.attention_level": "profile",
     "child.status": "profile", "child.exit": "profile", "child.state_guardianship": "profile",
-    "child.birth_date": "birth_date", "child.ethnicity": "birth_date", "child.hukou_village": "birth_date",
+    "child.birth_date": "birth_date", "child.ethnicity": "origin", "child.hukou_village": "origin",
     "child.id_number": "id_number", "child.disability_certificate": "id_number",
     "child.address": "address",
     "child.health": "health", "child.disability": "health",

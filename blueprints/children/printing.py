@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.models import Child
-from blueprints.children.services import is_id_field
+from blueprints.children.services import disclosed_as
 from blueprints.core import audit
 from blueprints.core.access import role_of
 from blueprints.core.areas import sections_for
@@ -131,9 +131,11 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
         ("居住村", child.residence_village.name if child.residence_village else EMPTY),
         ("就读学校", child.school.name if child.school else EMPTY), ("年级", _text(child.grade)),
     ]
-    if d.shows("child.birth_date"):
-        basic[2:2] = [("出生日期", _text(child.birth_date)), ("民族", _text(child.ethnicity))]
+    if d.shows("child.ethnicity"):
+        basic[2:2] = [("民族", _text(child.ethnicity))]
         basic.append(("户籍村", child.hukou_village.name if child.hukou_village else EMPTY))
+    if d.shows("child.birth_date"):
+        basic[2:2] = [("出生日期", shown("child.birth_date", child.birth_date))]
     if d.shows("child.id_number"):
         basic.append(("身份证号", shown("child.id_number", child.id_number)))
     wide = []
@@ -198,7 +200,8 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
     ] if d.shows("child.benefits") else None
 
     def history_value(change, value):
-        return shown("child.id_number", value) if value and is_id_field(change.field) else _text(value)
+        name = disclosed_as(change.field)
+        return shown(name, value) if value and name else _text(value)
 
     changes = [
         {"at": format_datetime(c.at), "section": c.section, "field": c.field,

@@ -26,10 +26,10 @@ from blueprints.children.services import (
     add_benefit,
     add_parent_contact,
     create_child,
+    disclosed_as,
     ensure_open,
     exit_child,
     find_duplicates,
-    is_id_field,
     reinstate_child,
     save_family_member,
     update_child,
@@ -164,13 +164,14 @@ def _detail_page(child, status=200, **forms):
     disclosure = current_disclosure()
 
     def show_change(change: ChildChange, value: str | None) -> str:
-        """History values of ID fields are shown as the fields themselves are."""
-        return disclosure.show("child.id_number", value) if is_id_field(change.field) else (value or "")
+        """History values of ID fields and the birth date are shown as the fields themselves are."""
+        name = disclosed_as(change.field)
+        return disclosure.show(name, value) if name else (value or "")
 
     return render_template(
         "children/detail.html", child=child, today=today,
         sections=sections_for("record", current_user, [child.id], lambda p: can(current_user, p)),
-        suggestions=suggestions(child, today), show_change=show_change,
+        suggestions=suggestions(child, today, disclosure), show_change=show_change,
         may_write=can(current_user, "children:write") and child.status != "exited",
         may_print=can(current_user, "children:print"),
         contact_form=forms.get("contact_form") or ParentContactForm(formdata=None, contacted_on=today),

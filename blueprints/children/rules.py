@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from blueprints.children.models import Child
+from blueprints.core.clock import format_date
+from blueprints.core.disclosure import Disclosure
 from blueprints.core.vocabulary import CHILD_AGE, LEFT_BEHIND_AGE, birthday_at
 
 REVIEW_AHEAD = timedelta(days=90)
@@ -37,7 +39,13 @@ def suggest_left_behind(child: Child, today: date) -> bool:
     )
 
 
-def suggestions(child: Child, today: date) -> list[Suggestion]:
+def suggestions(child: Child, today: date, disclosure: Disclosure) -> list[Suggestion]:
+    """What to look at, worded for the viewer: a birthday gives the birth date away, so it shows
+    as the birth date does (to the month without children:read_ids)."""
+
+    def day(birthday: date) -> str:
+        return format_date(disclosure.show("child.birth_date", birthday))
+
     found = []
     if child.status == "exited":
         return found
@@ -46,10 +54,10 @@ def suggestions(child: Child, today: date) -> list[Suggestion]:
     if "left_behind" in child.category_codes:
         sixteen = birthday_at(child.birth_date, LEFT_BEHIND_AGE)
         if today >= sixteen - REVIEW_AHEAD:
-            found.append(Suggestion("年龄复核", f"{sixteen:%Y-%m-%d} 年满16周岁，留守儿童身份到期，请复核。"))
+            found.append(Suggestion("年龄复核", f"{day(sixteen)} 年满16周岁，留守儿童身份到期，请复核。"))
         if not (child.caregiver_name and child.caregiver_confirmed_on):
             found.append(Suggestion("委托照护（§6）", "留守儿童还没有经父母确认的委托照护人，请补充。"))
     eighteen = birthday_at(child.birth_date, CHILD_AGE)
     if today >= eighteen - REVIEW_AHEAD:
-        found.append(Suggestion("年龄复核", f"{eighteen:%Y-%m-%d} 年满18周岁，请复核是否退出。"))
+        found.append(Suggestion("年龄复核", f"{day(eighteen)} 年满18周岁，请复核是否退出。"))
     return found

@@ -88,14 +88,20 @@ FAMILY_FIELDS: dict[str, tuple[str, object]] = {
     "guardianship_capacity": ("监护能力", _label(GUARDIANSHIP_CAPACITY)),
     "is_guardian": ("监护人", lambda v: "是" if v else "否"),
 }
-# History values masked for roles that may not see ID numbers: the ID numbers themselves and the
-# disability certificate number (it begins with the holder's ID number).
+# History values shown as the fields themselves are: the ID numbers, the disability certificate
+# number (it begins with the holder's ID number) and the birth date, masked for roles that may not
+# see ID numbers.
 ID_FIELDS = {"身份证号", "残疾证号"}
 
 
-def is_id_field(label: str) -> bool:
-    """"身份证号", and for family members "父亲张三·身份证号" (see save_family_member)."""
-    return any(label == f or label.endswith("·" + f) for f in ID_FIELDS)
+def disclosed_as(label: str) -> str | None:
+    """The disclosure field whose level a history entry's values take, by the entry's label:
+    "身份证号", for family members "父亲张三·身份证号" (see save_family_member), "出生日期"."""
+    if any(label == f or label.endswith("·" + f) for f in ID_FIELDS):
+        return "child.id_number"
+    if label == CHILD_FIELDS["birth_date"][1]:
+        return "child.birth_date"
+    return None
 
 
 def _change(child: Child, section: str, label: str, old: str, new: str, actor) -> None:

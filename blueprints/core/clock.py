@@ -24,9 +24,9 @@ def format_datetime(value: datetime | None) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def format_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
+def format_date(value: date | datetime | str | None) -> str:
+    if value is None or isinstance(value, str):  # text already: a date masked by the disclosure policy
+        return value or ""
     if isinstance(value, datetime):
         value = to_local(value).date()
     return value.strftime("%Y-%m-%d")

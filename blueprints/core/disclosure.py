@@ -9,6 +9,7 @@ never test roles.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -23,7 +24,8 @@ KINDS = {
     "identity": "姓名、性别、年龄、村、学校、年级",
     "needs": "结对或帮扶所针对的需求",
     "profile": "儿童类别、关注等级、状态、档案号",
-    "birth_date": "出生日期、民族、户籍",
+    "birth_date": "出生日期",
+    "origin": "民族、户籍",
     "id_number": "身份证号，以及以身份证号开头的证件号（残疾证号）",
     "contact": "电话",
     "address": "住址",
@@ -34,15 +36,15 @@ KINDS = {
 }
 
 # Reach → level of each kind. Staff who keep the records (town, village, school) see everything
-# but ID numbers, which need the children:read_ids grant. Volunteers (own) see only who the child
-# is and what the pairing is for. Departments see what a referral needs to act on.
-_READERS = {kind: FULL for kind in KINDS} | {"id_number": MASKED}
+# but ID numbers and the day of birth, which need the children:read_ids grant (UNMASKED_BY_IDS).
+# Volunteers (own) see only who the child is and what the pairing is for. Departments see what a
+# referral needs to act on.
+_READERS = {kind: FULL for kind in KINDS} | {"id_number": MASKED, "birth_date": MASKED}
 POLICY: dict[str, dict[str, str]] = {
     "town": _READERS,
     "village": _READERS,
     "school": _READERS,
-    "department": {kind: FULL for kind in KINDS} | {"id_number": MASKED, "health": HIDDEN, "support": HIDDEN,
-                                                   "history": HIDDEN},
+    "department": _READERS | {"health": HIDDEN, "support": HIDDEN, "history": HIDDEN},
     "own": {kind: HIDDEN for kind in KINDS} | {"identity": FULL, "needs": FULL},
 }
 NOTHING = {kind: HIDDEN for kind in KINDS}
@@ -59,20 +61,21 @@ def register_fields(fields: dict[str, str]) -> None:
 
 
 # What a role without children:read_ids sees of an ID number, and of a 残疾证号 (the holder's ID
-# number and two digits): that there is one, and not one digit of it. Such roles see the birth
-# date (digits 7–14) and the sex (the parity of digit 17) in full, and digit 18 is a check digit
-# of the other seventeen; left unknown are the region (1–6) and the sequence (15–17). Counting
-# the numbers consistent with what is shown (tests/test_masking_candidates.py, for a girl born
-# 2014-05-06; region codes as python-stdnum knows them, valid in the birth year):
-#   no digit shown                    3,584 regions × 500 sequences    = 1,792,000
-#   the first 4 (province and city)   11 regions × 500                 = 5,500
-#   the first 6 (the region)          1 × 500                          = 500: too few
-#   the last 4 (the list's old 尾号)   regions whose check digit agrees = 319: too few
-#   first 4 + last 4 (the old mask)                                    = 1: the number itself
-# The rule is at least 1,000 candidates. The first 4 would pass the count, but to a reader who
-# knows the township (and so the county) they are as good as the first 6: so no digit at all.
-# Caveat: a region guessed from the 户籍村 rather than read leaves 500 whatever the mask shows;
-# only hiding the full birth date from these roles would close that.
+# number and two digits): that there is one, and not one digit of it; and of the birth date
+# (digits 7–14), the year and month only. Such a reader knows the township, and so the county:
+# the region (digits 1–6) counts as known. The sex gives the parity of digit 17, and digit 18 is
+# a check digit of the other seventeen. Left unknown are the day (digits 13–14) and the sequence
+# (15–17). Counting the numbers consistent with what is shown (tests/test_masking_candidates.py,
+# a girl of region 371724 born 2014-05-06; region codes as python-stdnum knows them):
+#   year and month, no digit                       31 days × 500 sequences = 15,500
+#   year and month, no digit, region not known     3,584 regions × 15,500  = 55,552,000
+#   the full birth date, no digit                  1 × 500                 = 500: too few
+#   year and month and the last 4 (the old 尾号)    days whose check digit agrees = 4: too few
+#   the full date, first 4 + last 4 (the old mask)                          = 1: the number itself
+# The rule is at least 1,000 candidates: so no digit of the number, and no day of the birth date
+# anywhere these roles look (nor a day reckoned from it: the day a child turns 16 or 18 shows to
+# the month too). The age in years may show. A family member's birth date is recorded nowhere but
+# in the number, and without the month a family member's number leaves millions.
 ID_MASK = "已登记·号码隐藏"
 
 
@@ -87,7 +90,20 @@ def mask_text(value: str | None) -> str:
     return value[:1] + "*" * (len(value) - 1)
 
 
-MASKS: dict[str, Callable[[str | None], str]] = {"id_number": mask_id_number}
+_YEAR_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def mask_birth_date(value: str | None) -> str:
+    """A birth date, or a day reckoned from it, to the month (2014-05-06 → 2014年5月): see above."""
+    if not value:
+        return ""
+    found = _YEAR_MONTH.match(value)
+    return f"{found[1]}年{int(found[2])}月" if found else "已隐藏"
+
+
+MASKS: dict[str, Callable[[str | None], str]] = {"id_number": mask_id_number, "birth_date": mask_birth_date}
+# What children:read_ids shows in full where the reach masks it.
+UNMASKED_BY_IDS = ("id_number", "birth_date")
 
 
 @dataclass(frozen=True)
@@ -133,8 +149,8 @@ def disclosure_for(user) -> Disclosure:
     if role is None:
         return Disclosure()
     levels = dict(POLICY.get(role.reach, NOTHING))
-    if levels["id_number"] == MASKED and can(user, "children:read_ids"):
-        levels["id_number"] = FULL
+    if can(user, "children:read_ids"):
+        levels |= {kind: FULL for kind in UNMASKED_BY_IDS if levels[kind] == MASKED}
     return Disclosure(levels)
 
 
@@ -167,7 +183,9 @@ def disclosure_table() -> str:
     lines = ["", "## 看得到什么 · disclosure by reach", "",
              "ID numbers (and 残疾证号) are shown in full only with `children:read_ids`; masked otherwise:",
              f"only that one is on record (“{ID_MASK}”), without any digit, and a search by ID number",
-             "finds nothing.", "",
+             "finds nothing. The same grant shows the birth date in full; without it, only its year and month",
+             f"(“{mask_birth_date('2014-05-06')}”), and so any day reckoned from it (the day a child turns 16 or 18):",
+             "to a reader who knows the township, the full date would leave 500 possible ID numbers.", "",
              "| 信息 | " + " | ".join(f"`{r}`" for r in reaches) + " |", "|---|" + "---|" * len(reaches)]
     for kind, label in KINDS.items():
         lines.append(f"| {label} `{kind}` | " + " | ".join(names[POLICY[r][kind]] for r in reaches) + " |")
