@@ -17,11 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
+from itertools import zip_longest
 from pathlib import Path
 from typing import Callable, Iterable
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -40,7 +40,7 @@ from blueprints.children.models import (
 from blueprints.children.search import ChildFilters, ordered_for_export
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
-from blueprints.core import audit
+from blueprints.core import audit, spreadsheet
 from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.core.forms import PHONE
 from blueprints.core.jobs import storage_dir
@@ -162,7 +162,7 @@ def template_workbook(reach: Reach) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
-    ws.append(TEMPLATE_HEADERS)
+    spreadsheet.append(ws, TEMPLATE_HEADERS)
     for i, header in enumerate(TEMPLATE_HEADERS, start=1):
         _header_cell_style(ws.cell(row=1, column=i), header.endswith("*"))
         letter = get_column_letter(i)
@@ -189,14 +189,14 @@ def template_workbook(reach: Reach) -> bytes:
         "残疾等级": list(DISABILITY_GRADES),
         "是否": list(YES_NO),
     }
+    spreadsheet.append(choices, list(lists))  # the titles
+    for row in zip_longest(*lists.values()):  # village and school names are typed by people
+        spreadsheet.append(choices, row)
     ranges = {}
     for col, (title, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(col)
-        head = choices.cell(row=1, column=col, value=title)
-        _header_cell_style(head, False)
+        _header_cell_style(choices.cell(row=1, column=col), False)
         choices.column_dimensions[letter].width = max(12, max((len(v) for v in values), default=0) * 2 + 2)
-        for row, value in enumerate(values, start=2):
-            choices.cell(row=row, column=col, value=value)
         if values:
             ranges[title] = f"'{CHOICES_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
     choices.freeze_panes = "A2"
@@ -234,7 +234,7 @@ def template_workbook(reach: Reach) -> bytes:
         "8. 监护人是父亲或母亲时，监护人关系填“父亲”或“母亲”，姓名与父亲（母亲）姓名一致。",
         "9. 上传后系统逐行检查；只要有一行有问题，就一名也不导入，请按提示改正后重新上传。",
     ]:
-        notes.append([line])
+        spreadsheet.append(notes, [line])
     notes["A1"].font = Font(bold=True, size=13)
 
     buffer = BytesIO()
@@ -734,13 +734,7 @@ def export_workbook(user, filters: ChildFilters) -> tuple[bytes, int]:
     for i, header in enumerate(EXPORT_HEADERS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = _EXPORT_WIDTHS.get(header, WIDTHS.get(header, 11))
     ws.freeze_panes = "C2"
-    bold = Font(bold=True)
-    header_cells = []
-    for header in EXPORT_HEADERS:
-        cell = WriteOnlyCell(ws, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    ws.append(header_cells)
+    spreadsheet.append(ws, EXPORT_HEADERS, font=Font(bold=True))
 
     columns = query.with_only_columns(
         Child.id, Child.archive_no, Child.name, Child.id_number, Child.gender, Child.birth_date, Child.ethnicity,
@@ -755,7 +749,7 @@ def export_workbook(user, filters: ChildFilters) -> tuple[bytes, int]:
         guardian = next((m for m in members if m.is_guardian), None)
         father = next((m for m in members if m.relation == "父亲"), None)
         mother = next((m for m in members if m.relation == "母亲"), None)
-        ws.append([
+        spreadsheet.append(ws, [
             c.archive_no, c.name, show("child.id_number", c.id_number), GENDERS.get(c.gender, c.gender),
             show("child.birth_date", c.birth_date), show("child.ethnicity", c.ethnicity),
             villages.get(c.residence_village_id, ""), show("child.hukou_village", villages.get(c.hukou_village_id)),
