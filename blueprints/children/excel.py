@@ -13,6 +13,7 @@ import re
 import secrets
 import unicodedata
 import warnings
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Callable, Iterable
 
+from flask import current_app
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -42,7 +44,9 @@ from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import audit, spreadsheet
 from blueprints.places.access import reachable_schools, reachable_villages
+from blueprints.core.files import private_dir
 from blueprints.core.forms import PHONE
+from blueprints.core.text import clean_text
 from blueprints.core.jobs import storage_dir
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import disclosure_for
@@ -59,7 +63,7 @@ from blueprints.core.vocabulary import (
 from extensions import db
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_ROWS = 20_000  # one survey file; a bigger one is split
+ROW_SLACK = 200  # rows read beyond IMPORT_MAX_ROWS: the header and blank rows between children
 BACKGROUND_ROWS = 500  # above this the web import runs as a background job
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TEMPLATE_ROWS = 2000  # rows of the template that carry the dropdowns
@@ -112,6 +116,8 @@ class WorkbookError(ValueError):
 WRONG_TYPE = ("“{name}”不是 Excel 工作簿（.xlsx）。请用模板填写，或在 Excel / WPS 中“另存为”.xlsx 格式后再上传"
               "（不支持 .xls、.csv）。")
 RACE = "导入时发现有儿童刚刚被别人登记，没有导入任何儿童。请重新上传文件检查。"
+NOT_XLSX = ("文件不是 Excel 工作簿（.xlsx）。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传"
+            "（不支持 .xls、.csv）。")
 UNREADABLE = ("文件无法读取：它可能已损坏，或不是 Excel 工作簿。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传。")
 
 
@@ -499,20 +505,57 @@ class _RowChecker:
         return ([guardian] if guardian else []) + [p for p in parents.values() if p.name]
 
 
+def _limits() -> tuple[int, int]:
+    """Children in one file, and rows read at most (the header and a few blank rows more)."""
+    max_children = current_app.config["IMPORT_MAX_ROWS"]
+    return max_children, max_children + ROW_SLACK
+
+
+def _check_package(source) -> None:
+    """Before openpyxl parses anything: the file is an xlsx package and not too big once unpacked
+    (each member's unpacked size is declared in the zip, and zipfile never gives more)."""
+    try:
+        with zipfile.ZipFile(source) as package:
+            members = package.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise WorkbookError(NOT_XLSX) from None
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    if not any(m.filename == "xl/workbook.xml" for m in members):
+        raise WorkbookError(NOT_XLSX)
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > current_app.config["IMPORT_MAX_UNCOMPRESSED"]:
+        megabytes = current_app.config["IMPORT_MAX_UNCOMPRESSED"] // (1024 * 1024)
+        raise WorkbookError(f"文件解压后超过 {megabytes}MB，不像是一份摸底排查表。请删去多余的工作表、图片和空行，"
+                            f"或把名单分成几个文件上传。")
+
+
+def _too_many_rows(rows: int) -> WorkbookError:
+    max_children, _ = _limits()
+    return WorkbookError(f"工作表有 {rows} 行以上（含空行），超过上限：一个文件最多 {max_children} 名儿童。"
+                         f"请删去表格下方多余的空行，或把名单分成几个文件上传。")
+
+
 def _open_rows(source) -> tuple[Iterable[tuple], Callable[[], None]]:
     """The rows of the data sheet (the one named 儿童名单, else the first) and how to close the file."""
+    _check_package(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops (styles, extensions)
-            wb = load_workbook(source, read_only=True, data_only=True)
+            wb = load_workbook(source, read_only=True, data_only=True)  # cached values: no formula is run
     except Exception:  # a broken or foreign file can fail anywhere inside the zip or the XML
         raise WorkbookError(UNREADABLE) from None
     try:
         ws = wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
+        declared = ws.max_row  # the size the sheet's XML declares, read before any row
         ws.reset_dimensions()  # some programs write a wrong size; read every cell there is
     except Exception:
         wb.close()
         raise WorkbookError(UNREADABLE) from None
+    if declared is not None and declared > _limits()[1]:
+        wb.close()
+        raise _too_many_rows(declared)
     return ws.iter_rows(values_only=True), wb.close
 
 
@@ -547,7 +590,11 @@ def read_survey(source, reach: Reach, on_progress: Callable[[int], None] | None 
         cells, close = _open_rows(source)
         try:
             columns, header_row = None, 0
+            max_children, max_read = _limits()
             for number, values in enumerate(cells, start=1):
+                if number > max_read:  # blank rows count too: a million of them is an attack
+                    raise _too_many_rows(max_read)
+                values = tuple(clean_text(v) if isinstance(v, str) else v for v in values)
                 if columns is None:
                     if any(_header_name(v) == "姓名" for v in values):
                         columns, report.ignored = _columns(values)
@@ -560,8 +607,8 @@ def read_survey(source, reach: Reach, on_progress: Callable[[int], None] | None 
                 if all(_text(v) == "" for v in raw.values()):
                     continue  # a blank row (or one with only a 序号 filled in)
                 report.total += 1
-                if report.total > MAX_ROWS:
-                    raise WorkbookError(f"一个文件最多 {MAX_ROWS} 名儿童，请分成几个文件上传。")
+                if report.total > max_children:
+                    raise WorkbookError(f"一个文件最多 {max_children} 名儿童，请把名单分成几个文件上传。")
                 checker = _RowChecker(number, raw, reach, today)
                 row = checker.check()
                 report.errors.extend(checker.errors)
@@ -619,9 +666,7 @@ def _registered(numbers: list[str]) -> dict[str, str]:
 def import_dir() -> Path:
     """Uploads wait here for confirmation: under JOB_STORAGE_DIR, where the consumer (maybe on
     another server) reads them and the daily clean-up removes forgotten ones."""
-    path = storage_dir() / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(storage_dir() / "imports")
 
 
 def new_upload_name(batch: ImportBatch) -> str:
