@@ -14,6 +14,7 @@ import secrets
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -512,23 +513,55 @@ def _limits() -> tuple[int, int]:
 
 
 def _check_package(source) -> None:
-    """Before openpyxl parses anything: the file is an xlsx package and not too big once unpacked
-    (each member's unpacked size is declared in the zip, and zipfile never gives more)."""
+    """Before openpyxl parses anything: the file is an xlsx package, not too big once unpacked
+    (each member's unpacked size is declared in the zip, and zipfile never gives more), and no
+    sheet has more rows than may be read (openpyxl would parse a sheet without a declared size
+    to its end just to open the workbook)."""
     try:
         with zipfile.ZipFile(source) as package:
-            members = package.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            _check_members(package)
+    except WorkbookError:
+        raise
+    except zipfile.BadZipFile:
         raise WorkbookError(NOT_XLSX) from None
+    except (OSError, ValueError, EOFError, zlib.error):  # a member that cannot be unpacked
+        raise WorkbookError(UNREADABLE) from None
     finally:
         if hasattr(source, "seek"):
             source.seek(0)
+
+
+def _check_members(package: zipfile.ZipFile) -> None:
+    members = package.infolist()
     if not any(m.filename == "xl/workbook.xml" for m in members):
         raise WorkbookError(NOT_XLSX)
-    unpacked = sum(m.file_size for m in members)
-    if unpacked > current_app.config["IMPORT_MAX_UNCOMPRESSED"]:
-        megabytes = current_app.config["IMPORT_MAX_UNCOMPRESSED"] // (1024 * 1024)
-        raise WorkbookError(f"文件解压后超过 {megabytes}MB，不像是一份摸底排查表。请删去多余的工作表、图片和空行，"
-                            f"或把名单分成几个文件上传。")
+    limit = current_app.config["IMPORT_MAX_UNCOMPRESSED"]
+    if sum(m.file_size for m in members) > limit:
+        raise WorkbookError(f"文件解压后超过 {limit // (1024 * 1024)}MB，不像是一份摸底排查表。"
+                            f"请删去多余的工作表、图片和空行，或把名单分成几个文件上传。")
+    _, max_read = _limits()
+    for member in members:
+        if member.filename.startswith("xl/worksheets/") and _more_rows_than(package, member, max_read):
+            raise _too_many_rows(max_read)
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_TAG_MAX = 64  # bytes: a row tag cut by a chunk boundary is counted in the next chunk
+
+
+def _more_rows_than(package: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bool:
+    """Whether the sheet's XML holds more than `limit` <row> elements: counted on the bytes as they
+    are unpacked, stopping at the limit."""
+    rows, tail = 0, b""
+    with package.open(member) as xml:
+        while chunk := xml.read(1 << 16):
+            data = tail + chunk
+            cut = max(len(data) - _TAG_MAX, 0)
+            rows += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < cut)
+            if rows > limit:
+                return True
+            tail = data[cut:]
+    return rows + len(_ROW_TAG.findall(tail)) > limit
 
 
 def _too_many_rows(rows: int) -> WorkbookError:

@@ -44,14 +44,14 @@ def cell(ws, value, *, font=None) -> Cell:
     """A cell of `ws` (write-only or not) holding `value`: text always as a string, never a formula
     or an error code (openpyxl makes "=…" a formula and "#N/A" an error); other values as they are."""
     result = Cell(ws, column=1, row=1)  # the row and column are set when the row is appended
-    if isinstance(value, str):
+    if isinstance(value, str) and value:
         text = writable_text(value)[:MAX_CELL_TEXT]
         result.value = text
         result.data_type = "s"
         if looks_like_formula(text):
             result.quotePrefix = True
     else:
-        result.value = value
+        result.value = value or None  # "" as an empty cell
     if font is not None:
         result.font = font
     return result
