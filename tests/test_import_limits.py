@@ -10,6 +10,7 @@ import zipfile
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, insert, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -141,8 +142,12 @@ def test_a_file_that_is_no_xlsx_is_refused_with_a_clear_message(client, auth, to
 
 def test_a_workbook_over_the_row_limit_is_refused_naming_the_limit(client, auth, town, uploads, monkeypatch):
     monkeypatch.setitem(client.application.config, "IMPORT_MAX_ROWS", 3)
-    rows = [good_row(valid_id_number(date(2015, 3, 2), serial)) for serial in range(10, 14)]
     sign_in(auth, "civil_affairs")
+    assert "一个文件最多 3 名儿童；名单更长时请分成几个文件上传。" in client.get("/children/import").get_data(as_text=True)
+    with client.get("/children/import/template.xlsx") as response:
+        notes = load_workbook(io.BytesIO(response.get_data()), read_only=True)["填写说明"]
+        assert ("10. 一个文件最多 3 名儿童；名单更长时请分成几个文件上传。",) in list(notes.iter_rows(values_only=True))
+    rows = [good_row(valid_id_number(date(2015, 3, 2), serial)) for serial in range(10, 14)]
     page, _ = refused(client, workbook(rows))
     assert "一个文件最多 3 名儿童，请把名单分成几个文件上传。" in page
     assert files_in(uploads) == []

@@ -240,6 +240,7 @@ def template_workbook(reach: Reach) -> bytes:
         "7. 电话填 11 位手机号，或带区号的座机号（如 0530-1234567）。",
         "8. 监护人是父亲或母亲时，监护人关系填“父亲”或“母亲”，姓名与父亲（母亲）姓名一致。",
         "9. 上传后系统逐行检查；只要有一行有问题，就一名也不导入，请按提示改正后重新上传。",
+        f"10. 一个文件最多 {current_app.config['IMPORT_MAX_ROWS']} 名儿童；名单更长时请分成几个文件上传。",
     ]:
         spreadsheet.append(notes, [line])
     notes["A1"].font = Font(bold=True, size=13)
