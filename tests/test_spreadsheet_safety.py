@@ -86,13 +86,15 @@ def test_dangerous_text_is_written_as_quoted_text_and_reads_back_unchanged(write
 def test_numbers_and_dates_the_app_writes_stay_typed(write_only):
     wb = Workbook(write_only=write_only)
     ws = wb.create_sheet("s") if write_only else wb.active
-    spreadsheet.append(ws, [-3, 2.5, date(2015, 3, 2), datetime(2024, 1, 2, 8, 30), True, None, "文字"])
+    spreadsheet.append(ws, [-3, 2.5, date(2015, 3, 2), datetime(2024, 1, 2, 8, 30), True, None, "", "文字", 0, False])
     buffer = io.BytesIO()
     wb.save(buffer)
     row = cells(buffer.getvalue())
-    assert [c.value for c in row] == [-3, 2.5, datetime(2015, 3, 2), datetime(2024, 1, 2, 8, 30), True, None, "文字"]
+    assert [c.value for c in row] == [-3, 2.5, datetime(2015, 3, 2), datetime(2024, 1, 2, 8, 30), True, None, None, "文字",
+                                      0, False]
     assert [c.data_type for c in row[:2]] == ["n", "n"] and row[2].is_date and row[3].is_date
     assert row[4].data_type == "b"
+    assert [spreadsheet.cell(ws, v).value for v in (0, False, -3, date(2015, 3, 2))] == [0, False, -3, date(2015, 3, 2)]
 
 
 @pytest.mark.parametrize("raw, shown", [
@@ -100,8 +102,8 @@ def test_numbers_and_dates_the_app_writes_stay_typed(write_only):
     ("赵\ufffe六", "赵六"), ("钱\u202e七", "钱七"), ("第一行\r\n第二行", "第一行\n第二行"),
 ])
 def test_characters_a_file_cannot_hold_are_dropped(raw, shown):
-    data = written([raw], write_only=True)
-    assert cells(data)[0].value == shown
+    data = written([raw, "\x00"], write_only=True)
+    assert [c.value for c in cells(data)] == [shown]  # nothing left: an empty cell
 
 
 def test_csv_values_are_quoted_as_owasp_recommends():
