@@ -226,7 +226,7 @@ def test_wrong_file_type_unreadable_file_and_missing_columns(client, auth, town)
 
     response = upload(client, b"PK\x03\x04 not really a zip", "名单.xlsx")
     assert response.status_code == 422
-    assert "文件无法读取：它可能已损坏，或不是 Excel 工作簿" in response.get_data(as_text=True)
+    assert "文件不是 Excel 工作簿（.xlsx）。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传" in response.get_data(as_text=True)
 
     headers = [h for h in TEMPLATE_HEADERS if h not in ("居住村*", "儿童类别*")]
     response = upload(client, workbook([good_row("x")], headers=headers))

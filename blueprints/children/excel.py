@@ -13,15 +13,18 @@ import re
 import secrets
 import unicodedata
 import warnings
+import zipfile
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
+from itertools import zip_longest
 from pathlib import Path
 from typing import Callable, Iterable
 
+from flask import current_app
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -40,9 +43,11 @@ from blueprints.children.models import (
 from blueprints.children.search import ChildFilters, describe_id_query, id_query, ordered_for_export
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
-from blueprints.core import audit
+from blueprints.core import audit, spreadsheet
 from blueprints.places.access import reachable_schools, reachable_villages
+from blueprints.core.files import private_dir
 from blueprints.core.forms import PHONE
+from blueprints.core.text import clean_text
 from blueprints.core.jobs import storage_dir
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import disclosure_for
@@ -59,7 +64,7 @@ from blueprints.core.vocabulary import (
 from extensions import db
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_ROWS = 20_000  # one survey file; a bigger one is split
+ROW_SLACK = 200  # rows read beyond IMPORT_MAX_ROWS: the header and blank rows between children
 BACKGROUND_ROWS = 500  # above this the web import runs as a background job
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TEMPLATE_ROWS = 2000  # rows of the template that carry the dropdowns
@@ -112,6 +117,8 @@ class WorkbookError(ValueError):
 WRONG_TYPE = ("“{name}”不是 Excel 工作簿（.xlsx）。请用模板填写，或在 Excel / WPS 中“另存为”.xlsx 格式后再上传"
               "（不支持 .xls、.csv）。")
 RACE = "导入时发现有儿童刚刚被别人登记，没有导入任何儿童。请重新上传文件检查。"
+NOT_XLSX = ("文件不是 Excel 工作簿（.xlsx）。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传"
+            "（不支持 .xls、.csv）。")
 UNREADABLE = ("文件无法读取：它可能已损坏，或不是 Excel 工作簿。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传。")
 
 
@@ -162,7 +169,7 @@ def template_workbook(reach: Reach) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
-    ws.append(TEMPLATE_HEADERS)
+    spreadsheet.append(ws, TEMPLATE_HEADERS)
     for i, header in enumerate(TEMPLATE_HEADERS, start=1):
         _header_cell_style(ws.cell(row=1, column=i), header.endswith("*"))
         letter = get_column_letter(i)
@@ -189,14 +196,14 @@ def template_workbook(reach: Reach) -> bytes:
         "残疾等级": list(DISABILITY_GRADES),
         "是否": list(YES_NO),
     }
+    spreadsheet.append(choices, list(lists))  # the titles
+    for row in zip_longest(*lists.values()):  # village and school names are typed by people
+        spreadsheet.append(choices, row)
     ranges = {}
     for col, (title, values) in enumerate(lists.items(), start=1):
         letter = get_column_letter(col)
-        head = choices.cell(row=1, column=col, value=title)
-        _header_cell_style(head, False)
+        _header_cell_style(choices.cell(row=1, column=col), False)
         choices.column_dimensions[letter].width = max(12, max((len(v) for v in values), default=0) * 2 + 2)
-        for row, value in enumerate(values, start=2):
-            choices.cell(row=row, column=col, value=value)
         if values:
             ranges[title] = f"'{CHOICES_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
     choices.freeze_panes = "A2"
@@ -233,8 +240,9 @@ def template_workbook(reach: Reach) -> bytes:
         "7. 电话填 11 位手机号，或带区号的座机号（如 0530-1234567）。",
         "8. 监护人是父亲或母亲时，监护人关系填“父亲”或“母亲”，姓名与父亲（母亲）姓名一致。",
         "9. 上传后系统逐行检查；只要有一行有问题，就一名也不导入，请按提示改正后重新上传。",
+        f"10. 一个文件最多 {current_app.config['IMPORT_MAX_ROWS']} 名儿童；名单更长时请分成几个文件上传。",
     ]:
-        notes.append([line])
+        spreadsheet.append(notes, [line])
     notes["A1"].font = Font(bold=True, size=13)
 
     buffer = BytesIO()
@@ -499,20 +507,89 @@ class _RowChecker:
         return ([guardian] if guardian else []) + [p for p in parents.values() if p.name]
 
 
+def _limits() -> tuple[int, int]:
+    """Children in one file, and rows read at most (the header and a few blank rows more)."""
+    max_children = current_app.config["IMPORT_MAX_ROWS"]
+    return max_children, max_children + ROW_SLACK
+
+
+def _check_package(source) -> None:
+    """Before openpyxl parses anything: the file is an xlsx package, not too big once unpacked
+    (each member's unpacked size is declared in the zip, and zipfile never gives more), and no
+    sheet has more rows than may be read (openpyxl would parse a sheet without a declared size
+    to its end just to open the workbook)."""
+    try:
+        with zipfile.ZipFile(source) as package:
+            _check_members(package)
+    except WorkbookError:
+        raise
+    except zipfile.BadZipFile:
+        raise WorkbookError(NOT_XLSX) from None
+    except (OSError, ValueError, EOFError, zlib.error):  # a member that cannot be unpacked
+        raise WorkbookError(UNREADABLE) from None
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+
+
+def _check_members(package: zipfile.ZipFile) -> None:
+    members = package.infolist()
+    if not any(m.filename == "xl/workbook.xml" for m in members):
+        raise WorkbookError(NOT_XLSX)
+    limit = current_app.config["IMPORT_MAX_UNCOMPRESSED"]
+    if sum(m.file_size for m in members) > limit:
+        raise WorkbookError(f"文件解压后超过 {limit // (1024 * 1024)}MB，不像是一份摸底排查表。"
+                            f"请删去多余的工作表、图片和空行，或把名单分成几个文件上传。")
+    _, max_read = _limits()
+    for member in members:
+        if member.filename.startswith("xl/worksheets/") and _more_rows_than(package, member, max_read):
+            raise _too_many_rows(max_read)
+
+
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_TAG_MAX = 64  # bytes: a row tag cut by a chunk boundary is counted in the next chunk
+
+
+def _more_rows_than(package: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bool:
+    """Whether the sheet's XML holds more than `limit` <row> elements: counted on the bytes as they
+    are unpacked, stopping at the limit."""
+    rows, tail = 0, b""
+    with package.open(member) as xml:
+        while chunk := xml.read(1 << 16):
+            data = tail + chunk
+            cut = max(len(data) - _TAG_MAX, 0)
+            rows += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < cut)
+            if rows > limit:
+                return True
+            tail = data[cut:]
+    return rows + len(_ROW_TAG.findall(tail)) > limit
+
+
+def _too_many_rows(rows: int) -> WorkbookError:
+    max_children, _ = _limits()
+    return WorkbookError(f"工作表有 {rows} 行以上（含空行），超过上限：一个文件最多 {max_children} 名儿童。"
+                         f"请删去表格下方多余的空行，或把名单分成几个文件上传。")
+
+
 def _open_rows(source) -> tuple[Iterable[tuple], Callable[[], None]]:
     """The rows of the data sheet (the one named 儿童名单, else the first) and how to close the file."""
+    _check_package(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about features it drops (styles, extensions)
-            wb = load_workbook(source, read_only=True, data_only=True)
+            wb = load_workbook(source, read_only=True, data_only=True)  # cached values: no formula is run
     except Exception:  # a broken or foreign file can fail anywhere inside the zip or the XML
         raise WorkbookError(UNREADABLE) from None
     try:
         ws = wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
+        declared = ws.max_row  # the size the sheet's XML declares, read before any row
         ws.reset_dimensions()  # some programs write a wrong size; read every cell there is
     except Exception:
         wb.close()
         raise WorkbookError(UNREADABLE) from None
+    if declared is not None and declared > _limits()[1]:
+        wb.close()
+        raise _too_many_rows(declared)
     return ws.iter_rows(values_only=True), wb.close
 
 
@@ -547,7 +624,11 @@ def read_survey(source, reach: Reach, on_progress: Callable[[int], None] | None 
         cells, close = _open_rows(source)
         try:
             columns, header_row = None, 0
+            max_children, max_read = _limits()
             for number, values in enumerate(cells, start=1):
+                if number > max_read:  # blank rows count too: a million of them is an attack
+                    raise _too_many_rows(max_read)
+                values = tuple(clean_text(v) if isinstance(v, str) else v for v in values)
                 if columns is None:
                     if any(_header_name(v) == "姓名" for v in values):
                         columns, report.ignored = _columns(values)
@@ -560,8 +641,8 @@ def read_survey(source, reach: Reach, on_progress: Callable[[int], None] | None 
                 if all(_text(v) == "" for v in raw.values()):
                     continue  # a blank row (or one with only a 序号 filled in)
                 report.total += 1
-                if report.total > MAX_ROWS:
-                    raise WorkbookError(f"一个文件最多 {MAX_ROWS} 名儿童，请分成几个文件上传。")
+                if report.total > max_children:
+                    raise WorkbookError(f"一个文件最多 {max_children} 名儿童，请把名单分成几个文件上传。")
                 checker = _RowChecker(number, raw, reach, today)
                 row = checker.check()
                 report.errors.extend(checker.errors)
@@ -619,9 +700,7 @@ def _registered(numbers: list[str]) -> dict[str, str]:
 def import_dir() -> Path:
     """Uploads wait here for confirmation: under JOB_STORAGE_DIR, where the consumer (maybe on
     another server) reads them and the daily clean-up removes forgotten ones."""
-    path = storage_dir() / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(storage_dir() / "imports")
 
 
 def new_upload_name(batch: ImportBatch) -> str:
@@ -735,13 +814,7 @@ def export_workbook(user, filters: ChildFilters) -> tuple[bytes, int]:
     for i, header in enumerate(EXPORT_HEADERS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = _EXPORT_WIDTHS.get(header, WIDTHS.get(header, 11))
     ws.freeze_panes = "C2"
-    bold = Font(bold=True)
-    header_cells = []
-    for header in EXPORT_HEADERS:
-        cell = WriteOnlyCell(ws, value=header)
-        cell.font = bold
-        header_cells.append(cell)
-    ws.append(header_cells)
+    spreadsheet.append(ws, EXPORT_HEADERS, font=Font(bold=True))
 
     columns = query.with_only_columns(
         Child.id, Child.archive_no, Child.name, Child.id_number, Child.gender, Child.birth_date, Child.ethnicity,
@@ -756,7 +829,7 @@ def export_workbook(user, filters: ChildFilters) -> tuple[bytes, int]:
         guardian = next((m for m in members if m.is_guardian), None)
         father = next((m for m in members if m.relation == "父亲"), None)
         mother = next((m for m in members if m.relation == "母亲"), None)
-        ws.append([
+        spreadsheet.append(ws, [
             c.archive_no, c.name, show("child.id_number", c.id_number), GENDERS.get(c.gender, c.gender),
             show("child.birth_date", c.birth_date), show("child.ethnicity", c.ethnicity),
             villages.get(c.residence_village_id, ""), show("child.hukou_village", villages.get(c.hukou_village_id)),

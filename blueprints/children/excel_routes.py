@@ -17,7 +17,6 @@ from blueprints.children.excel import (
     BACKGROUND_ROWS,
     MAX_UPLOAD_BYTES,
     RACE,
-    UNREADABLE,
     WRONG_TYPE,
     XLSX_MIMETYPE,
     Reach,
@@ -40,6 +39,7 @@ from blueprints.children.search import ChildFilters
 from blueprints.core import audit
 from blueprints.core.access import require
 from blueprints.core.clock import local_today
+from blueprints.core.files import copy_private
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.jobs import Job, start_job
 from blueprints.core.security import accepts_upload
@@ -75,26 +75,37 @@ def import_upload():
     if size > MAX_UPLOAD_BYTES:
         return render_template("children/import.html", problem="文件太大（超过 20MB）。请分成几个文件上传。"), 413
 
+    # Checked straight from the request's spooled upload, before anything is written: nothing is
+    # left behind when the check fails (or the worker is killed), and no write transaction is open
+    # meanwhile (on SQLite it would lock every other user's writes out).
+    if not upload.filename.lower().endswith((".xlsx", ".xlsm")):
+        report = Report(problem=WRONG_TYPE.format(name=upload.filename))
+    else:
+        report = read_survey(upload.stream, Reach.of(current_user)).report
     batch = ImportBatch(user_id=current_user.id, filename=upload.filename[-200:], status="rejected")
     db.session.add(batch)
     db.session.flush()
-    if not upload.filename.lower().endswith((".xlsx", ".xlsm")):
-        report = Report(problem=WRONG_TYPE.format(name=upload.filename))
-        record_report(batch, report)
+    if report.ok:
+        _keep_upload(upload, batch, report)
     else:
-        name = new_upload_name(batch)
-        path = import_dir() / name
-        try:
-            upload.save(path)
-        except OSError:
-            report = Report(problem=UNREADABLE)
-        else:
-            report = read_survey(path, Reach.of(current_user)).report
-        record_report(batch, report, upload=name)
-        if not report.ok:
-            path.unlink(missing_ok=True)  # only a file that can be confirmed is kept
-    db.session.commit()
+        record_report(batch, report)
+        db.session.commit()
     return render_template("children/import.html", batch=batch, report=report), 200 if report.ok else 422
+
+
+def _keep_upload(upload, batch: ImportBatch, report: Report) -> None:
+    """Save a file that can be confirmed (mode 0600) and commit the batch naming it. Whatever fails
+    (the disk, the commit), the file does not stay behind."""
+    name = new_upload_name(batch)
+    path = import_dir() / name
+    upload.stream.seek(0)
+    try:
+        copy_private(upload.stream, path)
+        record_report(batch, report, upload=name)
+        db.session.commit()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _own_batch_or_404(batch_id: int) -> ImportBatch:
@@ -115,6 +126,12 @@ def import_batch(batch_id: int):
 @require("children:import")
 def import_confirm(batch_id: int):
     batch = _own_batch_or_404(batch_id)
+    path = upload_path(batch)
+    present = path is not None and path.exists()
+    background = batch.total_rows > BACKGROUND_ROWS
+    # Checked again before the batch is claimed: the claim opens the write transaction, which on
+    # SQLite keeps every other user from writing. A big file is checked by the job.
+    result = read_survey(path, Reach.of(current_user)) if present and not background else None
     # Claim the batch: a second click (or a second tab) finds it taken and imports nothing.
     claimed = db.session.execute(
         update(ImportBatch).where(ImportBatch.id == batch.id, ImportBatch.status == "previewed")
@@ -124,18 +141,16 @@ def import_confirm(batch_id: int):
         db.session.rollback()
         flash("这批数据正在导入或已经处理过，不能再次确认导入。", "error")
         return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
-    path = upload_path(batch)
-    if path is None or not path.exists():
+    if not present:
         reject_batch(batch, Report(total=batch.total_rows, problem="上传的文件已不在服务器上，请重新上传。"))
         db.session.commit()
         return redirect_after_post(url_for("children.import_batch", batch_id=batch_id))
 
-    if batch.total_rows > BACKGROUND_ROWS:
+    if background:
         job = start_job(JOB_KIND, _job_title(batch), current_user.id, tasks.IMPORT_TASK,
                         batch_id=batch.id, user_id=current_user.id)
         return redirect_after_post(url_for("children.import_job", batch_id=batch_id, job_id=job.id))
 
-    result = read_survey(path, Reach.of(current_user))
     if not result.report.ok:
         reject_batch(batch, result.report)
         db.session.commit()
