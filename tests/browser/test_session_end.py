@@ -93,7 +93,7 @@ def ready_for_offline(page, login):
     wait_until(page, f"async () => (await ({CHILDREN_STORED})()) > 0")
     open_form(page, "/visits/contact")
     page.get_by_label("情况").fill("写了一半")
-    page.wait_for_function("Object.keys(localStorage).some((k) => k.startsWith('guanai-draft:'))")
+    page.wait_for_function("() => Object.keys(localStorage).some((k) => k.startsWith('guanai-draft:'))")
     held = phone_state(page)
     assert held["children"] > 0 and held["pages"] and "guanai-user" in held["keys"], held
     return page.locator("select[data-child-picker] option[data-from-list]").first.get_attribute("value")
