@@ -10,14 +10,15 @@ read, and the numbers consistent with it all — the region, taken as known (a s
 township, and so the county), a birth date the school cannot tell apart, a sequence of the right
 parity for the sex, the check digit — are counted. The same counter shows that the old mask (first
 4 and last 4 digits, beside the birth date) gave the number back, and that the full birth date
-alone, with the region known, leaves 500: why the day of birth is masked too."""
+alone, with the region known, leaves 500: why the day of birth is masked too; and why the age (and
+the age suggestions) a school sees must not change on the birthday, which it could watch for."""
 from __future__ import annotations
 
 import html
 import json
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib.resources import files
 from io import BytesIO
@@ -29,11 +30,15 @@ from sqlalchemy import select
 from stdnum.cn import ric
 
 from blueprints.children.idnumber import IdNumberError, parse_id_number
+from blueprints.auth.models import User
 from blueprints.children.services import FamilyInput, save_family_member, update_child
 from blueprints.core.audit import AuditEvent
-from blueprints.core.clock import local_today
-from blueprints.core.disclosure import mask_id_number
+from blueprints.core import clock
+from blueprints.core.clock import LOCAL_TZ, local_today
+from blueprints.core.disclosure import (
+    POLICY, Disclosure, full_disclosure, mask_id_number, reckoned_birth_date, shown_age)
 from blueprints.core.vocabulary import CHILD_AGE, LEFT_BEHIND_AGE
+from blueprints.visits.services import due_list
 from extensions import db
 from tests.factories import create_child, create_school, create_user, create_village, valid_id_number
 
@@ -400,3 +405,130 @@ def test_the_list_shows_the_tail_only_to_those_who_may_see_id_numbers(scene, cli
     auth.login("zhuren")
     page = client.get("/children").get_data(as_text=True)
     assert f"尾号 {CHILD_B[-4:]}" in page and "身份证后4位" in page
+
+
+# ---- the age ---------------------------------------------------------------------------------
+# Reckoned from the day of birth, the age would change on the birthday: a school that looks every
+# day of the birth month it sees would learn the day, and be left with 500 numbers. For those who
+# see the birth date to the month it is reckoned from the month's last day, the same for every
+# child born in the month.
+
+def on_day(monkeypatch, day: date) -> None:
+    """Make `day` today for the app (at noon in the town)."""
+    monkeypatch.setattr(clock, "local_now", lambda: datetime(day.year, day.month, day.day, 12, tzinfo=LOCAL_TZ))
+
+
+def _days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def test_the_age_is_reckoned_from_the_month_for_those_who_see_the_month():
+    for disclosure in (Disclosure(dict(POLICY["school"])), Disclosure(dict(POLICY["own"])), Disclosure()):
+        assert reckoned_birth_date(date(2013, 10, 15), disclosure) == date(2013, 10, 31)
+        assert reckoned_birth_date(date(2013, 12, 1), disclosure) == date(2013, 12, 31)
+        assert reckoned_birth_date(date(2012, 2, 3), disclosure) == date(2012, 2, 29)
+        assert reckoned_birth_date(date(2013, 2, 3), disclosure) == date(2013, 2, 28)
+        assert shown_age(date(2013, 10, 15), date(2026, 10, 30), disclosure) == 12
+        assert shown_age(date(2013, 10, 15), date(2026, 10, 31), disclosure) == 13
+        assert shown_age(date(2012, 2, 3), date(2026, 2, 28), disclosure) == 13  # born "29 February": 28th
+        assert shown_age(date(2012, 2, 3), date(2028, 2, 28), disclosure) == 15
+        assert shown_age(date(2012, 2, 3), date(2028, 2, 29), disclosure) == 16
+    everything = full_disclosure()
+    assert reckoned_birth_date(date(2013, 10, 15), everything) == date(2013, 10, 15)
+    assert shown_age(date(2013, 10, 15), date(2026, 10, 14), everything) == 12
+    assert shown_age(date(2013, 10, 15), date(2026, 10, 15), everything) == 13
+
+
+BIRTH_D, BIRTH_E = date(2013, 10, 15), date(2013, 10, 3)  # born in the same month, D mid-month
+BIRTH_MONTH = _days_between(date(2026, 10, 1), date(2026, 10, 31))
+
+
+def _ages(text: str, name: str) -> list[int]:
+    """The ages shown beside `name` (the list, the record's heading) or under 年龄 (the archive)."""
+    text = " ".join(text.split())
+    return [int(a) for a in re.findall(rf"{name} (?:女|男) · (\d+)岁", text) + re.findall(r"年龄 (\d+) 岁", text)]
+
+
+def test_a_school_sees_the_same_age_on_every_day_of_the_birth_month(scene, client, auth, monkeypatch):
+    d = create_child("欧阳晓月", village=scene["village"], school=scene["school"], birth=BIRTH_D, gender="female")
+    create_child("欧阳晓星", village=scene["village"], school=scene["school"], birth=BIRTH_E, gender="female")
+    db.session.commit()
+    auth.login("xuexiao")
+    seen, exports = {}, set()
+    for day in [date(2026, 9, 30), *BIRTH_MONTH, date(2026, 11, 1)]:
+        on_day(monkeypatch, day)
+        listed = visible_text(client.get("/children", query_string={"q": "欧阳"}))
+        record = visible_text(client.get(f"/children/{d.id}"))
+        archive = visible_text(client.get(f"/children/{d.id}/archive.pdf"))
+        export = visible_text(client.get("/children/export.xlsx", query_string={"q": "欧阳"}))
+        assert "欧阳晓月" in export and "2013年10月" in export  # the export shows no age: the birth month
+        seen[day] = (_ages(listed, "欧阳晓月"), _ages(listed, "欧阳晓星"), _ages(record, "欧阳晓月"),
+                     _ages(archive, "欧阳晓月"))
+        if day.month == 10:
+            exports.add(export)
+    # the list (both children), the record and the archive: 12 until the month's last day, the same
+    # for the child born on the 3rd and the one born on the 15th, then 13
+    assert all(seen[day] == ([12], [12], [12], [12]) for day in _days_between(date(2026, 9, 30), date(2026, 10, 30))), seen
+    assert seen[date(2026, 10, 31)] == seen[date(2026, 11, 1)] == ([13], [13], [13], [13])
+    assert len(exports) == 1  # and the export is the same file's text every day of the month
+
+    auth.logout()
+    auth.login("zhuren")  # who may see the day sees the age change on the birthday
+    for day, age in [(date(2026, 10, 14), 12), (date(2026, 10, 15), 13)]:
+        on_day(monkeypatch, day)
+        listed = visible_text(client.get("/children", query_string={"q": "欧阳"}))
+        assert _ages(listed, "欧阳晓月") == _ages(visible_text(client.get(f"/children/{d.id}")), "欧阳晓月") \
+            == _ages(visible_text(client.get(f"/children/{d.id}/archive.pdf")), "欧阳晓月") == [age]
+        assert _ages(listed, "欧阳晓星") == [13]
+
+
+def test_the_age_suggestions_come_and_go_on_a_day_the_birth_day_does_not_set(scene, client, auth, monkeypatch):
+    """The record's suggestions: 年龄复核 comes 90 days before the 16th birthday, 留守认定 goes on it.
+    To a school both are reckoned as the age it sees: the same day for children born in one month."""
+    away = [FamilyInput(relation="父亲", name="欧阳山", works_away=True, is_guardian=True),
+            FamilyInput(relation="母亲", name="林芳", works_away=True)]
+    kw = {"village": scene["village"], "school": scene["school"], "gender": "male"}
+    review = {born: create_child(f"欧阳{name}", birth=born, categories=["left_behind"], **kw)
+              for name, born in (("子轩", date(2010, 10, 15)), ("子涵", date(2010, 10, 3)))}
+    suggest = {born: create_child(f"司马{name}", birth=born, categories=["poverty"], family=away, **kw)
+               for name, born in (("子轩", date(2010, 10, 15)), ("子涵", date(2010, 10, 3)))}
+    db.session.commit()
+
+    def shown(children: dict, rule: str, days: list[date]) -> dict[date, set[date]]:
+        """For each day, the birth dates of the children whose record shows the rule."""
+        found = {}
+        for day in days:
+            on_day(monkeypatch, day)
+            found[day] = {born for born, child in children.items()
+                          if f"{rule} " in visible_text(client.get(f"/children/{child.id}"))}
+        return found
+
+    both = set(review)
+    july_august = _days_between(date(2026, 7, 1), date(2026, 8, 5))
+    auth.login("xuexiao")
+    # 2026-10-31 less 90 days: 2 August, for both
+    assert shown(review, "年龄复核", july_august) == {
+        day: both if day >= date(2026, 8, 2) else set() for day in july_august}
+    # the month's last day, for both
+    assert shown(suggest, "留守认定", BIRTH_MONTH) == {
+        day: set() if day == date(2026, 10, 31) else both for day in BIRTH_MONTH}
+    auth.logout()
+    auth.login("zhuren")  # who may see the day: 5 and 17 July; the 3rd and the 15th
+    assert shown(review, "年龄复核", july_august) == {
+        day: {b for b in review if day >= b.replace(year=2026) - timedelta(days=90)} for day in july_august}
+    assert shown(suggest, "留守认定", BIRTH_MONTH) == {
+        day: {b for b in suggest if day < b.replace(year=2026)} for day in BIRTH_MONTH}
+
+
+def test_the_due_list_reckons_the_age_as_its_user_may_see_it(scene):
+    """No role without children:read_ids records visits today; were one to, its due list (and the
+    phone's copy of it) would show the age to the month as well."""
+    d = create_child("欧阳晓月", village=scene["village"], school=scene["school"], birth=BIRTH_D, gender="female")
+    db.session.commit()
+    school = db.session.scalar(select(User).where(User.username == "xuexiao"))
+    director = db.session.scalar(select(User).where(User.username == "zhuren"))
+    birthday = date(2026, 10, 15)
+
+    def age(user) -> int:
+        return next(r.age for r in due_list(user, birthday)[0] if r.child_id == d.id)
+    assert (age(school), age(director)) == (12, 13)

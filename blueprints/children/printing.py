@@ -23,7 +23,7 @@ from blueprints.core import audit
 from blueprints.core.access import role_of
 from blueprints.core.areas import sections_for
 from blueprints.core.clock import format_date, format_datetime, local_today, utcnow
-from blueprints.core.disclosure import Disclosure, disclosure_for, full_disclosure
+from blueprints.core.disclosure import Disclosure, disclosure_for, full_disclosure, shown_age
 from blueprints.core.files import write_private
 from blueprints.core.pdf import render_pdf, render_pdf_many
 from blueprints.core.vocabulary import (
@@ -127,7 +127,7 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
 
     basic = [
         ("姓名", child.name), ("性别", _label(GENDERS, child.gender)),
-        ("年龄", f"{child.age_on(today)} 岁"),
+        ("年龄", f"{shown_age(child.birth_date, today, d)} 岁"),
         ("居住村", child.residence_village.name if child.residence_village else EMPTY),
         ("就读学校", child.school.name if child.school else EMPTY), ("年级", _text(child.grade)),
     ]

@@ -268,7 +268,7 @@ def child_exited(error: ChildExited):
 def accept_left_behind(child_id: int):
     """Staff accept the rule's suggestion: add 留守儿童 to the categories (kept in the history)."""
     child = load_record(child_id, "children:write")
-    if suggest_left_behind(child, local_today()):
+    if suggest_left_behind(child, child.age_on(local_today())):
         update_child(child, {}, [*child.category_codes, "left_behind"], actor=current_user)
         db.session.commit()
         flash("已标记为留守儿童。请补充委托照护人。", "success")

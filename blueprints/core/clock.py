@@ -16,8 +16,13 @@ def to_local(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
 
 
+def local_now() -> datetime:
+    """The town's time now, which local_today reads (a test that needs a given day replaces this)."""
+    return datetime.now(LOCAL_TZ)
+
+
 def local_today() -> date:
-    return datetime.now(LOCAL_TZ).date()
+    return local_now().date()
 
 
 def format_datetime(value: datetime | None) -> str:

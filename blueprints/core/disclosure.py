@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Callable
 
 from flask import g, has_request_context
 from flask_login import current_user
 
 from blueprints.core.access import can, role_of
+from blueprints.core.vocabulary import age_on
 
 FULL, MASKED, HIDDEN = "full", "masked", "hidden"
 
@@ -74,8 +76,10 @@ def register_fields(fields: dict[str, str]) -> None:
 #   the full date, first 4 + last 4 (the old mask)                          = 1: the number itself
 # The rule is at least 1,000 candidates: so no digit of the number, and no day of the birth date
 # anywhere these roles look (nor a day reckoned from it: the day a child turns 16 or 18 shows to
-# the month too). The age in years may show. A family member's birth date is recorded nowhere but
-# in the number, and without the month a family member's number leaves millions.
+# the month too). The age in years may show, reckoned from the last day of the birth month
+# (reckoned_birth_date): reckoned from the day itself, it would change on the birthday and give
+# the day to whoever looks every day of the month. A family member's birth date is recorded
+# nowhere but in the number, and without the month a family member's number leaves millions.
 ID_MASK = "已登记·号码隐藏"
 
 
@@ -99,6 +103,21 @@ def mask_birth_date(value: str | None) -> str:
         return ""
     found = _YEAR_MONTH.match(value)
     return f"{found[1]}年{int(found[2])}月" if found else "已隐藏"
+
+
+def reckoned_birth_date(birth_date: date, disclosure: Disclosure) -> date:
+    """The birth date what `disclosure`'s viewer is shown is reckoned from (the age, when an age
+    review is due): the day itself for those who see it; for the others the last day of the birth
+    month, the same for every child born that month: never older than the child is, at most a
+    month late. Rules that act (age limits, exits) take the real date."""
+    if disclosure.levels["birth_date"] == FULL:
+        return birth_date
+    return (birth_date.replace(day=1) + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+
+
+def shown_age(birth_date: date, today: date, disclosure: Disclosure) -> int:
+    """The age in full years on `today`, as `disclosure`'s viewer may see it (reckoned_birth_date)."""
+    return age_on(reckoned_birth_date(birth_date, disclosure), today)
 
 
 MASKS: dict[str, Callable[[str | None], str]] = {"id_number": mask_id_number, "birth_date": mask_birth_date}
@@ -169,11 +188,12 @@ def current_disclosure() -> Disclosure:
 
 
 def register_template_globals(app) -> None:
-    """`disclose(field, value)`, `discloses(field)` and `may(permission)`: what templates ask
-    instead of testing roles."""
+    """`disclose(field, value)`, `discloses(field)`, `shown_age(birth_date, today)` and
+    `may(permission)`: what templates ask instead of testing roles."""
     app.jinja_env.globals["may"] = lambda permission: can(current_user, permission)
     app.jinja_env.globals["disclose"] = lambda name, value: current_disclosure().show(name, value)
     app.jinja_env.globals["discloses"] = lambda name: current_disclosure().shows(name)
+    app.jinja_env.globals["shown_age"] = lambda birth_date, today: shown_age(birth_date, today, current_disclosure())
 
 
 def disclosure_table() -> str:
@@ -185,7 +205,9 @@ def disclosure_table() -> str:
              f"only that one is on record (“{ID_MASK}”), without any digit, and a search by ID number",
              "finds nothing. The same grant shows the birth date in full; without it, only its year and month",
              f"(“{mask_birth_date('2014-05-06')}”), and so any day reckoned from it (the day a child turns 16 or 18):",
-             "to a reader who knows the township, the full date would leave 500 possible ID numbers.", "",
+             "to a reader who knows the township, the full date would leave 500 possible ID numbers.",
+             "The age such a reader sees is reckoned as if the child was born on the last day of the month,",
+             "so that it does not change on the birthday (the same day for every child born that month).", "",
              "| 信息 | " + " | ".join(f"`{r}`" for r in reaches) + " |", "|---|" + "---|" * len(reaches)]
     for kind, label in KINDS.items():
         lines.append(f"| {label} `{kind}` | " + " | ".join(names[POLICY[r][kind]] for r in reaches) + " |")

@@ -15,9 +15,10 @@ from blueprints.core import audit
 from blueprints.children.access import reachable_children
 from blueprints.core.access import ROLES
 from blueprints.core.clock import to_local, utcnow
+from blueprints.core.disclosure import disclosure_for, shown_age
 from blueprints.auth.staff import directors_by_village
 from blueprints.core.offline import CONFLICT_MESSAGES, Outcome, conflict, fingerprint, store_once
-from blueprints.core.vocabulary import CURRENT_STATUSES, NEED_CATEGORIES, age_on
+from blueprints.core.vocabulary import CURRENT_STATUSES, NEED_CATEGORIES
 from blueprints.visits.cadence import BUCKETS, add_months, cadence_months, classify, month_bounds
 from blueprints.visits.models import Visit, VisitNeed
 from extensions import db
@@ -159,11 +160,12 @@ def due_list(user, today: date, categories_for: int | None = None,
     ).all()
     result = []
     cadence = cadence_months()
+    disclosure = disclosure_for(user)
     for child_id, name, pinyin, birth, attention, created_at, last, village in rows:
         d = classify(last, to_local(created_at).date(), attention, today, cadence)
         if care is not None and d.due > horizon:
             continue
-        age = age_on(birth, today)
+        age = shown_age(birth, today, disclosure)
         result.append((pinyin, DueRow(child_id, name, age, village, attention, last, d.due, d.bucket, d.days)))
     order = list(BUCKETS)
     result.sort(key=lambda pair: (order.index(pair[1].bucket), pair[1].due, pair[1].attention != "key", pair[0]))
