@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from blueprints.children.models import ParentContact
+from blueprints.places.models import Village
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import jobs
 from blueprints.core.audit import AuditEvent
@@ -274,3 +275,25 @@ def test_a_404_is_not_a_refusal(client, auth, child):
     auth.login("zhuren")
     assert client.get(f"/children/{child.id + 1}").status_code == 404
     assert denied_events() == []
+
+
+# --- the HTML forms (tests/test_fuzz.py posts generated forms to every one) ----------------------------
+
+def test_an_empty_post_to_an_edit_form_is_read_as_a_form(client, auth, child):
+    """A post without fields was read as no post at all: WTForms took the school's own values, its
+    villages as objects where ids belong, and the save failed on None (500). Now it is a form: a field
+    not sent keeps the record's value (the name), no box ticked is no village."""
+    school = create_school("甲村小学", villages=[child.residence_village])
+    auth.login("guanli")
+    assert client.post(f"/admin/schools/{school.id}/edit").status_code == 303
+    db.session.expire_all()
+    assert (school.name, school.villages) == ("甲村小学", [])
+
+
+@pytest.mark.parametrize("body", [[1, {"a": None}], {"name": ["乙村", "丙村"]}, {"name": "乙村", "active": {"y": 1}}])
+def test_a_form_sent_as_json_is_refused_and_stores_nothing(client, auth, child, body):
+    """A form's route reads the form only: JSON there was a 500 (a list) or saved (an object)."""
+    auth.login("guanli")
+    answer = client.post("/admin/villages/new", json=body)
+    assert answer.status_code == 422 and "请填写村名" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(Village.name)).all() == ["甲村"]
