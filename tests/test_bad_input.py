@@ -4,11 +4,12 @@ an id in a URL that no database could hold is 404. Text is cleaned of control ch
 tests/test_fuzz.py throws generated input at every route; these are the known cases, by name."""
 import uuid
 from datetime import date, datetime
+from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select, text
 
-from blueprints.children.models import ParentContact
+from blueprints.children.models import ImportBatch, ParentContact
 from blueprints.places.models import Village
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import jobs
@@ -297,3 +298,14 @@ def test_a_form_sent_as_json_is_refused_and_stores_nothing(client, auth, child, 
     answer = client.post("/admin/villages/new", json=body)
     assert answer.status_code == 422 and "请填写村名" in answer.get_data(as_text=True)
     assert db.session.scalars(select(Village.name)).all() == ["甲村"]
+
+
+def test_an_upload_named_with_nul_is_kept_under_the_name_cleaned(client, auth, child):
+    """The file's name went into the batch as sent: PostgreSQL refuses NUL (500)."""
+    auth.login("guanli")
+    answer = client.post("/children/import", data={"file": (BytesIO(b"x"), "名\x00单\x1b.txt")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 422 and "名单.txt" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(ImportBatch.filename)).all() == ["名单.txt"]
+    answer = client.post("/children/import", data={"file": (BytesIO(b"x"), "\x00")}, content_type="multipart/form-data")
+    assert answer.status_code == 422 and "请选择要上传的 Excel 文件" in answer.get_data(as_text=True)
