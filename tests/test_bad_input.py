@@ -291,7 +291,8 @@ def test_an_empty_post_to_an_edit_form_is_read_as_a_form(client, auth, child):
     assert (school.name, school.villages) == ("甲村小学", [])
 
 
-@pytest.mark.parametrize("body", [[1, {"a": None}], {"name": ["乙村", "丙村"]}, {"name": "乙村", "active": {"y": 1}}])
+@pytest.mark.parametrize("body", [[1, {"a": None}], {"name": ["乙村", "丙村"]},
+                                  {"name": "乙村", "active": {"y": 1}}])
 def test_a_form_sent_as_json_is_refused_and_stores_nothing(client, auth, child, body):
     """A form's route reads the form only: JSON there was a 500 (a list) or saved (an object)."""
     auth.login("guanli")
@@ -307,5 +308,6 @@ def test_an_upload_named_with_nul_is_kept_under_the_name_cleaned(client, auth, c
                          content_type="multipart/form-data")
     assert answer.status_code == 422 and "名单.txt" in answer.get_data(as_text=True)
     assert db.session.scalars(select(ImportBatch.filename)).all() == ["名单.txt"]
-    answer = client.post("/children/import", data={"file": (BytesIO(b"x"), "\x00")}, content_type="multipart/form-data")
+    answer = client.post("/children/import", data={"file": (BytesIO(b"x"), "\x00")},
+                         content_type="multipart/form-data")
     assert answer.status_code == 422 and "请选择要上传的 Excel 文件" in answer.get_data(as_text=True)

@@ -1,8 +1,8 @@
 """No input gives a 500 (issue 8, item 9), by property: generated URLs and query strings for every
 GET route of app.url_map, generated JSON bodies for every POST route of the API, and generated form
-posts (and uploads) for every other POST route, each sent as a role that can reach it. Runs on SQLite and on PostgreSQL (GUANAI_TEST_DATABASE_URL), where
-integers beyond 32 bits and NUL bytes fail in the database itself. The known cases, by name, are in
-tests/test_bad_input.py."""
+posts (and uploads) for every other POST route, each sent as a role that can reach it. Runs on SQLite
+and on PostgreSQL (GUANAI_TEST_DATABASE_URL), where integers beyond 32 bits and NUL bytes fail in the
+database itself. The known cases, by name, are in tests/test_bad_input.py."""
 from __future__ import annotations
 
 import re
@@ -453,7 +453,11 @@ def test_no_form_post_answers_500(app, form_town):
     assert {"/login", "/logout", "/children/new", "/children/import"} <= {r.rule for r in rules}
     roles = [form_reaching_roles(app, users, rule) for rule in rules]
     forms = [form_for(app, users, rule, reaching, ids) for rule, reaching in zip(rules, roles)]
-    names_seen = {field[0] for found in forms if found for field in found[1]}
+    shown = {rule.rule: {field[0] for field in found[1]} for rule, found in zip(rules, forms) if found}
+    # The form's own page, the page above (the child's, for the reinstate form), and signed out (login).
+    assert {"name", "birth_date"} <= shown["/children/new"] and "reason" in shown["/children/<int:child_id>/reinstate"]
+    assert shown["/login"] == {"username", "password"}
+    names_seen = set().union(*shown.values())
     for rule, reaching, found in zip(rules, roles, forms):
         fuzz_form(app, users, rule, reaching, ids, found, names_seen, typical_values(ids["child_id"][0]))
         put_back(statuses)
