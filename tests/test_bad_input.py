@@ -311,3 +311,18 @@ def test_an_upload_named_with_nul_is_kept_under_the_name_cleaned(client, auth, c
     answer = client.post("/children/import", data={"file": (BytesIO(b"x"), "\x00")},
                          content_type="multipart/form-data")
     assert answer.status_code == 422 and "请选择要上传的 Excel 文件" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["Õ", "ÄRZTE", "Ωmega"])
+def test_a_name_taken_in_letters_sqlite_does_not_lower_is_refused_not_500(client, auth, child, name):
+    """The uniqueness check lowered the typed name in Python, the stored one in the database (SQLite
+    lowers ASCII only): "Õ" a second time reached the unique index."""
+    auth.login("guanli")
+    assert client.post("/admin/villages/new", data={"name": name, "active": "y"}).status_code == 303
+    answer = client.post("/admin/villages/new", data={"name": name, "active": "y"})
+    assert answer.status_code == 422 and f"已有名为“{name}”的村" in answer.get_data(as_text=True)
+    answer = client.post("/admin/schools/new", data={"name": name, "kind": "primary"})
+    assert answer.status_code == 303
+    answer = client.post("/admin/schools/new", data={"name": name, "kind": "primary"})
+    assert answer.status_code == 422 and f"已有名为“{name}”的学校" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(Village.name).where(Village.name == name)).all() == [name]
