@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
 from blueprints.auth.models import User
 from blueprints.children.forms import EXIT_REASONS
@@ -254,11 +255,15 @@ def form_post_rules(app):
                   key=lambda r: r.rule)
 
 
-def signed_in(app, users: dict, role: str | None):
-    """A client of its own, signed in afresh (None: nobody): a post may end its session."""
+def signed_in(app, accounts: dict, role: str | None):
+    """A client of its own, signed in afresh (None: nobody): a post may end its session. The account is
+    put back first: the admin's user form, fuzzed with an id such as 1, may rename it, switch it off
+    or change its password."""
     client = app.test_client()
     if role is not None:
-        assert AuthActions(client).login(users[role].username).status_code in (302, 303)
+        db.session.execute(update(User).where(User.id == accounts[role]["id"]).values(accounts[role]))
+        db.session.commit()
+        assert AuthActions(client).login(accounts[role]["username"]).status_code in (302, 303)
     return client
 
 
@@ -279,12 +284,12 @@ def form_of(client, path: str):
     return None
 
 
-def form_reaching_roles(app, users, rule) -> list:
+def form_reaching_roles(app, accounts, rule) -> list:
     """The roles (None: not signed in) whose post gets past the route's grant and the login check."""
     path = fill(rule, {name: 2**31 - 1 for name in rule.arguments})
     found = []
     for role in (None, *ROLES):
-        response = signed_in(app, users, role).post(path, environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
+        response = signed_in(app, accounts, role).post(path, environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
         if response.status_code not in (401, 403) and not (response.location or "").startswith("/login"):
             found.append(role)
     return found or list(ROLES)
@@ -310,10 +315,10 @@ def real_values(rule, ids: dict) -> list[dict]:
     return [first] + [{**first, name: other} for name in sorted(rule.arguments) for other in ids.get(name, [1])[1:]]
 
 
-def form_for(app, users, rule, roles: list, ids: dict):
+def form_for(app, accounts, rule, roles: list, ids: dict):
     """The route's form as the first role that reaches it sees it, for the first real ids that show one."""
     for values in real_values(rule, ids):
-        found = form_of(signed_in(app, users, roles[0]), fill(rule, values))
+        found = form_of(signed_in(app, accounts, roles[0]), fill(rule, values))
         if found:
             return found
     return None
@@ -336,7 +341,7 @@ def page_values(fields: list, typical: dict) -> list[tuple[str, str]]:
     return pairs
 
 
-def fuzz_form(app, users, rule, roles: list, ids: dict, found, names_seen: set, typical: dict) -> None:
+def fuzz_form(app, accounts, rule, roles: list, ids: dict, found, names_seen: set, typical: dict) -> None:
     if found:
         target, fields = found
         query = urlsplit(target).query
@@ -353,7 +358,7 @@ def fuzz_form(app, users, rule, roles: list, ids: dict, found, names_seen: set, 
 
     def post(role, values, pairs, files, as_json=False):
         url = fill(rule, values) + ("?" + query if query else "")
-        client = signed_in(app, users, role)
+        client = signed_in(app, accounts, role)
         if as_json:  # a form route sent JSON: its fields as keys, repeated ones as lists
             body = {}
             for key, v in pairs:
@@ -399,7 +404,8 @@ def fuzz_form(app, users, rule, roles: list, ids: dict, found, names_seen: set, 
 def form_town(app, town):
     """The town's ids, a list of real ones per name: a second child, exited (the reinstate form), and
     a member of the first child's family; a spare user for the admin's forms to change (they may
-    switch off the account they edit); a department; an import batch waiting for its confirmation."""
+    switch off the account they edit); a department; an import batch waiting for its confirmation.
+    Then each role's account as it stands, for signed_in to put back."""
     _, ids, child = town
     users = {role: db.session.scalar(db.select(User).where(User.role == role)) for role in ROLES}
     village = child.residence_village
@@ -413,7 +419,9 @@ def form_town(app, town):
     ids = {**{name: [value] for name, value in ids.items()}, "child_id": [child.id, exited.id],
            "member_id": [member.id], "user_id": [spare.id], "batch_id": [batch.id],
            "department_id": [department("police").id], "field": ["name", "birth_date"]}
-    return users, ids, {child.id: "active", exited.id: "exited"}
+    accounts = {role: {"id": user.id, "username": user.username, "password_hash": user.password_hash,
+                       "role": user.role, "active": True, "school_id": user.school_id} for role, user in users.items()}
+    return accounts, ids, {child.id: "active", exited.id: "exited"}
 
 
 # A field's value when its page leaves it empty, by the field's name. No current_password: a post
@@ -448,16 +456,16 @@ def put_back(statuses: dict) -> None:
 
 
 def test_no_form_post_answers_500(app, form_town):
-    users, ids, statuses = form_town
+    accounts, ids, statuses = form_town
     rules = form_post_rules(app)
     assert {"/login", "/logout", "/children/new", "/children/import"} <= {r.rule for r in rules}
-    roles = [form_reaching_roles(app, users, rule) for rule in rules]
-    forms = [form_for(app, users, rule, reaching, ids) for rule, reaching in zip(rules, roles)]
+    roles = [form_reaching_roles(app, accounts, rule) for rule in rules]
+    forms = [form_for(app, accounts, rule, reaching, ids) for rule, reaching in zip(rules, roles)]
     shown = {rule.rule: {field[0] for field in found[1]} for rule, found in zip(rules, forms) if found}
     # The form's own page, the page above (the child's, for the reinstate form), and signed out (login).
     assert {"name", "birth_date"} <= shown["/children/new"] and "reason" in shown["/children/<int:child_id>/reinstate"]
     assert shown["/login"] == {"username", "password"}
     names_seen = set().union(*shown.values())
     for rule, reaching, found in zip(rules, roles, forms):
-        fuzz_form(app, users, rule, reaching, ids, found, names_seen, typical_values(ids["child_id"][0]))
+        fuzz_form(app, accounts, rule, reaching, ids, found, names_seen, typical_values(ids["child_id"][0]))
         put_back(statuses)
