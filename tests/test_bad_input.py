@@ -4,11 +4,13 @@ an id in a URL that no database could hold is 404. Text is cleaned of control ch
 tests/test_fuzz.py throws generated input at every route; these are the known cases, by name."""
 import uuid
 from datetime import date, datetime
+from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select, text
 
-from blueprints.children.models import ParentContact
+from blueprints.children.models import ImportBatch, ParentContact
+from blueprints.places.models import Village
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import jobs
 from blueprints.core.audit import AuditEvent
@@ -274,3 +276,53 @@ def test_a_404_is_not_a_refusal(client, auth, child):
     auth.login("zhuren")
     assert client.get(f"/children/{child.id + 1}").status_code == 404
     assert denied_events() == []
+
+
+# --- the HTML forms (tests/test_fuzz.py posts generated forms to every one) ----------------------------
+
+def test_an_empty_post_to_an_edit_form_is_read_as_a_form(client, auth, child):
+    """A post without fields was read as no post at all: WTForms took the school's own values, its
+    villages as objects where ids belong, and the save failed on None (500). Now it is a form: a field
+    not sent keeps the record's value (the name), no box ticked is no village."""
+    school = create_school("甲村小学", villages=[child.residence_village])
+    auth.login("guanli")
+    assert client.post(f"/admin/schools/{school.id}/edit").status_code == 303
+    db.session.expire_all()
+    assert (school.name, school.villages) == ("甲村小学", [])
+
+
+@pytest.mark.parametrize("body", [[1, {"a": None}], {"name": ["乙村", "丙村"]},
+                                  {"name": "乙村", "active": {"y": 1}}])
+def test_a_form_sent_as_json_is_refused_and_stores_nothing(client, auth, child, body):
+    """A form's route reads the form only: JSON there was a 500 (a list) or saved (an object)."""
+    auth.login("guanli")
+    answer = client.post("/admin/villages/new", json=body)
+    assert answer.status_code == 422 and "请填写村名" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(Village.name)).all() == ["甲村"]
+
+
+def test_an_upload_named_with_nul_is_kept_under_the_name_cleaned(client, auth, child):
+    """The file's name went into the batch as sent: PostgreSQL refuses NUL (500)."""
+    auth.login("guanli")
+    answer = client.post("/children/import", data={"file": (BytesIO(b"x"), "名\x00单\x1b.txt")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 422 and "名单.txt" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(ImportBatch.filename)).all() == ["名单.txt"]
+    answer = client.post("/children/import", data={"file": (BytesIO(b"x"), "\x00")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 422 and "请选择要上传的 Excel 文件" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["Õ", "ÄRZTE", "Ωmega"])
+def test_a_name_taken_in_letters_sqlite_does_not_lower_is_refused_not_500(client, auth, child, name):
+    """The uniqueness check lowered the typed name in Python, the stored one in the database (SQLite
+    lowers ASCII only): "Õ" a second time reached the unique index."""
+    auth.login("guanli")
+    assert client.post("/admin/villages/new", data={"name": name, "active": "y"}).status_code == 303
+    answer = client.post("/admin/villages/new", data={"name": name, "active": "y"})
+    assert answer.status_code == 422 and f"已有名为“{name}”的村" in answer.get_data(as_text=True)
+    answer = client.post("/admin/schools/new", data={"name": name, "kind": "primary"})
+    assert answer.status_code == 303
+    answer = client.post("/admin/schools/new", data={"name": name, "kind": "primary"})
+    assert answer.status_code == 422 and f"已有名为“{name}”的学校" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(Village.name).where(Village.name == name)).all() == [name]

@@ -1,24 +1,30 @@
 """No input gives a 500 (issue 8, item 9), by property: generated URLs and query strings for every
-GET route of app.url_map, and generated JSON bodies for every POST route of the API, each sent as
-a role that can reach it. Runs on SQLite and on PostgreSQL (GUANAI_TEST_DATABASE_URL), where
-integers beyond 32 bits and NUL bytes fail in the database itself. The known cases, by name, are in
-tests/test_bad_input.py."""
+GET route of app.url_map, generated JSON bodies for every POST route of the API, and generated form
+posts (and uploads) for every other POST route, each sent as a role that can reach it. Runs on SQLite
+and on PostgreSQL (GUANAI_TEST_DATABASE_URL), where integers beyond 32 bits and NUL bytes fail in the
+database itself. The known cases, by name, are in tests/test_bad_input.py."""
 from __future__ import annotations
 
 import re
 from datetime import date
-from urllib.parse import quote, urlencode
+from html.parser import HTMLParser
+from io import BytesIO
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
-from blueprints.children.models import FamilyMember
+from blueprints.auth.models import User
+from blueprints.children.forms import EXIT_REASONS
+from blueprints.children.models import Child, FamilyMember, ImportBatch
+from blueprints.children.services import FamilyInput, exit_child, reinstate_child
 from blueprints.core.clock import local_today
 from blueprints.visits.validation import BOOL_FIELDS, TEXT_FIELDS
 from extensions import db
 from tests.conftest import AuthActions
-from tests.factories import create_child, create_school, create_user, create_village
+from tests.factories import create_child, create_school, create_user, create_village, department, valid_id_number
 
 ROLES = ("admin", "civil_affairs", "supervisor", "director", "school")
 EXAMPLES_PER_GET_ROUTE = 3
@@ -175,3 +181,291 @@ def test_the_calendar_ends_in_every_date_field(app, town):
                     "contacted_on": local_today().isoformat(), "method": "video", field: day.isoformat()}
             response = clients["director"].post(url, json=body)
             assert response.status_code == 422 and field in response.get_json()["errors"], (url, field, day)
+
+
+# --- the HTML forms: every POST route outside /api/ ------------------------------------------------
+
+EXAMPLES_PER_FORM_ROUTE = 20
+FUZZ_ADDRESS = "192.0.2.1"  # the posts' client address: failed logins there never throttle the sign-ins
+# A field's value, beyond SPECIAL_TEXT: the ends of the calendar as a form types them, a day that is
+# not, long text, control characters and lone surrogates inside text.
+FORM_SPECIAL = [*SPECIAL_TEXT, "2024-02-30", "0000-00-00", "9999-12-31T23:59", "on", "y", "true", "好" * 5000,
+                "a" * 70_000, "\x01\x02\x1b[0m", "前\x00后\ud83d", "\udfff" * 3, "1" * 18, "11010119900307803X"]
+FORM_TEXT = st.one_of(st.sampled_from(FORM_SPECIAL), st.text(max_size=30), BIG_INT.map(str),
+                      st.text(st.characters(max_codepoint=0x1F) | st.characters(min_codepoint=0xD800,
+                                                                              max_codepoint=0xDFFF), max_size=8))
+# Every field of every form meets each of these at least once (see fuzz_form).
+FORM_EDGES = ["", "-1", str(2**64), "9" * 30, "0001-01-01", "9999-12-31", "2024-02-30", "\x00", "a\x00b",
+              "\ud800", "好" * 2000, "//["]
+# Field names for a form no page shows: those of every form found, and these.
+GENERIC_FIELDS = ["name", "note", "comment", "reason", "date", "status", "value", "file", "ids", "child_id",
+                  "next", "_creating", "csrf_token"]
+
+
+class FormFields(HTMLParser):
+    """The named fields of each <form> on a page: [(action, [(name, value or None, choices, is_file)])].
+    The value is what the browser would send as the page stands (None: nothing sent)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[tuple[str | None, list]] = []
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append((a.get("action"), []))
+            return
+        if not self.forms or "name" not in a:
+            if tag == "option" and self._select is not None:
+                self._option(a)
+            return
+        fields = self.forms[-1][1]
+        kind = (a.get("type") or "text").lower()
+        if tag == "input" and kind not in ("submit", "button", "reset", "image"):
+            value = a.get("value") or ("on" if kind in ("checkbox", "radio") else "")
+            sent = value if kind not in ("checkbox", "radio") or "checked" in a else None
+            fields.append([a["name"], sent, [value], kind == "file"])
+        elif tag == "select":
+            self._select = [a["name"], None, [], False]
+            fields.append(self._select)
+        elif tag == "textarea":
+            self._textarea = [a["name"], "", [], False]
+            fields.append(self._textarea)
+
+    def _option(self, a):
+        value = a.get("value", "")
+        self._select[2].append(value)
+        if "selected" in a or self._select[1] is None:
+            self._select[1] = value
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+
+def form_post_rules(app):
+    return sorted((r for r in app.url_map.iter_rules() if "POST" in r.methods and not r.rule.startswith("/api/")),
+                  key=lambda r: r.rule)
+
+
+def signed_in(app, accounts: dict, role: str | None):
+    """A client of its own, signed in afresh (None: nobody): a post may end its session. The account is
+    put back first: the admin's user form, fuzzed with an id such as 1, may rename it, switch it off
+    or change its password."""
+    client = app.test_client()
+    if role is not None:
+        db.session.execute(update(User).where(User.id == accounts[role]["id"]).values(accounts[role]))
+        db.session.commit()
+        assert AuthActions(client).login(accounts[role]["username"]).status_code in (302, 303)
+    return client
+
+
+def form_of(client, path: str):
+    """(the URL the form posts to, its fields) for the form that posts to `path`: on the page at
+    `path` itself, else on the nearest page above it (a button on the child's page); None if none."""
+    page = path
+    while page:
+        response = client.get(page)
+        if response.status_code == 200 and response.mimetype == "text/html":
+            parser = FormFields()
+            parser.feed(response.get_data(as_text=True))
+            for action, fields in parser.forms:
+                target = action if action else page
+                if urlsplit(target).path == path and fields:
+                    return target, fields
+        page = page.rsplit("/", 1)[0]
+    return None
+
+
+def form_reaching_roles(app, accounts, rule) -> list:
+    """The roles (None: not signed in) whose post gets past the route's grant and the login check."""
+    path = fill(rule, {name: 2**31 - 1 for name in rule.arguments})
+    found = []
+    for role in (None, *ROLES):
+        response = signed_in(app, accounts, role).post(path, environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
+        if response.status_code not in (401, 403) and not (response.location or "").startswith("/login"):
+            found.append(role)
+    return found or list(ROLES)
+
+
+def post_form(client, url: str, pairs: list, files: list):
+    """Posts the fields as typed, lone surrogates and all (as a broken client would send them)."""
+    if files:
+        data = {}
+        for key, value in pairs:
+            data.setdefault(key, []).append(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+        for key, content, filename in files:
+            data.setdefault(key, []).append((BytesIO(content), filename))
+        return client.post(url, data=data, content_type="multipart/form-data",
+                           environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
+    return client.post(url, data=urlencode(pairs, errors="surrogatepass"),
+                       content_type="application/x-www-form-urlencoded", environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
+
+
+def real_values(rule, ids: dict) -> list[dict]:
+    """The rule's arguments filled with real ids: each name's first, then each of its others in turn."""
+    first = {name: ids.get(name, [1])[0] for name in rule.arguments}
+    return [first] + [{**first, name: other} for name in sorted(rule.arguments) for other in ids.get(name, [1])[1:]]
+
+
+def form_for(app, accounts, rule, roles: list, ids: dict):
+    """The route's form as the first role that reaches it sees it, for the first real ids that show one."""
+    for values in real_values(rule, ids):
+        found = form_of(signed_in(app, accounts, roles[0]), fill(rule, values))
+        if found:
+            return found
+    return None
+
+
+def page_values(fields: list, typical: dict) -> list[tuple[str, str]]:
+    """What the form sends as the page stands, a field it leaves empty filled with its typical value or
+    its first choice: a post valid but for what an example changes gets as far as the database."""
+    pairs = []
+    for name in dict.fromkeys(field[0] for field in fields):
+        same = [field for field in fields if field[0] == name and not field[3]]
+        sent = [value for _, value, _, _ in same if value is not None]
+        first_choice = next((choice for field in same for choice in field[2] if choice), None)
+        if any(sent):
+            pairs += [(name, value) for value in sent]
+        elif name in typical or first_choice is not None:
+            pairs.append((name, typical.get(name, first_choice)))
+        else:
+            pairs += [(name, value) for value in sent]
+    return pairs
+
+
+def fuzz_form(app, accounts, rule, roles: list, ids: dict, found, names_seen: set, typical: dict) -> None:
+    if found:
+        target, fields = found
+        query = urlsplit(target).query
+    else:
+        query, fields = "", [[name, None, [], name == "file"] for name in sorted(names_seen | set(GENERIC_FIELDS))]
+    base = page_values(fields, typical) if found else []
+    names = sorted({field[0] for field in fields})
+    file_names = sorted({field[0] for field in fields if field[3]})
+    choices = sorted({choice for field in fields for choice in field[2] if choice})
+    value = st.one_of(FORM_TEXT, st.sampled_from(choices or [""]))
+    path_values = st.fixed_dictionaries({
+        name: st.one_of(st.sampled_from(ids.get(name, [1])), st.sampled_from(ids.get(name, [1])), BIG_INT, TEXT,
+                        st.sampled_from(names)) for name in sorted(rule.arguments)})
+
+    def post(role, values, pairs, files, as_json=False):
+        url = fill(rule, values) + ("?" + query if query else "")
+        client = signed_in(app, accounts, role)
+        if as_json:  # a form route sent JSON: its fields as keys, repeated ones as lists
+            body = {}
+            for key, v in pairs:
+                body.setdefault(key, []).append(v)
+            body = {key: vs[0] if len(vs) == 1 else vs for key, vs in body.items()} if pairs else [1, {"a": None}]
+            response = client.post(url, json=body, environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
+        else:
+            response = post_form(client, url, pairs, files)
+        assert_no_500(response, f"{role} POST {url!r} {'json ' if as_json else ''}{str(pairs)[:600]!r} "
+                                f"files {[f[0] for f in files]}")
+
+    reals = real_values(rule, ids)
+    for i in range(len(FORM_EDGES)):  # each field with each edge value, the fields shifted by one each time
+        post(roles[i % len(roles)], reals[i % len(reals)],
+             [(name, FORM_EDGES[(i + k) % len(FORM_EDGES)]) for k, name in enumerate(names)], [])
+    post(roles[0], reals[0], [], [])  # nothing at all
+
+    # Mostly the page's own values with some changed, removed or repeated (a list), and keys no form has.
+    changes = st.dictionaries(st.sampled_from(names), st.one_of(st.none(), st.lists(value, max_size=3)), max_size=4)
+    extra = st.lists(st.tuples(st.text(max_size=8), FORM_TEXT), max_size=3)
+    upload = st.lists(st.tuples(st.sampled_from(file_names or ["file"]), st.binary(max_size=2000),
+                                st.sampled_from(["名单.xlsx", "a.xlsm", "x.csv", "", "\x00.xlsx", "../../x.xlsx"])),
+                      min_size=1, max_size=2)
+
+    def form(changed, extras, n):
+        pairs = [(name, RENEWED[name](n) if name in RENEWED else v) for name, v in base if name not in changed]
+        return pairs + [(name, v) for name, vs in changed.items() if vs is not None for v in vs] + extras
+
+    @settings(max_examples=EXAMPLES_PER_FORM_ROUTE, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(role=st.sampled_from(roles), values=path_values,
+           pairs=st.one_of(*[st.builds(form, changes, extra, st.integers(1, 10**6))] * 3,
+                           st.lists(st.tuples(st.sampled_from(names), value))),
+           files=upload if file_names else st.one_of(st.just([]), st.just([]), upload),
+           as_json=st.sampled_from([False] * 7 + [True]))
+    def check(role, values, pairs, files, as_json):
+        post(role, values, pairs, files if not as_json else [], as_json)
+
+    check()
+
+
+@pytest.fixture
+def form_town(app, town):
+    """The town's ids, a list of real ones per name: a second child, exited (the reinstate form), and
+    a member of the first child's family; a spare user for the admin's forms to change (they may
+    switch off the account they edit); a department; an import batch waiting for its confirmation.
+    Then each role's account as it stands, for signed_in to put back."""
+    _, ids, child = town
+    users = {role: db.session.scalar(db.select(User).where(User.role == role)) for role in ROLES}
+    village = child.residence_village
+    exited = create_child("李四", village=village, family=[FamilyInput("母亲", "王芳", works_away=True)])
+    exit_child(exited, next(iter(EXIT_REASONS)), local_today(), actor=None)
+    member = FamilyMember(child_id=child.id, relation="父亲", name="张大")
+    spare = create_user("director", villages=[village])
+    batch = ImportBatch(user_id=users["civil_affairs"].id, filename="名单.xlsx", status="previewed", total_rows=1)
+    db.session.add_all([member, batch])
+    db.session.commit()
+    ids = {**{name: [value] for name, value in ids.items()}, "child_id": [child.id, exited.id],
+           "member_id": [member.id], "user_id": [spare.id], "batch_id": [batch.id],
+           "department_id": [department("police").id], "field": ["name", "birth_date"]}
+    accounts = {role: {"id": user.id, "username": user.username, "password_hash": user.password_hash,
+                       "role": user.role, "active": True, "school_id": user.school_id} for role, user in users.items()}
+    return accounts, ids, {child.id: "active", exited.id: "exited"}
+
+
+# A field's value when its page leaves it empty, by the field's name. No current_password: a post
+# that changed a password would lock that role out of the rest of the test.
+def typical_values(child_id: int) -> dict:
+    today = local_today().isoformat()
+    return {"name": "王小明", "display_name": "王老师", "username": "wangxm", "password": "Guanai-2026-long",
+            "birth_date": "2015-03-02", "id_number": valid_id_number(date(2015, 3, 2), 7), "gender": "male",
+            "guardian_name": "王大", "guardian_relation": "祖母", "guardian_phone": "13812345678",
+            "child_id": str(child_id), "client_uuid": "00000000-0000-4000-8000-0000000000aa",
+            "visited_on": today, "contacted_on": today, "start_on": today, "exit_date": today, "who": "母亲",
+            "correction_reason": "日期填错", "reason": "已回本村", "comment": "已阅"}
+
+
+# Values that must differ from one post to the next for the post to be stored, by the field's name.
+RENEWED = {"id_number": lambda n: valid_id_number(date(2015, 3, 2), n), "username": lambda n: f"wang{n}",
+           "client_uuid": lambda n: f"00000000-0000-4000-8000-{n:012d}",
+           "name": lambda n: "王" + chr(0x4E00 + n % 20000) + chr(0x4E00 + n // 20000)}  # a child's: one per name
+
+
+def put_back(statuses: dict) -> None:
+    """The children as the test began: the exit and reinstate forms, fuzzed, may have changed them
+    (an exited child turns every other form away with 409)."""
+    db.session.expire_all()
+    for child_id, status in statuses.items():
+        child = db.session.get(Child, child_id)
+        if status == "exited" and child.status != "exited":
+            exit_child(child, next(iter(EXIT_REASONS)), local_today(), actor=None)
+        elif status != "exited" and child.status == "exited":
+            reinstate_child(child, "测试复原", actor=None)
+    db.session.commit()
+
+
+def test_no_form_post_answers_500(app, form_town):
+    accounts, ids, statuses = form_town
+    rules = form_post_rules(app)
+    assert {"/login", "/logout", "/children/new", "/children/import"} <= {r.rule for r in rules}
+    roles = [form_reaching_roles(app, accounts, rule) for rule in rules]
+    forms = [form_for(app, accounts, rule, reaching, ids) for rule, reaching in zip(rules, roles)]
+    shown = {rule.rule: {field[0] for field in found[1]} for rule, found in zip(rules, forms) if found}
+    # The form's own page, the page above (the child's, for the reinstate form), and signed out (login).
+    assert {"name", "birth_date"} <= shown["/children/new"] and "reason" in shown["/children/<int:child_id>/reinstate"]
+    assert shown["/login"] == {"username", "password"}
+    names_seen = set().union(*shown.values())
+    for rule, reaching, found in zip(rules, roles, forms):
+        fuzz_form(app, accounts, rule, reaching, ids, found, names_seen, typical_values(ids["child_id"][0]))
+        put_back(statuses)

@@ -22,7 +22,9 @@ from extensions import db
 
 
 def _unique(model, column, value, current_id, message):
-    query = select(func.count()).select_from(model).where(func.lower(column) == value.lower())
+    # Lowered by the database on both sides: Python's lower() and SQLite's (ASCII only) differ for "Õ", and
+    # the name slipped past this check into the unique index (500).
+    query = select(func.count()).select_from(model).where(func.lower(column) == func.lower(value))
     if current_id is not None:
         query = query.where(model.id != current_id)
     if db.session.scalar(query):

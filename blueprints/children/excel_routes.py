@@ -43,6 +43,7 @@ from blueprints.core.files import copy_private
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.jobs import Job, start_job
 from blueprints.core.security import accepts_upload
+from blueprints.core.text import clean_text
 from extensions import db
 
 JOB_KIND = "children_import"
@@ -66,7 +67,10 @@ def import_upload():
     if request.method == "GET":
         return render_template("children/import.html")
     upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    # The file's name is the browser's (or anyone's) to send: control characters and NUL out (PostgreSQL
+    # refuses NUL in the batch's filename).
+    filename = clean_text(upload.filename or "").strip() if upload is not None else ""
+    if not filename:
         return render_template("children/import.html", problem="请选择要上传的 Excel 文件（.xlsx）。"), 422
     # The body is already parsed (the CSRF check reads the form first): cap the size here, and
     # in front of the app (nginx client_max_body_size) for the bytes themselves.
@@ -78,11 +82,11 @@ def import_upload():
     # Checked straight from the request's spooled upload, before anything is written: nothing is
     # left behind when the check fails (or the worker is killed), and no write transaction is open
     # meanwhile (on SQLite it would lock every other user's writes out).
-    if not upload.filename.lower().endswith((".xlsx", ".xlsm")):
-        report = Report(problem=WRONG_TYPE.format(name=upload.filename))
+    if not filename.lower().endswith((".xlsx", ".xlsm")):
+        report = Report(problem=WRONG_TYPE.format(name=filename))
     else:
         report = read_survey(upload.stream, Reach.of(current_user)).report
-    batch = ImportBatch(user_id=current_user.id, filename=upload.filename[-200:], status="rejected")
+    batch = ImportBatch(user_id=current_user.id, filename=filename[-200:], status="rejected")
     db.session.add(batch)
     db.session.flush()
     if report.ok:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import re
 
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, SUBMIT_METHODS  # FlaskForm's "read the request" default
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
@@ -53,6 +56,14 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ["zh"]
+
+        def wrap_formdata(self, form, formdata):
+            # A post is the form as sent: an empty one is empty (FlaskForm would hand WTForms None, which
+            # then validates the record's own values, e.g. a school's villages as objects, not ids), and
+            # a JSON body is not read (a list or nested values there were a 500).
+            if formdata is _Auto and request and request.method in SUBMIT_METHODS:
+                return CombinedMultiDict((request.files, request.form))
+            return super().wrap_formdata(form, formdata)
 
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
