@@ -12,20 +12,13 @@ if [ "$GUANAI_DEMO" = "1" ] || [ "$GUANAI_DEMO" = "true" ]; then
 fi
 port=${PORT:-5000}
 
-# -m 2: a new job is picked up within 2 s (huey's default backs off to 10 s).
-.venv/bin/huey_consumer worker.huey -w 1 -m 2 &
-consumer=$!
+. scripts/beside.sh
+start_consumer 1
 "${flask[@]}" run --host 127.0.0.1 --port "$port" &
 server=$!
-
-stop() {
-  trap - INT TERM EXIT
-  kill "$server" "$consumer" 2>/dev/null || true
-  wait "$server" "$consumer" 2>/dev/null || true
-}
-trap stop INT TERM EXIT
+trap stop_both INT TERM EXIT
 
 echo
 echo "关爱通已启动：http://127.0.0.1:$port （后台任务程序已在旁运行）"
 echo
-wait -n "$server" "$consumer" || true  # the first to stop ends the other
+wait_first || true

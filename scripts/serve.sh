@@ -21,22 +21,15 @@ esac
 
 "$venv/bin/flask" --app app db upgrade
 
-# -m 2: a new job is picked up within 2 s (huey's default backs off to 10 s).
-"$venv/bin/huey_consumer" worker.huey -w "${HUEY_WORKERS:-1}" -m 2 &
-consumer=$!
+. scripts/beside.sh
+start_consumer "${HUEY_WORKERS:-1}"
 # Forwarded headers are believed by the app alone (ProxyFix, TRUSTED_PROXIES): gunicorn would
 # otherwise take X-Forwarded-Proto from any local client as HTTPS.
 "$venv/bin/gunicorn" --workers "${WEB_CONCURRENCY:-2}" --bind "${BIND:-127.0.0.1:8000}" \
   --forwarded-allow-ips "" --timeout 60 --access-logfile - 'app:create_app()' &
 server=$!
-
-stop() {
-  trap - INT TERM EXIT
-  kill "$server" "$consumer" 2>/dev/null || true
-  wait "$server" "$consumer" 2>/dev/null || true
-}
-trap stop INT TERM EXIT
+trap stop_both INT TERM EXIT
 
 status=0
-wait -n "$server" "$consumer" || status=$?  # the first to stop ends the other
+wait_first || status=$?
 exit "$status"

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from blueprints.auth.demo import DEMO_PASSWORD
 from blueprints.places.models import Village
-from blueprints.children.models import ParentContact
+from blueprints.children.models import Child, ParentContact
 from blueprints.children.services import FamilyInput, create_child
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
@@ -463,6 +463,17 @@ SEND_ONE = """async ({childId, uuid, visitedOn}) => {
 }"""
 
 
+def queue_visit(phone, uuid, name, child_id, kind):
+    """Put a visit of today straight into the outbox, as the form would have saved it offline."""
+    today = local_today().isoformat()
+    phone.evaluate("(item) => window.guanaiOutbox.put(item)", {
+        "uuid": uuid, "url": "/api/v1/visits", "kind": "visit", "form": "/visits/new",
+        "user": phone.evaluate("document.body.dataset.user"),
+        "label": f"走访 {name} {today}", "tries": 0, "last_error": None, "errors": None, "status": "pending",
+        "created_at": "2026-01-01T00:00:00.000Z", "saved_at": "x",
+        "body": {"client_uuid": uuid, "child_id": child_id, "visited_on": today, "kind": kind}})
+
+
 def test_a_client_uuid_reused_for_another_child_is_refused_shown_and_kept(phone, login, kids, live_app, screenshot):
     """The server answers 409 with a message in Chinese: the item stays in the outbox with that
     message, nothing on the server is overwritten, and fixing it saves under a new client_uuid."""
@@ -471,12 +482,7 @@ def test_a_client_uuid_reused_for_another_child_is_refused_shown_and_kept(phone,
     uuid = phone.evaluate("crypto.randomUUID()")
     today = local_today().isoformat()
     assert phone.evaluate(SEND_ONE, {"childId": kids["韩雪"], "uuid": uuid, "visitedOn": today}) == 201
-    user = phone.evaluate("document.body.dataset.user")
-    phone.evaluate("(item) => window.guanaiOutbox.put(item)", {
-        "uuid": uuid, "url": "/api/v1/visits", "kind": "visit", "form": "/visits/new", "user": user,
-        "label": "走访 吴晓峰 " + today, "tries": 0, "last_error": None, "errors": None, "status": "pending",
-        "created_at": "2026-01-01T00:00:00.000Z", "saved_at": "x",
-        "body": {"client_uuid": uuid, "child_id": kids["吴晓峰"], "visited_on": today, "kind": "phone"}})
+    queue_visit(phone, uuid, "吴晓峰", kids["吴晓峰"], "phone")
     phone.evaluate("window.guanaiOutbox.flush()")
 
     [item] = outbox_items(phone)
@@ -505,8 +511,6 @@ def test_a_client_uuid_reused_for_another_child_is_refused_shown_and_kept(phone,
 def test_a_visit_for_a_child_who_left_care_meanwhile_is_kept_and_says_why(phone, login, kids, live_app):
     """Recorded offline, sent after civil affairs closed the child's file: the server refuses it
     (409 child_exited); the outbox keeps it with the reason under the child, not the record number."""
-    from blueprints.children.models import Child
-
     login(phone, "zhuren1")
     open_form(phone, "/visits/new")
     with live_app.app_context():
@@ -515,13 +519,7 @@ def test_a_visit_for_a_child_who_left_care_meanwhile_is_kept_and_says_why(phone,
         db.session.commit()
         db.session.remove()
     uuid = phone.evaluate("crypto.randomUUID()")
-    today = local_today().isoformat()
-    user = phone.evaluate("document.body.dataset.user")
-    phone.evaluate("(item) => window.guanaiOutbox.put(item)", {
-        "uuid": uuid, "url": "/api/v1/visits", "kind": "visit", "form": "/visits/new", "user": user,
-        "label": "走访 曹宇航 " + today, "tries": 0, "last_error": None, "errors": None, "status": "pending",
-        "created_at": "2026-01-01T00:00:00.000Z", "saved_at": "x",
-        "body": {"client_uuid": uuid, "child_id": kids["曹宇航"], "visited_on": today, "kind": "home"}})
+    queue_visit(phone, uuid, "曹宇航", kids["曹宇航"], "home")
     phone.evaluate("window.guanaiOutbox.flush()")
 
     [item] = outbox_items(phone)
