@@ -46,3 +46,35 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(empty_database_url
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_upgrade_keeps_the_rows_of_a_database_in_use(empty_database_url, tmp_path):
+    """A database at 0007 with a director, her village and an audit event upgrades with every row
+    kept: SQLite rebuilds `users` to drop columns, which with foreign keys on used to delete her
+    villages (ON DELETE CASCADE) or fail half-way on the audit event."""
+    app = make_app(empty_database_url, tmp_path)
+    with app.app_context():
+        try:
+            upgrade(revision="0007")
+            with db.engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO villages (id, name, is_demo, active, created_at, updated_at) "
+                    "VALUES (1, '前王庄村', false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                conn.execute(text(
+                    "INSERT INTO users (id, username, display_name, password_hash, role, active, is_demo, "
+                    "failed_login_count, session_version, created_at, updated_at) "
+                    "VALUES (1, 'zhuren', '张秀英', 'x', 'director', true, false, 0, 1, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                conn.execute(text("INSERT INTO user_villages (user_id, village_id) VALUES (1, 1)"))
+                conn.execute(text(
+                    "INSERT INTO audit_events (user_id, action, detail, at) VALUES (1, 'login', '', CURRENT_TIMESTAMP)"))
+            upgrade()
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM user_villages")).scalar() == 1
+                assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() == 1
+                assert conn.execute(text("SELECT username FROM users")).scalar() == "zhuren"
+                if conn.dialect.name == "sqlite":  # and the app's connections enforce foreign keys again
+                    assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        finally:
+            db.session.remove()
+            db.engine.dispose()
