@@ -60,7 +60,7 @@ class Config:
     # (auth/services.py), which is written at most once per SESSION_TOUCH_INTERVAL, not on every request.
     SESSION_IDLE_TIMEOUT = timedelta(hours=8)
     SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    PERMANENT_SESSION_LIFETIME = SESSION_IDLE_TIMEOUT  # the cookie lives no longer than the session
     SESSION_REFRESH_EACH_REQUEST = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

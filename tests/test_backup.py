@@ -14,6 +14,7 @@ from blueprints.children.models import Child
 from blueprints.core import backup
 from blueprints.visits.models import Visit
 from extensions import db
+from tests.factories import create_user
 
 
 def mode(path: Path) -> int:
@@ -120,3 +121,14 @@ def test_the_password_goes_in_the_environment_not_the_command_line(app):
         app.config["SQLALCHEMY_DATABASE_URI"] = saved
     assert "s3cret-pw" not in dbname and env["PGPASSWORD"] == "s3cret-pw"
     assert dbname == "postgresql://guanai@db.example:5433/guanai?sslmode=require"
+
+
+def test_a_session_open_at_backup_time_does_not_come_back_with_the_restore(app, client, auth, runner, tmp_path):
+    create_user("civil_affairs", "minzheng")
+    assert auth.login("minzheng").status_code == 303
+    assert client.get("/children").status_code == 200
+    target = tmp_path / "with-a-session.backup"
+    assert runner.invoke(args=["backup", "-o", str(target)]).exit_code == 0
+    assert runner.invoke(args=["restore", str(target), "--force"]).exit_code == 0
+    answer = client.get("/children")  # the same cookie, its session row restored: ended by the restore
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]

@@ -17,6 +17,8 @@ from blueprints.core.text import clean_text
     ("周\r\n九", "周 九"),
     ("吴\ufffe十", "吴十"),
     ("郑\u0080\u009f一", "郑一"),
+    ("张三\u200b", "张三"),
+    ("\ufeff李\u200e四\u00ad", "李四"),
     ("普通的名字", "普通的名字"),
     ("", ""),
 ])

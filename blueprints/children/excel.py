@@ -95,7 +95,9 @@ ATTENTION_WORDS = {label: code for code, label in ATTENTION_LEVELS.items()} | {"
 YES_NO = {"是": True, "否": False}
 NO_ID_WORDS = {"无", "暂无", "没有", "/", "-", "—", "无户口"}
 _CATEGORY_SPLIT = re.compile(r"[、,，;；/\s]+")
-_INVISIBLE = "\u200b\u200c\u200d\ufeff"
+# clean_text (applied as each row is read) removed the other invisible characters; the zero-width
+# joiner it keeps belongs inside an emoji, never at the ends of a cell.
+_INVISIBLE = "\u200d"
 
 
 def _norm(text: str) -> str:

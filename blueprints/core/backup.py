@@ -232,6 +232,18 @@ def restore_from(source: Path | str, force: bool = False) -> None:
         _sqlite_restore(source)
     else:
         _pg_restore(source)
+    _end_restored_sessions()
+
+
+def _end_restored_sessions() -> None:
+    """Sessions open when the backup was made must not come back to life with it: whoever held
+    one signs in again. (By table name: the core knows no area; auth keeps its sessions there.)"""
+    engine = db.engine
+    if not inspect(engine).has_table("user_sessions"):
+        return  # a backup from before server-side sessions
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE user_sessions SET ended_at = :now, ended_reason = 'restore' "
+                          "WHERE ended_at IS NULL"), {"now": utcnow()})
 
 
 def daily_name() -> str:

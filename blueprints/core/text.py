@@ -11,6 +11,7 @@ import unicodedata
 
 # Bidirectional overrides and isolates: they reorder what a reader sees (a name shown backwards).
 _BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_ZERO_WIDTH_JOINER = "\u200d"
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
@@ -20,7 +21,11 @@ def _unwanted(char: str, keep_newlines: bool) -> bool:
     if char in _BIDI_CONTROLS:
         return True
     category = unicodedata.category(char)
-    # Cc: control characters; Cs: lone surrogates; Cn: unassigned code points and non-characters.
+    # Cc: control characters; Cs: lone surrogates; Cn: unassigned code points and non-characters;
+    # Cf: invisible format characters (zero-width space, LRM/RLM, BOM, soft hyphen): "张三\u200b"
+    # is not "张三" to the duplicate check. The zero-width joiner stays: emoji are built with it.
+    if category == "Cf":
+        return char != _ZERO_WIDTH_JOINER
     return category in ("Cc", "Cs") or (category == "Cn" and _is_noncharacter(char))
 
 
