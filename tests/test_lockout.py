@@ -190,3 +190,24 @@ def test_the_unlock_button_needs_the_pages_csrf_token(app, monkeypatch):
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     assert admin.post(f"/admin/users/{user.id}/unlock", data={"csrf_token": token}).status_code == 303
     assert failures() == 0
+
+
+def test_ipv6_is_counted_by_its_64_so_rotating_addresses_gains_nothing(app):
+    zhuren()
+    client = app.test_client()
+    for n in range(1, 6):
+        refusal(login_from(client, f"2001:db8::{n}", "zhuren", f"guess-{n}"))
+    assert failures("2001:db8::/64") == 5
+    # A sixth address in the same /64, with the right password: paused.
+    assert refusal(login_from(client, "2001:db8::6", "zhuren")).startswith("用户名或密码不正确")
+    # Another /64 is another client.
+    assert login_from(app.test_client(), "2001:db8:1::1", "zhuren").status_code == 303
+
+
+def test_throttle_address():
+    from blueprints.auth.services import throttle_address
+
+    assert throttle_address("203.0.113.9") == "203.0.113.9"
+    assert throttle_address("2001:db8::1") == throttle_address("2001:db8:0:0:ffff::9") == "2001:db8::/64"
+    assert throttle_address("::ffff:203.0.113.9") == "203.0.113.9"
+    assert throttle_address(None) == throttle_address("") == throttle_address("not-an-ip") == "unknown"
