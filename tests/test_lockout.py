@@ -211,3 +211,49 @@ def test_throttle_address():
     assert throttle_address("2001:db8::1") == throttle_address("2001:db8:0:0:ffff::9") == "2001:db8::/64"
     assert throttle_address("::ffff:203.0.113.9") == "203.0.113.9"
     assert throttle_address(None) == throttle_address("") == throttle_address("not-an-ip") == "unknown"
+
+
+OFFICE = "198.51.100.7"  # the township office's NAT: everyone there shares it
+
+
+def spray(app, address: str, count: int | None = None) -> None:
+    for n in range(count or app.config["LOGIN_ADDRESS_MAX_FAILURES"]):
+        login_from(app.test_client(), address, f"name-{n}", "spring-2026")
+
+
+def test_the_administrators_unlock_lifts_an_address_wide_pause_where_the_user_works(app, client, auth):
+    create_user("admin", username="boss")
+    user = zhuren()
+    assert login_from(app.test_client(), OFFICE, "zhuren").status_code == 303  # her session from the office
+    spray(app, OFFICE)  # someone else's guessing pauses the office address for every account
+    spray(app, ATTACKER)  # an address she has never used
+    login_from(app.test_client(), "192.0.2.44", "zhuren", "typo-typo-1")  # she failed once from here …
+    spray(app, "192.0.2.44", app.config["LOGIN_ADDRESS_MAX_FAILURES"] - 1)  # … which others' failures paused
+    assert login_from(app.test_client(), OFFICE, "zhuren").status_code == 401
+    assert failures(OFFICE) == 30  # her refused sign-in from a paused address is not counted
+
+    auth.login("boss")
+    page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    assert "最近没有登录失败，未受限制" not in page
+    assert f"<code>{OFFICE}</code>：各账号共 30 次，<strong>已暂停从此地址登录任何账号</strong>" in page
+    assert "<code>192.0.2.44</code>：各账号共 30 次" in page
+    assert ATTACKER not in page
+    assert client.post(f"/admin/users/{user.id}/unlock").status_code == 303
+    assert failures(OFFICE) == failures("192.0.2.44") == 0
+    assert failures(ATTACKER) == 30  # not hers: still paused
+    [event] = events("login_unlocked")
+    assert "清除 60 条" in event.detail and OFFICE in event.detail and "192.0.2.44" in event.detail
+    assert login_from(app.test_client(), OFFICE, "zhuren").status_code == 303
+    assert login_from(app.test_client(), ATTACKER, "zhuren").status_code == 401
+    assert "最近没有登录失败，未受限制" in client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+
+
+def test_an_address_wide_pause_elsewhere_is_not_shown_on_the_user_page(app, client, auth):
+    create_user("admin", username="boss")
+    user = zhuren()
+    login_from(app.test_client(), OFFICE, "zhuren")
+    spray(app, ATTACKER)
+    spray(app, OFFICE, app.config["LOGIN_ADDRESS_MAX_FAILURES"] - 1)  # close, but not paused
+    auth.login("boss")
+    page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    assert "最近没有登录失败，未受限制" in page and "已暂停" not in page

@@ -136,12 +136,42 @@ def recent_failures(user: User) -> list[tuple[str, int]]:
     return [(address, n) for address, n in rows]
 
 
+# The sessions whose addresses count as where an account signs in from (address_pauses).
+RECENT_SESSIONS = 5
+
+
+def address_pauses(user: User) -> list[tuple[str, int]]:
+    """(address, failures for any name) for the addresses paused for every account by
+    LOGIN_ADDRESS_MAX_FAILURES where this user has been lately: an address this account failed from
+    within the window, or that of one of her last RECENT_SESSIONS sessions. She may be stuck behind
+    an office's shared address that someone else's guessing paused, with no failure of her own."""
+    sessions = db.session.scalars(
+        select(UserSession.ip).where(UserSession.user_id == user.id)
+        .order_by(UserSession.last_seen_at.desc()).limit(RECENT_SESSIONS)
+    )
+    places = {throttle_address(ip) for ip in sessions} | {address for address, _ in recent_failures(user)}
+    count = func.count().label("n")
+    rows = db.session.execute(
+        select(LoginFailure.address, count)
+        .where(LoginFailure.address.in_(places), LoginFailure.at >= _window_start())
+        .group_by(LoginFailure.address)
+        .having(count >= current_app.config["LOGIN_ADDRESS_MAX_FAILURES"])
+        .order_by(count.desc(), LoginFailure.address)
+    ).all()
+    return [(address, n) for address, n in rows]
+
+
 def unlock_user(user: User, *, actor: User | None) -> int:
-    """Clear the account's failures from every address; how many were cleared."""
+    """Lift what keeps this account out: its own failures from every address, and every failure
+    (any name) from the address-wide pauses where she has been lately (address_pauses). Other
+    addresses' counts stay. How many failures were cleared."""
+    paused = [address for address, _ in address_pauses(user)]
     cleared = db.session.execute(
-        delete(LoginFailure).where(LoginFailure.username == failure_key(user.username))
+        delete(LoginFailure).where(
+            (LoginFailure.username == failure_key(user.username)) | LoginFailure.address.in_(paused))
     ).rowcount
-    audit.record("login_unlocked", user, detail=f"{user.username}：清除 {cleared} 条登录失败记录", user=actor)
+    where = f"；解除地址暂停：{'、'.join(paused)}" if paused else ""
+    audit.record("login_unlocked", user, detail=f"{user.username}：清除 {cleared} 条登录失败记录{where}", user=actor)
     return cleared
 
 
