@@ -1,7 +1,8 @@
 """The login throttle cannot lock the owner out: failures count per (account, client address), so an
 attacker's address is paused while the owner still signs in from hers; one address failing across
-many accounts is paused for all; the administrator lifts a throttle on the user page or with
-`flask unlock-user`; unknown names are audited; every refusal reads the same."""
+many accounts is paused for all; IPv6 counts by the /64; the administrator lifts a throttle on the
+user page or with `flask unlock-user`, address-wide pauses where the user has been lately included;
+unknown names are audited; every refusal reads the same."""
 import re
 from datetime import datetime, timedelta, timezone
 
