@@ -14,6 +14,7 @@ BACKUP_KEEP    daily backups kept in BACKUP_DIR (default 14)
 PG_BIN_DIR     folder of pg_dump/pg_restore; default /usr/lib/postgresql/<server major>/bin, then PATH
 TRUSTED_PROXIES   number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host
                   are believed (default 0: none, the headers are ignored); 1 behind one nginx
+                  (scripts/serve.sh sets 1 itself when gunicorn listens on loopback)
 SESSION_COOKIE_SECURE  1/true: the session cookie goes over HTTPS only (set it in production)
 """
 from __future__ import annotations

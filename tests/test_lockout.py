@@ -1,7 +1,8 @@
 """The login throttle cannot lock the owner out: failures count per (account, client address), so an
 attacker's address is paused while the owner still signs in from hers; one address failing across
-many accounts is paused for all; the administrator lifts a throttle on the user page or with
-`flask unlock-user`; unknown names are audited; every refusal reads the same."""
+many accounts is paused for all; IPv6 counts by the /64; the administrator lifts a throttle on the
+user page or with `flask unlock-user`, address-wide pauses where the user has been lately included;
+unknown names are audited; every refusal reads the same."""
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -190,3 +191,70 @@ def test_the_unlock_button_needs_the_pages_csrf_token(app, monkeypatch):
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     assert admin.post(f"/admin/users/{user.id}/unlock", data={"csrf_token": token}).status_code == 303
     assert failures() == 0
+
+
+def test_ipv6_is_counted_by_its_64_so_rotating_addresses_gains_nothing(app):
+    zhuren()
+    client = app.test_client()
+    for n in range(1, 6):
+        refusal(login_from(client, f"2001:db8::{n}", "zhuren", f"guess-{n}"))
+    assert failures("2001:db8::/64") == 5
+    # A sixth address in the same /64, with the right password: paused.
+    assert refusal(login_from(client, "2001:db8::6", "zhuren")).startswith("用户名或密码不正确")
+    # Another /64 is another client.
+    assert login_from(app.test_client(), "2001:db8:1::1", "zhuren").status_code == 303
+
+
+def test_throttle_address():
+    from blueprints.auth.services import throttle_address
+
+    assert throttle_address("203.0.113.9") == "203.0.113.9"
+    assert throttle_address("2001:db8::1") == throttle_address("2001:db8:0:0:ffff::9") == "2001:db8::/64"
+    assert throttle_address("::ffff:203.0.113.9") == "203.0.113.9"
+    assert throttle_address(None) == throttle_address("") == throttle_address("not-an-ip") == "unknown"
+
+
+OFFICE = "198.51.100.7"  # the township office's NAT: everyone there shares it
+
+
+def spray(app, address: str, count: int | None = None) -> None:
+    for n in range(count or app.config["LOGIN_ADDRESS_MAX_FAILURES"]):
+        login_from(app.test_client(), address, f"name-{n}", "spring-2026")
+
+
+def test_the_administrators_unlock_lifts_an_address_wide_pause_where_the_user_works(app, client, auth):
+    create_user("admin", username="boss")
+    user = zhuren()
+    assert login_from(app.test_client(), OFFICE, "zhuren").status_code == 303  # her session from the office
+    spray(app, OFFICE)  # someone else's guessing pauses the office address for every account
+    spray(app, ATTACKER)  # an address she has never used
+    login_from(app.test_client(), "192.0.2.44", "zhuren", "typo-typo-1")  # she failed once from here …
+    spray(app, "192.0.2.44", app.config["LOGIN_ADDRESS_MAX_FAILURES"] - 1)  # … which others' failures paused
+    assert login_from(app.test_client(), OFFICE, "zhuren").status_code == 401
+    assert failures(OFFICE) == 30  # her refused sign-in from a paused address is not counted
+
+    auth.login("boss")
+    page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    assert "最近没有登录失败，未受限制" not in page
+    assert f"<code>{OFFICE}</code>：各账号共 30 次，<strong>已暂停从此地址登录任何账号</strong>" in page
+    assert "<code>192.0.2.44</code>：各账号共 30 次" in page
+    assert ATTACKER not in page
+    assert client.post(f"/admin/users/{user.id}/unlock").status_code == 303
+    assert failures(OFFICE) == failures("192.0.2.44") == 0
+    assert failures(ATTACKER) == 30  # not hers: still paused
+    [event] = events("login_unlocked")
+    assert "清除 60 条" in event.detail and OFFICE in event.detail and "192.0.2.44" in event.detail
+    assert login_from(app.test_client(), OFFICE, "zhuren").status_code == 303
+    assert login_from(app.test_client(), ATTACKER, "zhuren").status_code == 401
+    assert "最近没有登录失败，未受限制" in client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+
+
+def test_an_address_wide_pause_elsewhere_is_not_shown_on_the_user_page(app, client, auth):
+    create_user("admin", username="boss")
+    user = zhuren()
+    login_from(app.test_client(), OFFICE, "zhuren")
+    spray(app, ATTACKER)
+    spray(app, OFFICE, app.config["LOGIN_ADDRESS_MAX_FAILURES"] - 1)  # close, but not paused
+    auth.login("boss")
+    page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    assert "最近没有登录失败，未受限制" in page and "已暂停" not in page

@@ -63,12 +63,16 @@ def test_serve_script_runs_gunicorn_and_the_consumer_and_stops_both(tmp_path):
         assert "SQLite" in log_path.read_text()  # warned: production wants PostgreSQL
         assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600  # one key for every worker
 
-        # X-Forwarded-Proto from a local client counts for nothing without TRUSTED_PROXIES.
-        status, headers, body = get(f"{base}/login", {"X-Forwarded-Proto": "https"})
+        # Bound to loopback with TRUSTED_PROXIES unset: nginx on this host is believed (one proxy),
+        # else every client would be 127.0.0.1 to the login throttle.
+        assert "TRUSTED_PROXIES=1：只监听本机" in log_path.read_text()
+        status, headers, body = get(f"{base}/login")
         assert status == 200 and "登录".encode() in body
         assert headers["Content-Security-Policy"].startswith("default-src 'self'; script-src 'self';")
         assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
         assert "Strict-Transport-Security" not in headers
+        _, headers, _ = get(f"{base}/login", {"X-Forwarded-Proto": "https"})
+        assert headers["Strict-Transport-Security"].startswith("max-age=")
 
         members = group_members(process.pid)
         assert any("gunicorn" in m for m in members) and any("huey_consumer" in m for m in members), members

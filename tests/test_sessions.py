@@ -198,3 +198,21 @@ def test_the_session_row_keeps_address_and_a_short_user_agent(client):
     [row] = sessions(user)
     assert row.ip == "10.0.0.5"
     assert row.user_agent.startswith("Mozilla/5.0 ") and len(row.user_agent) == 120
+
+
+def test_a_demo_accounts_session_ends_when_demo_mode_is_off(app, client, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    user = director()
+    user.is_demo = True
+    db.session.commit()
+    auth.login("zhuren9")
+    copied = copy_cookie(client)
+    assert signed_in(client)
+
+    monkeypatch.setitem(app.config, "DEMO_MODE", False)
+    assert not signed_in(replay(app, copied))
+    assert not signed_in(client)
+    assert [s.ended_reason for s in sessions(user)] == ["demo_off"]
+    # Demo mode back on does not revive the ended session.
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    assert not signed_in(replay(app, copied))

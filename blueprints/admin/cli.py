@@ -44,7 +44,8 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("unlock-user")
     @click.argument("username")
     def unlock_user_command(username: str) -> None:
-        """Lift the login throttle on an account: clear its failed sign-ins from every address."""
+        """Lift the login throttle on an account: its failed sign-ins from every address, and the
+        address-wide pauses where it has been lately (auth.services.unlock_user)."""
         user = db.session.scalar(select(User).where(User.username == username.strip()))
         if user is None:
             click.echo(f"没有用户名为 {username} 的账号，未做改动。请核对用户名。", err=True)

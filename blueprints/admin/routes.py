@@ -9,7 +9,7 @@ from blueprints.admin.forms import DepartmentForm, SchoolForm, UserForm, Village
 from blueprints.places.models import Department, School, Village
 from blueprints.admin.services import save_department, save_school, save_user, save_village, search_users
 from blueprints.auth.models import User
-from blueprints.auth.services import recent_failures, unlock_user
+from blueprints.auth.services import address_pauses, recent_failures, unlock_user
 from blueprints.core.access import ROLES, require
 from blueprints.core.audit import ACTION_LABELS, AuditEvent
 from blueprints.core.htmx import redirect_after_post, render_page
@@ -68,6 +68,7 @@ def user_edit(user_id: int):
         "admin/user_edit.html", form=form, title=f"修改用户 {user.username}",
         action=url_for("admin.user_edit", user_id=user.id), back=url_for("admin.users"),
         user=user, failures=recent_failures(user), max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+        address_pauses=address_pauses(user),
     ), 422 if form.errors else 200
 
 

@@ -73,7 +73,7 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        outcome = attempt_login(form.username.data, form.password.data, address=request.remote_addr or "")
+        outcome = attempt_login(form.username.data, form.password.data, address=request.remote_addr)
         if outcome.user is not None:
             start_session(outcome.user, ip=request.remote_addr, user_agent=request.user_agent.string)
         db.session.commit()  # failed attempts are counted even though no one signs in

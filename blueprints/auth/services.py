@@ -3,6 +3,7 @@ and password changes."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,21 @@ class LoginOutcome:
 def failure_key(username: str) -> str:
     """The name failures are counted under: as typed, trimmed and lowercased."""
     return username.strip().lower()[:40]
+
+
+def throttle_address(remote_addr: str | None) -> str:
+    """The address failures are counted and stored under. An IPv6 client holds a whole /64 and could
+    rotate through it, so IPv6 counts by its /64 network; IPv4 (also IPv4-mapped IPv6) as it is; no or
+    an unreadable address as "unknown"."""
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return "unknown"
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _window_start() -> datetime:
@@ -75,12 +91,13 @@ def _record_failure(key: str, address: str, user: User | None, typed: str) -> No
                      detail=f"地址：{address}：{minutes} 分钟内输错 {spread} 次，暂停此地址登录任何账号")
 
 
-def attempt_login(username: str, password: str, *, address: str) -> LoginOutcome:
-    """Check a sign-in from client `address`. The caller commits: failures count even though no one
-    signs in."""
+def attempt_login(username: str, password: str, *, address: str | None) -> LoginOutcome:
+    """Check a sign-in from client `address` (counted under throttle_address). The caller commits:
+    failures count even though no one signs in."""
     minutes = int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60)
     wrong = LoginOutcome(None, WRONG_CREDENTIALS.format(minutes=minutes))
     key = failure_key(username)
+    address = throttle_address(address)
 
     if _is_throttled(key, address):
         check_password_hash(_DUMMY_HASH, password)
@@ -119,12 +136,42 @@ def recent_failures(user: User) -> list[tuple[str, int]]:
     return [(address, n) for address, n in rows]
 
 
+# The sessions whose addresses count as where an account signs in from (address_pauses).
+RECENT_SESSIONS = 5
+
+
+def address_pauses(user: User) -> list[tuple[str, int]]:
+    """(address, failures for any name) for the addresses paused for every account by
+    LOGIN_ADDRESS_MAX_FAILURES where this user has been lately: an address this account failed from
+    within the window, or that of one of her last RECENT_SESSIONS sessions. She may be stuck behind
+    an office's shared address that someone else's guessing paused, with no failure of her own."""
+    sessions = db.session.scalars(
+        select(UserSession.ip).where(UserSession.user_id == user.id)
+        .order_by(UserSession.last_seen_at.desc()).limit(RECENT_SESSIONS)
+    )
+    places = {throttle_address(ip) for ip in sessions} | {address for address, _ in recent_failures(user)}
+    count = func.count().label("n")
+    rows = db.session.execute(
+        select(LoginFailure.address, count)
+        .where(LoginFailure.address.in_(places), LoginFailure.at >= _window_start())
+        .group_by(LoginFailure.address)
+        .having(count >= current_app.config["LOGIN_ADDRESS_MAX_FAILURES"])
+        .order_by(count.desc(), LoginFailure.address)
+    ).all()
+    return [(address, n) for address, n in rows]
+
+
 def unlock_user(user: User, *, actor: User | None) -> int:
-    """Clear the account's failures from every address; how many were cleared."""
+    """Lift what keeps this account out: its own failures from every address, and every failure
+    (any name) from the address-wide pauses where she has been lately (address_pauses). Other
+    addresses' counts stay. How many failures were cleared."""
+    paused = [address for address, _ in address_pauses(user)]
     cleared = db.session.execute(
-        delete(LoginFailure).where(LoginFailure.username == failure_key(user.username))
+        delete(LoginFailure).where(
+            (LoginFailure.username == failure_key(user.username)) | LoginFailure.address.in_(paused))
     ).rowcount
-    audit.record("login_unlocked", user, detail=f"{user.username}：清除 {cleared} 条登录失败记录", user=actor)
+    where = f"；解除地址暂停：{'、'.join(paused)}" if paused else ""
+    audit.record("login_unlocked", user, detail=f"{user.username}：清除 {cleared} 条登录失败记录{where}", user=actor)
     return cleared
 
 
@@ -158,13 +205,19 @@ def end_session(row: UserSession, reason: str) -> None:
 
 
 def load_user(token: str) -> User | None:
-    """Flask-Login's loader: the cookie's token must name an open session of an active user that has
-    not been idle too long. Runs first in the request (see routes.load_signed_in_user), so its
+    """Flask-Login's loader: the cookie's token must name an open session of an active user (not a
+    demo account outside demo mode) that has not been idle too long. Runs first in the request (see routes.load_signed_in_user), so its
     commits carry nothing else."""
     row = db.session.scalar(
         select(UserSession).where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
     )
     if row is None or not row.user.active:
+        return None
+    if row.user.is_demo and not current_app.config["DEMO_MODE"]:
+        # As in attempt_login: outside demo mode a demo account opens nothing, not even a session
+        # begun while demo mode was on.
+        end_session(row, "demo_off")
+        db.session.commit()
         return None
     now = utcnow()
     if now - row.last_seen_at > current_app.config["SESSION_IDLE_TIMEOUT"]:
