@@ -102,10 +102,12 @@ class Config:
     BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
     PG_BIN_DIR = os.environ.get("PG_BIN_DIR") or None
 
-    # Request sizes (blueprints/core/security.py): a survey upload (children/excel.py takes files
-    # of up to 20 MB) plus its multipart wrapping; every other request is a form or the outbox's
-    # JSON, a few KB.
-    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+    # Request sizes (blueprints/core/security.py): a survey upload (children/excel_routes.py refuses a
+    # file over IMPORT_MAX_UPLOAD_BYTES) plus 1 MB for its multipart wrapping (boundaries, the other
+    # fields, the CSRF token); every other request is a form or the outbox's JSON, a few KB.
+    # nginx's client_max_body_size (README) is MAX_CONTENT_LENGTH: 21m.
+    IMPORT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+    MAX_CONTENT_LENGTH = IMPORT_MAX_UPLOAD_BYTES + 1024 * 1024
     MAX_BODY_BYTES = 256 * 1024
 
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

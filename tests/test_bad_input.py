@@ -3,13 +3,13 @@ The JSON API answers 4xx and stores nothing; a query string that makes no sense 
 an id in a URL that no database could hold is 404. Text is cleaned of control characters.
 tests/test_fuzz.py throws generated input at every route; these are the known cases, by name."""
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select, text
 
-from blueprints.children.models import ImportBatch, ParentContact
+from blueprints.children.models import Benefit, ImportBatch, ParentContact
 from blueprints.places.models import Village
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import jobs
@@ -326,3 +326,57 @@ def test_a_name_taken_in_letters_sqlite_does_not_lower_is_refused_not_500(client
     answer = client.post("/admin/schools/new", data={"name": name, "kind": "primary"})
     assert answer.status_code == 422 and f"已有名为“{name}”的学校" in answer.get_data(as_text=True)
     assert db.session.scalars(select(Village.name).where(Village.name == name)).all() == [name]
+
+
+# --- the registry's date fields: the same calendar as the API and the import -----------------------
+
+@pytest.mark.parametrize("day, message", [("0001-01-01", "联系日期应在 1990 年到 2100 年之间"),
+                                          ("9999-12-31", "联系日期不能晚于今天")])
+def test_the_contact_form_refuses_a_date_the_api_refuses(client, auth, child, day, message):
+    """The form took 0001-01-01 that POST /api/v1/parent-contacts refuses, and 9999-12-31."""
+    auth.login("zhuren")
+    answer = client.post(f"/children/{child.id}/contacts", data={"contacted_on": day, "who": "母亲", "method": "video"})
+    assert answer.status_code == 422 and message in answer.get_data(as_text=True)
+    assert count(ParentContact) == 0
+    today = {"contacted_on": local_today().isoformat(), "who": "母亲", "method": "video"}
+    assert client.post(f"/children/{child.id}/contacts", data=today).status_code == 303
+    assert count(ParentContact) == 1
+
+
+@pytest.mark.parametrize("day, message", [(None, "退出日期不能晚于今天"), ("9999-12-31", "退出日期不能晚于今天"),
+                                          ("0001-01-01", "退出日期应在 1990 年到 2100 年之间")])
+def test_an_exit_dated_in_the_future_or_out_of_the_calendar_is_refused(client, auth, child, day, message):
+    auth.login("zhuren")
+    day = day or (local_today() + timedelta(days=1)).isoformat()
+    answer = client.post(f"/children/{child.id}/exit", data={"exit_reason": "parents_returned", "exit_date": day})
+    assert answer.status_code == 422 and message in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert (child.status, child.exit_date) == ("active", None)
+
+
+@pytest.mark.parametrize("field, day, message", [("start_on", "0001-01-01", "开始日期应在 1990 年到 2100 年之间"),
+                                                 ("end_on", "9999-12-31", "结束日期应在 1990 年到 2100 年之间")])
+def test_a_benefit_dated_out_of_the_calendar_is_refused(client, auth, child, field, day, message):
+    auth.login("zhuren")
+    form = {"kind": "basic_living", "period": "每月", "start_on": local_today().isoformat(), field: day}
+    answer = client.post(f"/children/{child.id}/benefits", data=form)
+    assert answer.status_code == 422 and message in answer.get_data(as_text=True)
+    assert count(Benefit) == 0
+    planned = {**form, "start_on": (local_today() + timedelta(days=30)).isoformat(), "end_on": ""}
+    assert client.post(f"/children/{child.id}/benefits", data=planned).status_code == 303  # may lie ahead
+    assert count(Benefit) == 1
+
+
+def test_the_child_form_dates_are_in_the_calendar(client, auth, child):
+    auth.login("zhuren")
+    page = client.get(f"/children/{child.id}/edit").get_data(as_text=True)
+    form = {"name": child.name, "id_number": child.id_number, "residence_village_id": child.residence_village_id,
+            "categories": "left_behind", "attention_level": "general", "state_guardianship": "none",
+            "caregiver_confirmed_on": "0001-01-01"}
+    assert "caregiver_confirmed_on" in page
+    answer = client.post(f"/children/{child.id}/edit", data=form)
+    assert answer.status_code == 422 and "确认日期应在 1990 年到 2100 年之间" in answer.get_data(as_text=True)
+    answer = client.post(f"/children/{child.id}/edit", data={**form, "caregiver_confirmed_on": "9999-12-31"})
+    assert answer.status_code == 422 and "确认日期不能晚于今天" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert child.caregiver_confirmed_on is None

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from blueprints.children.excel import MAX_UPLOAD_BYTES
+from blueprints.children.models import ImportBatch
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.core.security import CONTENT_SECURITY_POLICY
@@ -170,7 +170,9 @@ def test_the_audit_records_the_forwarded_address_only_behind_a_trusted_proxy(app
 
 
 def test_the_upload_limit_covers_the_import_files_size(app):
-    assert MAX_UPLOAD_BYTES < app.config["MAX_CONTENT_LENGTH"] <= MAX_UPLOAD_BYTES + 2 * 1024 * 1024
+    """One setting: the import's file size; the request's limit is that and 1 MB of multipart wrapping."""
+    assert app.config["IMPORT_MAX_UPLOAD_BYTES"] == 20 * 1024 * 1024
+    assert app.config["MAX_CONTENT_LENGTH"] == app.config["IMPORT_MAX_UPLOAD_BYTES"] + 1024 * 1024
     assert app.config["MAX_BODY_BYTES"] == 256 * 1024
 
 
@@ -224,6 +226,17 @@ def test_the_import_takes_files_up_to_the_upload_limit(client, auth, town):
     response = client.post("/children/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
     assert "提交的内容太大" in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_import_setting_is_refused_with_the_setting_in_the_message(client, auth, town, monkeypatch):
+    """The route reads the limit from the configuration and says it: not a second constant of its own."""
+    monkeypatch.setitem(client.application.config, "IMPORT_MAX_UPLOAD_BYTES", 1024 * 1024)
+    auth.login("minzheng")
+    boundary, body = encode_multipart({"file": FileStorage(BytesIO(b"x" * (1024 * 1024 + 1)), "名单.xlsx")})
+    response = client.post("/children/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert "文件太大（超过 1MB）" in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(ImportBatch)) == 0
 
 
 # --- no inline script, style or handler -------------------------------------------------------

@@ -66,7 +66,6 @@ from extensions import db
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROW_SLACK = 200  # rows read beyond IMPORT_MAX_ROWS: the header and blank rows between children
 BACKGROUND_ROWS = 500  # above this the web import runs as a background job
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TEMPLATE_ROWS = 2000  # rows of the template that carry the dropdowns
 DATA_SHEET = "儿童名单"
 CHOICES_SHEET = "可选值"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import abort, flash, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.children import bp, tasks
 from blueprints.children.excel import (
     BACKGROUND_ROWS,
-    MAX_UPLOAD_BYTES,
     RACE,
     WRONG_TYPE,
     XLSX_MIMETYPE,
@@ -76,8 +75,10 @@ def import_upload():
     # in front of the app (nginx client_max_body_size) for the bytes themselves.
     size = upload.stream.seek(0, 2)
     upload.stream.seek(0)
-    if size > MAX_UPLOAD_BYTES:
-        return render_template("children/import.html", problem="文件太大（超过 20MB）。请分成几个文件上传。"), 413
+    limit = current_app.config["IMPORT_MAX_UPLOAD_BYTES"]
+    if size > limit:
+        problem = f"文件太大（超过 {limit / 1024 / 1024:g}MB）。请分成几个文件上传。"
+        return render_template("children/import.html", problem=problem), 413
 
     # Checked straight from the request's spooled upload, before anything is written: nothing is
     # left behind when the check fails (or the worker is killed), and no write transaction is open

@@ -14,6 +14,7 @@ from blueprints.core.forms import (
     CheckboxListField,
     Optional,
     ValidationError,
+    calendar_date,
     choices,
     max_length,
     phone_number,
@@ -46,7 +47,8 @@ class ChildForm(BaseForm):
                             description="18 位；出生日期和性别会按身份证号核对。没有身份证号可留空",
                             render_kw={"autocomplete": "off", "inputmode": "text"})
     gender = SelectField("性别", choices=choices([*_blank("按身份证号"), *GENDERS.items()]))
-    birth_date = DateField("出生日期", validators=[Optional()], description="有身份证号时可留空")
+    birth_date = DateField("出生日期", validators=[Optional(), calendar_date("出生日期", not_after_today=True)],
+                           description="有身份证号时可留空")
     ethnicity = StringField("民族", default="汉族", validators=[Optional(), max_length("民族", 20)])
     residence_village_id = SelectField("居住村", coerce=int)
     hukou_village_id = SelectField("户籍村", coerce=int)
@@ -64,7 +66,8 @@ class ChildForm(BaseForm):
     caregiver_name = StringField("委托照护人", validators=[Optional(), max_length("委托照护人", 40)])
     caregiver_relation = SelectField("照护人关系", choices=choices([*_blank("未填"), *((r, r) for r in RELATIONS)]))
     caregiver_phone = StringField("照护人电话", validators=[Optional(), phone_number("照护人电话")])
-    caregiver_confirmed_on = DateField("父母确认委托日期", validators=[Optional()])
+    caregiver_confirmed_on = DateField("父母确认委托日期",
+                                       validators=[Optional(), calendar_date("确认日期", not_after_today=True)])
     confirm_duplicate = BooleanField("我已核对，这是另一个孩子，继续保存")
 
     SECTIONS = [
@@ -96,16 +99,12 @@ class ChildForm(BaseForm):
         if not field.data:
             raise ValidationError("请至少选择一个儿童类别")
 
-    def validate_caregiver_confirmed_on(self, field):
-        if field.data and field.data > local_today():
-            raise ValidationError("确认日期不能晚于今天")
-
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
         parsed, errors = check_identity(self.id_number.data, self.gender.data or None, self.birth_date.data,
                                         today=local_today())
         for name, message in errors.items():
-            if message not in self[name].errors:
+            if not self[name].errors:  # one message a field: the field's own check said it already
                 self[name].errors.append(message)
             ok = False
         self.identity = parsed
@@ -190,23 +189,20 @@ class FamilyMemberForm(BaseForm):
 
 
 class ParentContactForm(BaseForm):
-    contacted_on = DateField("联系日期", validators=[required("联系日期")])
+    contacted_on = DateField("联系日期", validators=[required("联系日期"), calendar_date("联系日期", not_after_today=True)])
     who = StringField("谁联系的", validators=[required("谁联系的"), max_length("谁联系的", 40)],
                       description="例如 父亲、母亲")
     method = SelectField("方式", choices=choices(CONTACT_METHODS.items()))
     note = StringField("情况", validators=[Optional(), max_length("情况", 200)])
-
-    def validate_contacted_on(self, field):
-        if field.data and field.data > local_today():
-            raise ValidationError("联系日期不能晚于今天")
 
 
 class BenefitForm(BaseForm):
     kind = SelectField("保障类别", choices=choices(BENEFIT_KINDS.items()))
     amount = DecimalField("金额（元）", places=2, validators=[Optional(), NumberRange(min=0, message="金额不能为负数")])
     period = SelectField("周期", choices=choices([("每月", "每月"), ("每年", "每年"), ("一次性", "一次性")]))
-    start_on = DateField("开始日期", validators=[required("开始日期")])
-    end_on = DateField("结束日期", validators=[Optional()])
+    # a benefit may be planned: its dates may lie ahead
+    start_on = DateField("开始日期", validators=[required("开始日期"), calendar_date("开始日期")])
+    end_on = DateField("结束日期", validators=[Optional(), calendar_date("结束日期")])
     source = StringField("来源", validators=[Optional(), max_length("来源", 60)], description="例如 县民政局、慈善总会")
 
     def validate_end_on(self, field):
@@ -216,7 +212,7 @@ class BenefitForm(BaseForm):
 
 class ExitForm(BaseForm):
     exit_reason = SelectField("退出原因", choices=choices(EXIT_REASONS.items()))
-    exit_date = DateField("退出日期", validators=[required("退出日期")])
+    exit_date = DateField("退出日期", validators=[required("退出日期"), calendar_date("退出日期", not_after_today=True)])
     note = TextAreaField("说明", validators=[Optional(), max_length("说明", 200)])
 
 

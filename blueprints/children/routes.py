@@ -194,12 +194,35 @@ def detail(child_id: int):
     return page
 
 
+# Form field → its disclosed name: what a viewer without children:read_ids sees masked. Such a value
+# is never sent back as an input's value; left blank, the field keeps what is stored.
+MASKED_INPUTS = {"id_number": "child.id_number", "disability_certificate": "child.disability_certificate",
+                 "birth_date": "child.birth_date"}
+KEPT_HINT = "已登记，不显示；留空则保持不变"
+MISMATCH_MASKED = "出生日期与已登记的身份证号不一致：有身份证号时出生日期请留空"
+
+
 @bp.route("/<int:child_id>/edit", methods=["GET", "POST"])
 @require("children:write")
 def edit(child_id: int):
     child = load_record(child_id, "children:write")
     ensure_open(child)
     form = ChildForm(obj=child)
+    disclosure = current_disclosure()
+    masked = [name for name, shown in MASKED_INPUTS.items() if not disclosure.full(shown) and getattr(child, name)
+              and not (name == "birth_date" and child.id_number)]  # that one the ID number gives
+    kept = []  # masked fields sent back blank, filled with the stored value to be checked and saved
+
+    def page(status=200, duplicates=None):
+        if "id_number" in kept:  # the mismatch message would tell the day of birth the number holds
+            form.birth_date.errors = [MISMATCH_MASKED if e.startswith("出生日期与身份证号不一致") else e
+                                      for e in form.birth_date.errors]
+        for name in masked:
+            if request.method == "GET" or name in kept:
+                form[name].data, form[name].raw_data = None, []
+                form[name].render_kw = {**(form[name].render_kw or {}), "placeholder": KEPT_HINT}
+        return _form_page(form, child, duplicates=duplicates, status=status)
+
     if request.method == "GET":
         form.categories.data = child.category_codes
         form.hukou_village_id.data = child.hukou_village_id or 0
@@ -209,20 +232,25 @@ def edit(child_id: int):
         form.disability_kind.data = child.disability_kind or ""
         form.disability_grade.data = child.disability_grade or ""
         form.caregiver_relation.data = child.caregiver_relation or ""
+    else:
+        for name in masked:
+            if not form[name].data:
+                form[name].data = getattr(child, name)
+                kept.append(name)
     if form.validate_on_submit():
         duplicates = _duplicate_notice(form, exclude_id=child.id)
         if duplicates is None:
-            return _form_page(form, child, status=422)
+            return page(422)
         if duplicates:
-            return _form_page(form, child, duplicates=duplicates, status=409)
+            return page(409, duplicates)
         changed = update_child(child, form.child_values(), form.categories.data, actor=current_user)
         db.session.commit()
         flash(f"已保存，修改了 {changed} 项。" if changed else "没有改动。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id))
-    page = _form_page(form, child, status=422 if form.errors else 200)
+    response = page(422 if form.errors else 200)
     if request.method == "GET":
         audit.record_view("child_edit_opened", child, detail=child.name)
-    return page
+    return response
 
 
 @bp.route("/<int:child_id>/exit", methods=["POST"])
@@ -288,9 +316,11 @@ def family_member(child_id: int, member_id: int | None = None):
         if member is None:
             abort(404)
     form = FamilyMemberForm(obj=member)
+    masked = member is not None and not current_disclosure().full("family.id_number")
+    id_kept = member.id_number if masked else None  # a masked number left blank stays as it is
     if form.validate_on_submit():
         data = FamilyInput(
-            relation=form.relation.data, name=form.name.data.strip(), id_number=form.id_number.data or None,
+            relation=form.relation.data, name=form.name.data.strip(), id_number=form.id_number.data or id_kept,
             phone=form.phone.data or None, work=form.work.data or None, work_place=form.work_place.data or None,
             works_away=form.works_away.data, guardianship_capacity=form.guardianship_capacity.data,
             is_guardian=form.is_guardian.data,
@@ -299,7 +329,7 @@ def family_member(child_id: int, member_id: int | None = None):
         db.session.commit()
         flash(f"已保存家庭成员 {data.relation} {data.name}。", "success")
         return redirect_after_post(url_for("children.detail", child_id=child.id) + "#family")
-    if request.method == "GET" and member is not None and not current_disclosure().full("family.id_number"):
+    if request.method == "GET" and masked:
         form.id_number.data = ""  # never send a masked value back as if it were the number
     title = f"修改家庭成员 {member.relation} {member.name}" if member else "新增家庭成员"
     page = render_template("form_page.html", form=form, title=title,

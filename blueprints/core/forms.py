@@ -11,9 +11,12 @@ from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringFiel
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
+from blueprints.core.clock import local_today
+from blueprints.core.inputs import FIRST_YEAR, LAST_YEAR, in_calendar
 from blueprints.core.text import clean_text
 
-__all__ = ["required", "max_length", "Optional", "phone_number", "ValidationError", "InputRequired", "choices"]
+__all__ = ["required", "max_length", "Optional", "phone_number", "calendar_date", "ValidationError",
+           "InputRequired", "choices"]
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -29,6 +32,22 @@ def max_length(label: str, limit: int, minimum: int = -1) -> Length:
     if minimum > 0:
         return Length(min=minimum, max=limit, message=f"{label}应为 {minimum}–{limit} 个字符")
     return Length(max=limit, message=f"{label}最多 {limit} 个字，请删减")
+
+
+def calendar_date(label: str, not_after_today: bool = False):
+    """Every date field: within the years the house deals in (the API and the import refuse the same,
+    blueprints/core/inputs.py), and for what has already happened, not after today (the town's day)."""
+
+    def check(form, field):
+        day = field.data
+        if day is None:
+            return
+        if not_after_today and day > local_today():
+            raise ValidationError(f"{label}不能晚于今天")
+        if not in_calendar(day):
+            raise ValidationError(f"{label}应在 {FIRST_YEAR} 年到 {LAST_YEAR} 年之间，请核对年份")
+
+    return check
 
 
 # A mobile (11 digits, 13x–19x) or a landline with its area code: the one rule for forms and imports.
