@@ -268,7 +268,7 @@ def test_edit_keeps_every_change_in_the_history(town, client, auth):
     response = client.post(f"/children/{child.id}/edit", data=data)
     assert response.status_code == 303
     changes = {c.field: (c.old_value, c.new_value, c.username) for c in
-               db.session.scalars(select(ChildChange).where(ChildChange.child_id == child.id))}
+               db.session.scalars(select(ChildChange).where(ChildChange.child_id == child.id).order_by(ChildChange.id))}
     assert changes["姓名"] == ("张三", "张三丰", "zhuren_a")
     assert changes["学校"] == (None, "甲村小学", "zhuren_a")
     assert changes["关注等级"] == ("一般", "重点关注", "zhuren_a")

@@ -219,8 +219,9 @@ def test_reinstating_with_a_reason_reopens_the_record_and_keeps_the_exit_in_the_
     db.session.expire_all()
     child = db.session.get(Child, child.id)
     assert (child.status, child.exit_reason, child.exit_date, child.exit_note) == ("active", None, None, None)
-    history = {c.field: (c.old_value, c.new_value, c.username)
-               for c in db.session.scalars(select(ChildChange).where(ChildChange.child_id == child.id))}
+    changes = select(ChildChange).where(ChildChange.child_id == child.id).order_by(ChildChange.id)
+    history = {c.field: (c.old_value, c.new_value, c.username)  # the latest change of each field
+               for c in db.session.scalars(changes)}
     assert history["恢复在册"] == (None, "父母再次外出务工，孩子回村居住", "minzheng")
     assert history["退出原因"] == ("迁出本镇", None, "minzheng")
     assert history["退出日期"] == (exit_on.isoformat(), None, "minzheng")
