@@ -28,11 +28,11 @@ from blueprints.core.vocabulary import (
     EXIT_REASONS,
     GENDERS,
     GUARDIANSHIP_CAPACITY,
+    LEFT_BEHIND_AGE,
     STATE_GUARDIANSHIP,
+    age_on,
 )
 from extensions import db
-
-LEFT_BEHIND_MAX_AGE = 16
 
 
 def _blank(label: str):
@@ -110,10 +110,9 @@ class ChildForm(BaseForm):
         self.identity = parsed
         birth = parsed.birth_date if parsed else self.birth_date.data
         if birth and "left_behind" in (self.categories.data or []):
-            today = local_today()
-            age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-            if age >= LEFT_BEHIND_MAX_AGE:
-                self.categories.errors.append(f"留守儿童应未满16周岁，这个孩子已 {age} 岁")
+            age = age_on(birth, local_today())
+            if age >= LEFT_BEHIND_AGE:
+                self.categories.errors.append(f"留守儿童应未满{LEFT_BEHIND_AGE}周岁，这个孩子已 {age} 岁")
                 ok = False
         return ok
 
