@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import current_app, g
 from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from blueprints.auth.models import LoginFailure, User, UserSession
@@ -206,10 +207,12 @@ def end_session(row: UserSession, reason: str) -> None:
 
 def load_user(token: str) -> User | None:
     """Flask-Login's loader: the cookie's token must name an open session of an active user (not a
-    demo account outside demo mode) that has not been idle too long. Runs first in the request (see routes.load_signed_in_user), so its
-    commits carry nothing else."""
+    demo account outside demo mode) that has not been idle too long. Runs first in the request
+    (see routes.load_signed_in_user), so its commits carry nothing else. One query a request:
+    the session with its user."""
     row = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+        select(UserSession).options(joinedload(UserSession.user))
+        .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
     )
     if row is None or not row.user.active:
         return None
