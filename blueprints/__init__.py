@@ -10,6 +10,7 @@ AREA_NAMES = [
     "admin",
     "children",
     "visits",
+    "volunteers",
     "dashboard",
     "api",
     "pwa",

@@ -52,7 +52,7 @@ def create_user(
     if role == "department" and department_code is None:
         department_code = "police"
     if role == "volunteer" and volunteer_kind is None:
-        volunteer_kind = "volunteer"
+        volunteer_kind = "youth"
     user = User(
         username=username or f"{role}{next(_counter)}",
         display_name=display_name or f"测试{role}",
@@ -108,3 +108,32 @@ def create_child(
     )
     db.session.commit()
     return child
+
+
+def create_volunteer(user=None, name: str = "周桂兰", kind: str = "caring_mother", village=None, skills=("reading",),
+                     capacity: int = 2, active: bool = True, organisation=None):
+    """A volunteer's profile (and her login, unless given)."""
+    from blueprints.volunteers.models import Volunteer, VolunteerSkill
+
+    user = user or create_user("volunteer", volunteer_kind=kind, display_name=name)
+    volunteer = Volunteer(user_id=user.id, name=name, kind=kind, village_id=village.id if village else None,
+                          capacity=capacity, active=active, organisation=organisation,
+                          skill_rows=[VolunteerSkill(skill=s) for s in skills])
+    db.session.add(volunteer)
+    db.session.commit()
+    return volunteer
+
+
+def create_pairing(child, volunteer, programme: str = "caring_mother", started_on=None, times_per_month: int = 2,
+                   goals: str = "每月陪伴阅读，帮助孩子建立阅读习惯", needs=("education",), ended_on=None, **values):
+    """A pairing row as the service stores it (the rules are tested through the service itself)."""
+    from datetime import date
+
+    from blueprints.volunteers.models import Pairing, PairingNeed
+
+    pairing = Pairing(programme=programme, child_id=child.id, volunteer_id=volunteer.id,
+                      started_on=started_on or date(2026, 1, 5), goals=goals, times_per_month=times_per_month,
+                      ended_on=ended_on, need_rows=[PairingNeed(category=n) for n in needs], **values)
+    db.session.add(pairing)
+    db.session.commit()
+    return pairing

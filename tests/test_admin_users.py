@@ -202,7 +202,7 @@ def test_phone_rule_is_the_one_the_import_uses(client, auth):
 
     create_user("admin", username="boss")
     auth.login("boss")
-    response = client.post("/admin/users/new", data=user_form(role="volunteer", volunteer_kind="volunteer",
+    response = client.post("/admin/users/new", data=user_form(role="volunteer", volunteer_kind="youth",
                                                               phone="12812345678"))
     assert response.status_code == 422 and "电话应为 11 位手机号" in response.get_data(as_text=True)
     assert _phone("12812345678") is None and _phone("13812345678") == "13812345678"

@@ -88,7 +88,7 @@ class UserForm(BaseForm):
             self.department_id.errors.append("部门账号要选择所在部门")
             ok = False
         if self.role.data == "volunteer" and not self.volunteer_kind.data:
-            self.volunteer_kind.errors.append("请选择志愿者类别：志愿者或爱心妈妈")
+            self.volunteer_kind.errors.append("请选择志愿者类别（青年志愿者、爱心妈妈、教师志愿者或社会组织成员）")
             ok = False
         return ok
 

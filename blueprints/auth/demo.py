@@ -49,7 +49,7 @@ DEMO_USERS = [
     DemoUser("zhuren2", "刘建国", "director", villages=[DEMO_VILLAGES[1]]),
     DemoUser("xuexiao1", "陈静（中心小学）", "school", school_index=0),
     DemoUser("paichusuo", "赵强（派出所）", "department", department_code="police"),
-    DemoUser("zhiyuan1", "孙晓雨", "volunteer", volunteer_kind="volunteer"),
+    DemoUser("zhiyuan1", "孙晓雨", "volunteer", volunteer_kind="youth"),
     DemoUser("aixinmama1", "周桂兰", "volunteer", volunteer_kind="caring_mother"),
 ]
 

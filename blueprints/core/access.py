@@ -73,10 +73,29 @@ _grants: dict[str, set[str]] = defaultdict(set)
 _reach: dict[str, dict[str, Callable[[Any], Any]]] = defaultdict(dict)
 
 
+# Grants some departments get beyond the department role's: an area's manifest names them
+# "department:<code>" (团委 and 妇联 manage volunteers and pairings, DOMAIN.md).
+DEPARTMENT_PREFIX = "department:"
+
+
 def add_grants(role: str, permissions) -> None:
-    if role not in ROLES:
+    """`role` is a role code, or "department:<code>" for the users of one department."""
+    if role not in ROLES and not role.startswith(DEPARTMENT_PREFIX):
         raise KeyError(f"unknown role {role!r}")
     _grants[role].update(permissions)
+
+
+def grants_of(user) -> frozenset[str]:
+    """What `user` may do: the role's grants, and their department's own."""
+    role = role_of(user)
+    if role is None:
+        return frozenset()
+    grants = _grants[role.code]
+    if role.reach == "department" and user.department is not None:
+        extra = _grants.get(DEPARTMENT_PREFIX + user.department.code)
+        if extra:
+            return frozenset(grants | extra)
+    return frozenset(grants)
 
 
 def register_reach(resource: str, reach: str, clause: Callable[[Any], Any]) -> None:
@@ -95,7 +114,11 @@ def role_of(user) -> Role | None:
 
 def can(user, permission: str) -> bool:
     role = role_of(user)
-    return role is not None and permission in _grants[role.code]
+    if role is None:
+        return False
+    if permission in _grants[role.code]:
+        return True
+    return role.reach == "department" and permission in grants_of(user)
 
 
 def require(permission: str):
@@ -154,6 +177,12 @@ def access_matrix() -> str:
         resource, _, action = permission.partition(":")
         cells = ["✓" if permission in _grants[r.code] else "" for r in roles]
         lines.append(f"| {resource} | {action} | " + " | ".join(cells) + " |")
+    departments = sorted(key for key in _grants if key.startswith(DEPARTMENT_PREFIX))
+    if departments:
+        lines += ["", "## 部门另有的权限 · grants of single departments", "",
+                  "Department users get the `department` role's grants above, and their own department's:", ""]
+        for key in departments:
+            lines.append(f"- `{key[len(DEPARTMENT_PREFIX):]}`: " + ", ".join(f"`{p}`" for p in sorted(_grants[key])))
     lines += ["", "## 范围 · what each reach covers, by resource", "",
               "| 资源 | " + " | ".join(f"`{reach}`" for reach in REACHES) + " |",
               "|---|" + "---|" * len(REACHES)]

@@ -83,6 +83,9 @@ class Area:
     offline_pages: tuple[str, ...] = ()  # endpoints the service worker keeps for offline use
     record_sections: tuple[Section, ...] = ()
     archive_sections: tuple[Section, ...] = ()
+    # "module:function(child_ids, viewer) → {child_id: [Notice]}": what this area asks the child's
+    # visitor to see to, shown beside the child on the due list (a volunteer's word for the director)
+    child_notices: str | None = None
     setup: str | None = None  # "module:function()" registering reach clauses and disclosure fields
 
     @property
@@ -105,6 +108,7 @@ class House:
     archive_sections: list[tuple[Area, Section]] = field(default_factory=list)
     offline_pages: list[str] = field(default_factory=list)
     seeders: list[tuple[Area, Callable]] = field(default_factory=list)
+    child_notices: list[Callable] = field(default_factory=list)
 
 
 house = House()
@@ -136,6 +140,8 @@ def compose(areas: list[Area]) -> House:
         house.offline_pages.extend(area.offline_pages)
         if area.demo_seeder:
             house.seeders.append((area, area.resolve(area.demo_seeder)))
+        if area.child_notices:
+            house.child_notices.append(area.resolve(area.child_notices))
     house.areas = list(areas)
     house.nav.sort(key=lambda item: item.order)
     house.home_panels.sort(key=lambda pair: pair[1].order)
@@ -157,6 +163,26 @@ def install(app: Flask, areas: list[Area]) -> House:
         if area.cli:
             area.resolve(area.cli)(app)
     return house
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about a child that another area asks its visitor to see to (child_notices)."""
+
+    text: str
+    url: str | None = None  # where to read it and mark it seen
+    since: Any = None  # a date or datetime, shown beside it
+
+
+def notices_for(child_ids: list[int], viewer) -> dict[int, list[Notice]]:
+    """Every area's notices on these children for `viewer`: one call per area for all of them."""
+    found: dict[int, list[Notice]] = {}
+    if not child_ids:
+        return found
+    for load in house.child_notices:
+        for child_id, notices in load(child_ids, viewer).items():
+            found.setdefault(child_id, []).extend(notices)
+    return found
 
 
 def sections_for(kind: str, viewer, child_ids: list[int], may: Callable[[str], bool]) -> list[tuple[Section, dict]]:

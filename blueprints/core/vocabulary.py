@@ -77,7 +77,56 @@ SCHOOL_KINDS = {
     "middle": "初级中学",
     "nine_year": "九年一贯制学校",
 }
-VOLUNTEER_KINDS = {"volunteer": "志愿者", "caring_mother": "爱心妈妈"}
+# --- volunteers and pairings (plan §13 programmes, §21 §22 service sites and social organisations)
+VOLUNTEER_KINDS = {
+    "youth": "青年志愿者",
+    "caring_mother": "爱心妈妈",
+    "teacher": "教师志愿者",
+    "social_org": "社会组织成员",
+}
+ORGANISATION_KINDS = {"social_org": "社会组织", "service_site": "服务站点", "unit": "机关企事业单位"}
+# What a volunteer can offer; SKILL_NEEDS says which of a child's needs (NEED_CATEGORIES) each meets.
+SKILLS = {
+    "tutoring": "课业辅导",
+    "reading": "阅读陪伴",
+    "psychological": "心理陪伴",
+    "recreation": "文体活动",
+    "life_care": "生活照料",
+    "safety": "安全教育",
+    "medical": "医疗康复知识",
+}
+SKILL_NEEDS = {
+    "tutoring": {"education"},
+    "reading": {"education"},
+    "psychological": {"psychological"},
+    "recreation": {"psychological"},
+    "life_care": {"living"},
+    "safety": {"safety"},
+    "medical": {"medical"},
+}
+PROGRAMMES = {
+    "qianshou": "牵手关爱行动",
+    "caring_mother": "爱心妈妈结对",
+    "hope_room": "希望小屋",
+    "red_scarf": "红领巾学堂",
+    "other": "其他",
+}
+ACTIVITY_KINDS = {
+    "companionship": "陪伴",
+    "tutoring": "辅导",
+    "life_help": "生活帮助",
+    "comfort": "情感抚慰",
+    "visit": "上门",
+    "phone": "电话",
+}
+PAIRING_END_REASONS = {
+    "goals_met": "帮扶目标已实现",
+    "child_exited": "儿童退出名册",
+    "moved": "儿童或志愿者迁出",
+    "volunteer_left": "志愿者不再参加",
+    "programme_ended": "项目结束",
+    "other": "其他",
+}
 
 # label(code, name) looks the code up here; the names are what templates pass to the filter.
 VOCABULARIES: dict[str, dict[str, str]] = {
@@ -97,6 +146,11 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "need_category": NEED_CATEGORIES,
     "school_kind": SCHOOL_KINDS,
     "volunteer_kind": VOLUNTEER_KINDS,
+    "organisation_kind": ORGANISATION_KINDS,
+    "skill": SKILLS,
+    "programme": PROGRAMMES,
+    "activity_kind": ACTIVITY_KINDS,
+    "pairing_end_reason": PAIRING_END_REASONS,
 }
 
 # A child on the roll: registered (not yet confirmed) or active. Exited children keep their record.

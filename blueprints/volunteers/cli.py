@@ -1,0 +1,3 @@
+"""(being written)"""
+def register_cli(app):
+    pass

@@ -1,0 +1,3 @@
+"""(being written)"""
+def home_panel(user):
+    return None
