@@ -35,7 +35,7 @@ area = Area(
         "admin": {"volunteers:read", "pairings:read"},
         "civil_affairs": MANAGERS | {"activities:photos"},
         "supervisor": MANAGERS | {"activities:photos", "pairings:remark"},
-        "director": {"pairings:read", "pairings:remark"},
+        "director": {"pairings:read", "pairings:remark", "pairings:print"},
         "department:youth": MANAGERS,
         "department:women": MANAGERS,
         # Her own pairings only (reach `own`); her own photos (activities:photos within reach).
