@@ -360,4 +360,4 @@ def upload_name(user_id: int, token: str) -> str | None:
 
 
 def claimed_name(name: str) -> str:
-    return name.removesuffix(".xlsx") + ".importing"
+    return name.removesuffix(".xlsx") + ".importing.xlsx"  # openpyxl opens by the suffix
