@@ -83,8 +83,8 @@ class Area:
     offline_pages: tuple[str, ...] = ()  # endpoints the service worker keeps for offline use
     record_sections: tuple[Section, ...] = ()
     archive_sections: tuple[Section, ...] = ()
-    # "module:function(child_ids, viewer) → {child_id: [Notice]}": what this area asks the child's
-    # visitor to see to, shown beside the child on the due list (a volunteer's word for the director)
+    # "module:function(viewer) → {child_id: [Notice]}": what this area asks `viewer` to see to about
+    # the children she reaches, shown beside them on the due list (a volunteer's word for the director)
     child_notices: str | None = None
     setup: str | None = None  # "module:function()" registering reach clauses and disclosure fields
 
@@ -174,13 +174,12 @@ class Notice:
     since: Any = None  # a date or datetime, shown beside it
 
 
-def notices_for(child_ids: list[int], viewer) -> dict[int, list[Notice]]:
-    """Every area's notices on these children for `viewer`: one call per area for all of them."""
+def notices_for(viewer) -> dict[int, list[Notice]]:
+    """Every area's open notices for `viewer`, by child: one call per area. Few at a time (each
+    is closed when seen), so they are looked up for the viewer, not for a list of children."""
     found: dict[int, list[Notice]] = {}
-    if not child_ids:
-        return found
     for load in house.child_notices:
-        for child_id, notices in load(child_ids, viewer).items():
+        for child_id, notices in load(viewer).items():
             found.setdefault(child_id, []).extend(notices)
     return found
 

@@ -75,8 +75,9 @@ def check_pairing(child: Child, volunteer: Volunteer, values: dict) -> dict[str,
 def create_pairing(child: Child, volunteer: Volunteer, values: dict, *, actor) -> Pairing:
     """values: programme, started_on, planned_end_on, goals, times_per_month, needs (codes)."""
     ensure_open(child)
-    if db.get_bind().dialect.name == "postgresql":  # two managers pairing the same volunteer at once
-        db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
+    # Two managers pairing the same volunteer at once: the second waits, then counts the first's
+    # (PostgreSQL; SQLite writes one at a time anyway and ignores FOR UPDATE).
+    db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
     errors = check_pairing(child, volunteer, values)
     if errors:
         raise PairingError(errors)
