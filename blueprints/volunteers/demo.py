@@ -88,6 +88,7 @@ def seed_demo_volunteers(org_name: str, today: date | None = None) -> dict[str, 
     users = {u.username: u for u in db.session.scalars(select(User).where(User.role == "volunteer"))}
     paired = set(db.session.scalars(select(Pairing.child_id).where(Pairing.ended_on.is_(None))))
     stored = set(db.session.scalars(select(PairingActivity.client_uuid)))
+    school_age = today - timedelta(days=6 * 365)  # the goals speak of homework
     for username, name, kind, org_index, village_index, skills, capacity, programme, count in VOLUNTEERS:
         user = users.get(username)
         if user is None:
@@ -106,7 +107,7 @@ def seed_demo_volunteers(org_name: str, today: date | None = None) -> dict[str, 
         created["志愿者"] += 1
         children = db.session.scalars(
             select(Child).where(Child.residence_village_id == village.id, Child.status.in_(CURRENT_STATUSES),
-                                Child.id.not_in(paired) if paired else True)
+                                Child.birth_date <= school_age, Child.id.not_in(paired) if paired else True)
             .order_by(Child.attention_level != "key", Child.id).limit(count)).all()
         for index, child in enumerate(children):
             rng = random.Random(f"guanai-demo-pairing-{username}-{child.id}")
