@@ -320,3 +320,36 @@ def test_ending_a_pairing_from_its_page(app, client, auth):
     assert remarks.status_code == 303
     db.session.refresh(pairing)
     assert pairing.director_remarks == "志愿者很用心"
+
+
+def test_a_volunteer_reaches_her_own_pairings_and_an_ended_one_for_30_days(app):
+    from blueprints.volunteers.access import reachable_pairings
+
+    village = create_village()
+    her = create_volunteer(village=village, capacity=5)
+    other = create_volunteer(name="冯秀梅", village=village)
+    today = local_today()
+    open_one = make_pairing(create_child("一", village=village), her)
+    lately = make_pairing(create_child("二", village=village), her, started_on=today - timedelta(days=90),
+                          ended_on=today - timedelta(days=30))
+    long_ago = make_pairing(create_child("三", village=village), her, started_on=today - timedelta(days=90),
+                            ended_on=today - timedelta(days=31))
+    make_pairing(create_child("四", village=village), other)
+    reached = set(db.session.scalars(reachable_pairings(her.user, "activities:write").with_only_columns(Pairing.id)))
+    assert reached == {open_one.id, lately.id}
+    assert long_ago.id not in reached
+    # without the grant, nothing: a volunteer's reach is for logging, not for the staff pages
+    assert not db.session.scalars(reachable_pairings(her.user, "pairings:read")).all()
+
+
+def test_department_grants_go_to_their_department_only(app):
+    from blueprints.core.access import can, grants_of
+
+    youth = create_user("department", department_code="youth")
+    women = create_user("department", department_code="women")
+    police = create_user("department", department_code="police")
+    for user in (youth, women):
+        assert can(user, "pairings:manage") and can(user, "volunteers:manage") and can(user, "children:count")
+        assert not can(user, "children:read") and not can(user, "activities:photos")
+    assert not can(police, "pairings:read") and can(police, "children:count")
+    assert "pairings:manage" not in grants_of(police)
