@@ -353,3 +353,17 @@ def test_department_grants_go_to_their_department_only(app):
         assert not can(user, "children:read") and not can(user, "activities:photos")
     assert not can(police, "pairings:read") and can(police, "children:count")
     assert "pairings:manage" not in grants_of(police)
+
+
+def test_a_child_leaving_the_roll_ends_her_pairings_and_frees_the_place(app):
+    village = create_village()
+    volunteer = create_volunteer(village=village, capacity=1)
+    child = create_child("王小", village=village)
+    pairing = make_pairing(child, volunteer, started_on=local_today() - timedelta(days=20))
+    staff = create_user("civil_affairs")
+    exit_child(child, "moved_away", local_today(), "", actor=staff)
+    db.session.commit()
+    db.session.refresh(pairing)
+    assert (pairing.ended_on, pairing.end_reason) == (local_today(), "child_exited")
+    create_pairing(create_child("李小", village=village), volunteer, values(), actor=staff)  # her place is free
+    db.session.commit()

@@ -86,6 +86,9 @@ class Area:
     # "module:function(viewer) → {child_id: [Notice]}": what this area asks `viewer` to see to about
     # the children she reaches, shown beside them on the due list (a volunteer's word for the director)
     child_notices: str | None = None
+    # "module:function(child, on, actor)": what this area closes when a child leaves the roll (its
+    # pairings end), in the exit's own transaction
+    on_child_exit: str | None = None
     setup: str | None = None  # "module:function()" registering reach clauses and disclosure fields
 
     @property
@@ -109,6 +112,7 @@ class House:
     offline_pages: list[str] = field(default_factory=list)
     seeders: list[tuple[Area, Callable]] = field(default_factory=list)
     child_notices: list[Callable] = field(default_factory=list)
+    exit_hooks: list[Callable] = field(default_factory=list)
 
 
 house = House()
@@ -142,6 +146,8 @@ def compose(areas: list[Area]) -> House:
             house.seeders.append((area, area.resolve(area.demo_seeder)))
         if area.child_notices:
             house.child_notices.append(area.resolve(area.child_notices))
+        if area.on_child_exit:
+            house.exit_hooks.append(area.resolve(area.on_child_exit))
     house.areas = list(areas)
     house.nav.sort(key=lambda item: item.order)
     house.home_panels.sort(key=lambda pair: pair[1].order)

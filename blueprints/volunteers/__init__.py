@@ -78,5 +78,6 @@ area = Area(
                 "sections:archive_pairings", ()),
     ),
     child_notices="sections:pass_on_notices",
+    on_child_exit="pairings:end_with_child",
     setup="access:setup",
 )

@@ -111,6 +111,14 @@ def end_pairing(pairing: Pairing, ended_on: date | None, reason: str | None, not
     audit.record("pairing_ended", pairing, detail=f"{PAIRING_END_REASONS[reason]}", user=actor)
 
 
+def end_with_child(child: Child, on: date, actor) -> None:
+    """The child left the roll: her open pairings end that day (never before they started), and
+    her volunteers' places are free again."""
+    for pairing in db.session.scalars(select(Pairing).where(Pairing.child_id == child.id, Pairing.ended_on.is_(None))):
+        pairing.ended_on, pairing.end_reason = max(on, pairing.started_on), "child_exited"
+        audit.record("pairing_ended", pairing, detail=PAIRING_END_REASONS["child_exited"], user=actor)
+
+
 # --- the figures --------------------------------------------------------------------------------
 
 def month_bounds(day: date) -> tuple[date, date]:
