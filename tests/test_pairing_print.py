@@ -11,13 +11,15 @@ from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from blueprints.children.services import FamilyInput
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.core.jobs import Job
-from blueprints.volunteers import print_routes, tasks
+from blueprints.children.printing import Printer
+from blueprints.core.disclosure import full_disclosure
+from blueprints.volunteers import print_routes, printing, tasks
 from blueprints.volunteers.models import Organisation, PairingActivity
 from extensions import db
 from tests.factories import (
@@ -181,6 +183,46 @@ def test_a_long_pairing_runs_over_pages_with_the_footer_on_each(app, town, clien
     assert all(unicodedata.normalize("NFKC", note) in text for note in notes)
     assert "日期 时长(分钟) 方式 活动内容" in squeeze(pages[1])  # the table's head again on the next page
     assert text.count("合计 80 56.0") == 1  # the months' total once, at their end, not at every page's foot
+
+
+def test_the_month_in_progress_is_not_yet_missed(town):
+    pairing = town["pairing"]
+    activities = printing.load_activities([pairing.id])[pairing.id]
+    months = printing.monthly_totals(pairing, activities, today=date(2026, 3, 10))
+    assert [(m["month"], m["count"], m["verdict"]) for m in months["rows"]] == [
+        ("2026-01", 1, "不足整月，不计"), ("2026-02", 2, "达到"), ("2026-03", 1, "本月进行中（还差 1 次）")]
+    assert months["kept"] == "达到 1 / 1 个月"  # the month in progress is not judged yet
+    next_year = printing.monthly_totals(pairing, [], today=date(2027, 6, 1), year=printing.Year(2027))
+    assert next_year["rows"] == [] and next_year["count"] == 0  # ended in 2026: nothing of 2027
+
+
+def test_a_batch_loads_with_a_fixed_number_of_queries(town):
+    more = [create_pairing(create_child(name, village=town["east"]), town["volunteer"]) for name in ("田甜", "欧阳晓")]
+    log(more[0], date(2026, 2, 3), 40, "visit", "上门")
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    printer = Printer("民政王", full_disclosure())
+
+    def contexts(ids):
+        statements.clear()
+        pairings = printing.load_pairings(ids)
+        activities = printing.load_activities(ids, printing.Year(2026))
+        texts = [printing.record_context(p, activities[p.id], printer, "拳铺镇", year=printing.Year(2026))
+                 for p in pairings]
+        return texts, len(statements)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        one, queries_one = contexts([town["pairing"].id])
+        three, queries_three = contexts([more[1].id, town["pairing"].id, more[0].id])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert queries_one == queries_three
+    assert [t["child_name"] for t in three] == ["欧阳晓", "龚鑫淼", "田甜"]  # in the order asked for
+    assert len(three[1]["activities"]) == 4 and len(three[2]["activities"]) == 1 and three[0]["activities"] == []
 
 
 def test_who_may_print_a_record(town, client, auth):
