@@ -159,8 +159,8 @@ def pairing_print_timings(app, runs: int = 3) -> dict:
             assert job.status == "done", (job.status, job.message)
             size = Path(f"{job.result_path}.pdf").stat().st_size
         db.session.remove()
-    return {"pairings_100_runs_s": [round(t, 1) for t in times], "pairings_100_median_s": round(statistics.median(times), 1),
-            "pairings_100_mb": round(size / 1e6, 1)}
+    return {"pairings_100_runs_s": [round(t, 1) for t in times],
+            "pairings_100_median_s": round(statistics.median(times), 1), "pairings_100_mb": round(size / 1e6, 1)}
 
 
 def db_name(url: str) -> str:

@@ -71,7 +71,7 @@ def _form(programme: str | None, year: printing.Year | None, errors: dict[str, s
         count = len(printing.batch_ids(reachable_pairings(current_user, "pairings:print"), programme, year))
     return render_template(
         "volunteers/print/batch.html", job=None, programmes=PROGRAMMES, years=_years(), programme=programme,
-        year=year.year if year else None, typed=request.values, errors=errors, count=count, max_batch=MAX_BATCH,
+        year=year.year if year else None, errors=errors, count=count, max_batch=MAX_BATCH,
     ), status
 
 
