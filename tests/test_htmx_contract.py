@@ -170,6 +170,13 @@ def _import_job(user):
     return {"batch": batch.id, "job": job.id}
 
 
+def _pairing_print_job(user):
+    job = Job(kind="print_pairings", title="打印结对帮扶记录表（测试）", user_id=user.id, status="running", done=1, total=4)
+    db.session.add(job)
+    db.session.commit()
+    return {"job": job.id}
+
+
 def _village(user):
     village = create_village("东洼村")
     create_child("张三", village=village)
@@ -188,6 +195,9 @@ FRAGMENT_CASES = {
         "请填写姓名", setup=_village),
     "children.print_job": FragmentCase("civil_affairs", lambda c, ctx, h: c.get(f"/children/print/{ctx['job']}",
                                                                                 headers=h), "已排版 1 / 4 份", setup=_print_job),
+    "volunteers.pairing_batch_job": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.get(f"/pairings/print/{ctx['job']}", headers=h), "已排版 1 / 4 份",
+        setup=_pairing_print_job),
     "children.import_job": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.get(f"/children/import/{ctx['batch']}/job/{ctx['job']}", headers=h),
         'id="import-job"', setup=_import_job),
