@@ -120,8 +120,8 @@ def update_volunteer(volunteer: Volunteer, values: dict, skills: list[str], *, a
     """Apply what changed, each change in the history; returns how many fields changed. Raises
     RosterError when the capacity would fall below her open pairings."""
     if "capacity" in values:
-        if db.get_bind().dialect.name == "postgresql":  # a pairing made meanwhile waits (create_pairing locks too)
-            db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
+        # A pairing made meanwhile waits, then counts (create_pairing locks the same row; SQLite ignores it).
+        db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
         taken = open_count(volunteer.id)
         if values["capacity"] < taken:
             raise RosterError({"capacity": f"可结对人数：{volunteer.name} 现有 {taken} 个进行中的结对，不能少于 {taken}。"
