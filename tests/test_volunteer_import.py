@@ -258,6 +258,18 @@ def test_a_row_that_became_bad_after_the_check_stops_the_job(client, auth, place
     assert count(Volunteer) == 0
 
 
+def test_only_the_last_checked_file_waits(client, auth, place):
+    """An earlier preview's file (it holds passwords) goes when the user uploads again."""
+    staff = sign_in(auth)
+    first = confirm_form(upload(client, workbook([good_row()])).get_data(as_text=True))
+    second = confirm_form(upload(client, workbook([good_row(**{"登录名": "qiuju2"})])).get_data(as_text=True))
+    assert [p.name for p in import_dir().iterdir()] == [f"volunteers-{staff.id}-{second['token']}.xlsx"]
+    again = client.post("/volunteers/import/confirm", data=first, follow_redirects=True)
+    assert "已经导入或已处理过" in again.get_data(as_text=True) and count(Volunteer) == 0
+    client.post("/volunteers/import/confirm", data=second)
+    assert db.session.scalars(select(User.username).where(User.role == "volunteer")).all() == ["qiuju2"]
+
+
 def test_another_users_token_or_job_is_not_found(client, auth, place):
     sign_in(auth)
     response = upload(client, workbook([good_row()]))

@@ -4,6 +4,7 @@ organisations, and who may see or change any of it."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from blueprints.auth.models import User, UserSession
 from blueprints.core.audit import AuditEvent
 from blueprints.volunteers.models import Organisation, Volunteer, VolunteerChange
 from extensions import db
-from tests.factories import create_child, create_pairing, create_user, create_village, create_volunteer
+from tests.factories import PASSWORD, create_child, create_pairing, create_user, create_village, create_volunteer
 
 GOOD_PASSWORD = "qiuju-reads-7"
 
@@ -37,7 +38,8 @@ def changes(volunteer_id: int) -> list[tuple]:
 
 def actions(action: str) -> list[str]:
     db.session.rollback()
-    return db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
+    query = select(AuditEvent.detail).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    return db.session.scalars(query).all()
 
 
 def form_data(**overrides) -> dict:
@@ -120,7 +122,7 @@ def test_edit_keeps_each_change_and_her_login_follows(client, auth, place):
 def test_deactivate_disables_her_login_and_ends_her_sessions_reactivate_restores(app, client, auth):
     volunteer = create_volunteer(name="李春燕")
     her = app.test_client()
-    assert her.post("/login", data={"username": volunteer.user.username, "password": "correct-horse-1"}).status_code == 303
+    assert her.post("/login", data={"username": volunteer.user.username, "password": PASSWORD}).status_code == 303
     assert her.get("/").status_code == 200
 
     staff = sign_in(auth)
@@ -142,7 +144,7 @@ def test_deactivate_disables_her_login_and_ends_her_sessions_reactivate_restores
     volunteer = fresh(Volunteer, volunteer.id)
     assert volunteer.active is True and volunteer.user.active is True
     assert ("状态", "已停用", "在册", staff.username) in changes(volunteer.id)
-    assert her.post("/login", data={"username": volunteer.user.username, "password": "correct-horse-1"}).status_code == 303
+    assert her.post("/login", data={"username": volunteer.user.username, "password": PASSWORD}).status_code == 303
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -205,7 +207,7 @@ def test_capacity_below_her_open_pairings_is_refused_on_the_field(client, auth):
     volunteer = create_volunteer(name="孙丽", capacity=3)
     for name in ("甲", "乙"):
         create_pairing(create_child(name=f"张{name}"), volunteer)
-    create_pairing(create_child(name="张丙"), volunteer, ended_on=__import__("datetime").date(2026, 3, 1))
+    create_pairing(create_child(name="张丙"), volunteer, ended_on=date(2026, 3, 1))
     response = client.post(f"/volunteers/{volunteer.id}/edit", data=form_data(name="孙丽", capacity="1"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)

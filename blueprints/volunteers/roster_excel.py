@@ -359,5 +359,10 @@ def upload_name(user_id: int, token: str) -> str | None:
     return f"volunteers-{user_id}-{token}.xlsx" if _TOKEN.fullmatch(token or "") else None
 
 
+def waiting_uploads(user_id: int) -> str:
+    """The glob of every file of `user_id` waiting for confirmation (not one being imported)."""
+    return f"volunteers-{user_id}-{'[0-9a-f]' * 16}.xlsx"
+
+
 def claimed_name(name: str) -> str:
     return name.removesuffix(".xlsx") + ".importing.xlsx"  # openpyxl opens by the suffix

@@ -36,7 +36,13 @@ from blueprints.volunteers.roster import (
     update_volunteer,
     villages,
 )
-from blueprints.volunteers.roster_excel import claimed_name, read_roster, template_workbook, upload_name
+from blueprints.volunteers.roster_excel import (
+    claimed_name,
+    read_roster,
+    template_workbook,
+    upload_name,
+    waiting_uploads,
+)
 from blueprints.volunteers.roster_forms import OrganisationForm, VolunteerCreateForm, VolunteerForm
 from extensions import db
 
@@ -207,6 +213,10 @@ def volunteer_import():
         report = Report(problem=WRONG_TYPE.format(name=filename))
     else:
         report = read_roster(upload.stream).report  # checked before anything is written
+    # One file waits per user, the last one checked: an earlier one (it holds passwords) goes now,
+    # not days later with the daily clean-up.
+    for earlier in import_dir().glob(waiting_uploads(current_user.id)):
+        earlier.unlink(missing_ok=True)
     token = None
     if report.ok:
         token = secrets.token_hex(8)
@@ -229,7 +239,7 @@ def volunteer_import_confirm():
         flash("这份文件已经导入或已处理过（或已过期），不能再次确认。请重新上传。", "error")
         return redirect_after_post(url_for("volunteers.volunteer_import"))
     try:
-        job = start_job(JOB_KIND, f"导入志愿者名单（{filename}）", current_user.id, roster_tasks.IMPORT_TASK,
+        job = start_job(JOB_KIND, f"导入志愿者名单（{filename[:80]}）", current_user.id, roster_tasks.IMPORT_TASK,
                         upload=name, filename=filename, user_id=current_user.id,
                         rows=int(rows) if rows.isascii() and rows.isdigit() and len(rows) < 7 else 0)
     except TooManyJobs:
