@@ -16,7 +16,8 @@ from blueprints.children.excel import import_dir
 from blueprints.core.audit import AuditEvent
 from blueprints.core.jobs import Job
 from blueprints.volunteers.models import Organisation, Volunteer, VolunteerChange
-from blueprints.volunteers.roster_excel import TEMPLATE_HEADERS
+from blueprints.volunteers import roster_tasks
+from blueprints.volunteers.roster_excel import TEMPLATE_HEADERS, claimed_name, upload_name
 from extensions import db
 from tests.factories import create_user, create_village
 
@@ -268,6 +269,19 @@ def test_only_the_last_checked_file_waits(client, auth, place):
     assert "已经导入或已处理过" in again.get_data(as_text=True) and count(Volunteer) == 0
     client.post("/volunteers/import/confirm", data=second)
     assert db.session.scalars(select(User.username).where(User.role == "volunteer")).all() == ["qiuju2"]
+
+
+def test_a_failed_job_leaves_the_file_to_be_confirmed_again(client, auth, place):
+    """What the runner calls when the job fails for good (core/jobs.py on_failure): the claimed file
+    goes back under its waiting name, and the same confirmation works."""
+    staff = sign_in(auth)
+    form = confirm_form(upload(client, workbook([good_row()])).get_data(as_text=True))
+    name = upload_name(staff.id, form["token"])
+    (import_dir() / name).rename(import_dir() / claimed_name(name))  # as the confirmation claims it
+    roster_tasks._import_failed(upload=name, filename=form["filename"], user_id=staff.id, rows=1)
+    assert [p.name for p in import_dir().iterdir()] == [name]
+    client.post("/volunteers/import/confirm", data=form)
+    assert count(Volunteer) == 1
 
 
 def test_another_users_token_or_job_is_not_found(client, auth, place):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from blueprints.auth.models import User, UserSession
 from blueprints.core.audit import AuditEvent
-from blueprints.volunteers.models import Organisation, Volunteer, VolunteerChange
+from blueprints.volunteers.models import Organisation, Pairing, Volunteer, VolunteerChange
 from extensions import db
 from tests.factories import PASSWORD, create_child, create_pairing, create_user, create_village, create_volunteer
 
@@ -249,6 +249,8 @@ def test_the_detail_lists_her_pairings_with_the_child_name_only_and_is_audited(c
     create_pairing(child, volunteer, programme="qianshou")
     page = client.get(f"/volunteers/{volunteer.id}").get_data(as_text=True)
     assert "张小明" in page and "牵手关爱行动" in page and "2026-01-05" in page
+    assert f"/pairings/{db.session.scalar(select(Pairing.id))}\"" in page
+    assert f"/pairings/match/volunteer/{volunteer.id}" in page  # one place left of her two
     assert child.id_number not in page and "东街" not in page
     assert actions("volunteer_viewed") == ["周桂兰"]
 
