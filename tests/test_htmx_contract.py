@@ -101,7 +101,7 @@ import pytest  # noqa: E402
 from blueprints.children.models import ImportBatch  # noqa: E402
 from blueprints.core.jobs import Job  # noqa: E402
 from extensions import db  # noqa: E402
-from tests.factories import create_child, create_village  # noqa: E402
+from tests.factories import create_child, create_village, create_volunteer  # noqa: E402
 
 FRAGMENT_CALLS = {"render_page", "wants_fragment"}
 
@@ -183,6 +183,14 @@ def _village(user):
     return {"village": village.id}
 
 
+def _volunteer_import_job(user):
+    job = Job(kind="volunteers_import", title="导入志愿者名单（名单.xlsx）", user_id=user.id, status="running",
+              done=1, total=4)
+    db.session.add(job)
+    db.session.commit()
+    return {"job": job.id}
+
+
 FRAGMENT_CASES = {
     "admin.users": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/users?q=boss", headers=h), "共 1 个用户"),
     "admin.audit": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/audit", headers=h), "登录"),
@@ -201,6 +209,12 @@ FRAGMENT_CASES = {
     "children.import_job": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.get(f"/children/import/{ctx['batch']}/job/{ctx['job']}", headers=h),
         'id="import-job"', setup=_import_job),
+    "volunteers.volunteer_list": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.get("/volunteers?q=周", headers=h), "周桂兰",
+        setup=lambda user: {"volunteer": create_volunteer(name="周桂兰").id}),
+    "volunteers.volunteer_import_job": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.get(f"/volunteers/import/job/{ctx['job']}", headers=h),
+        'id="import-job"', setup=_volunteer_import_job),
 }
 
 

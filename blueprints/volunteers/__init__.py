@@ -29,7 +29,9 @@ area = Area(
                        "volunteers.oversight", "volunteers.pairing_batch", "volunteers.pairing_batch_job"),
                 "pairings:read", order=30),
         NavItem("志愿者", ("volunteers.volunteer_list", "volunteers.volunteer_detail", "volunteers.volunteer_new",
-                        "volunteers.volunteer_edit", "volunteers.volunteer_import", "volunteers.organisations"),
+                        "volunteers.volunteer_edit", "volunteers.volunteer_active", "volunteers.volunteer_import",
+                        "volunteers.volunteer_import_template", "volunteers.volunteer_import_confirm",
+                        "volunteers.volunteer_import_job", "volunteers.organisations", "volunteers.organisation_edit"),
                 "volunteers:read", order=35),
     ),
     grants={
