@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import zipfile
 from io import BytesIO
 
 import pytest
@@ -12,9 +13,9 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from blueprints.auth.models import User
-from blueprints.children.excel import import_dir
 from blueprints.core.audit import AuditEvent
 from blueprints.core.jobs import Job
+from blueprints.core.workbook import import_dir
 from blueprints.volunteers.models import Organisation, Volunteer, VolunteerChange
 from blueprints.volunteers import roster_tasks
 from blueprints.volunteers.roster_excel import TEMPLATE_HEADERS, claimed_name, upload_name
@@ -244,6 +245,47 @@ def test_too_big_an_upload_is_refused(app, client, auth, place):
     finally:
         app.config["IMPORT_MAX_UPLOAD_BYTES"] = 20 * 1024 * 1024
     assert response.status_code == 413 and "文件太大" in response.get_data(as_text=True)
+
+
+def far_down(data: bytes) -> bytes:
+    """The workbook with one more cell 300 rows down: its sheet declares 300 rows."""
+    wb = load_workbook(BytesIO(data))
+    wb["志愿者名单"].cell(row=300, column=1, value="王秋菊")
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def with_big_picture(data: bytes) -> bytes:
+    """The workbook with a 2 MB picture of zeros (a few KB packed)."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        with zipfile.ZipFile(BytesIO(data)) as roster:
+            for member in roster.infolist():
+                package.writestr(member, roster.read(member))
+        package.writestr("xl/media/image1.png", b"\0" * (2 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: workbook([good_row(), good_row(**{"登录名": "zhiyuan2"}), good_row(**{"登录名": "zhiyuan3"})]),
+     "一个文件最多 2 名志愿者，请把名单分成几个文件上传。"),
+    (lambda: far_down(workbook([good_row()])),
+     "工作表有 300 行以上（含空行），超过上限：一个文件最多 2 名志愿者。请删去表格下方多余的空行，或把名单分成几个文件上传。"),
+    (lambda: with_big_picture(workbook([good_row()])),
+     "文件解压后超过 1MB，不像是一份志愿者名单。请删去多余的工作表、图片和空行，或把名单分成几个文件上传。"),
+])
+def test_a_file_over_the_limits_is_refused_in_the_rosters_words(client, auth, place, monkeypatch, build, message):
+    """The limits the survey import has, told of volunteers and their roster, never of children."""
+    monkeypatch.setitem(client.application.config, "IMPORT_MAX_ROWS", 2)
+    monkeypatch.setitem(client.application.config, "IMPORT_MAX_UNCOMPRESSED", 1024 * 1024)
+    sign_in(auth)
+    response = upload(client, build())
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "名儿童" not in page and "摸底排查表" not in page
+    assert count(Volunteer) == 0 and list(import_dir().glob("*")) == []
 
 
 def test_a_row_that_became_bad_after_the_check_stops_the_job(client, auth, place):

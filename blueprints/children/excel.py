@@ -5,27 +5,23 @@ One reader serves the web page and the command line: `read_survey()` checks ever
 same rules the registration form uses (validation.parse_date, validation.check_identity) and
 returns the good rows and a list of (row as Excel shows it, column, what to fix). `import_survey()`
 writes only a workbook without a single error, through services.create_child, in the caller's
-transaction."""
+transaction. The file checks and the reading of rows are core/workbook.py's, shared with the
+volunteer roster."""
 from __future__ import annotations
 
 import json
 import re
 import secrets
-import unicodedata
-import warnings
-import zipfile
-import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
-from itertools import zip_longest
 from pathlib import Path
 from typing import Callable, Iterable
 
 from flask import current_app
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
@@ -45,10 +41,6 @@ from blueprints.children.services import FamilyInput, create_child
 from blueprints.children.validation import DateError, check_identity, parse_date
 from blueprints.core import audit, spreadsheet
 from blueprints.places.access import reachable_schools, reachable_villages
-from blueprints.core.files import private_dir
-from blueprints.core.forms import PHONE
-from blueprints.core.text import clean_text
-from blueprints.core.jobs import storage_dir
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import disclosure_for
 from blueprints.core.vocabulary import (
@@ -61,14 +53,27 @@ from blueprints.core.vocabulary import (
     STATUSES,
     age_on,
 )
+from blueprints.core.workbook import (  # WRONG_TYPE and XLSX_MIMETYPE: for excel_routes
+    CHOICES_SHEET,
+    WRONG_TYPE,
+    XLSX_MIMETYPE,
+    Error,
+    Layout,
+    Report,
+    WorkbookError,
+    cell_text,
+    choices_sheet,
+    header_style,
+    import_dir,
+    norm,
+    notes_sheet,
+    phone_number as _phone,  # the name tests/test_admin_users.py imports from here
+)
 from extensions import db
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ROW_SLACK = 200  # rows read beyond IMPORT_MAX_ROWS: the header and blank rows between children
 BACKGROUND_ROWS = 500  # above this the web import runs as a background job
 TEMPLATE_ROWS = 2000  # rows of the template that carry the dropdowns
 DATA_SHEET = "儿童名单"
-CHOICES_SHEET = "可选值"
 
 # The template's columns, in order. A trailing * marks a column that must be filled in.
 TEMPLATE_HEADERS = [
@@ -77,9 +82,9 @@ TEMPLATE_HEADERS = [
     "父亲姓名", "父亲电话", "父亲外出务工", "母亲姓名", "母亲电话", "母亲外出务工", "委托照护人", "照护人关系",
     "照护人电话", "父母确认委托日期",
 ]
-COLUMNS = [h.rstrip("*") for h in TEMPLATE_HEADERS]  # the names the report uses
-REQUIRED = [h.rstrip("*") for h in TEMPLATE_HEADERS if h.endswith("*")]
-_ORDER = {name: i for i, name in enumerate(COLUMNS)}
+SURVEY = Layout(sheet=DATA_SHEET, headers=TEMPLATE_HEADERS, noun="儿童", document="摸底排查表")
+COLUMNS = SURVEY.columns
+_ORDER = SURVEY.order
 DATE_COLUMNS = {"出生日期", "父母确认委托日期"}
 TEXT_FORMAT_COLUMNS = {"身份证号", "残疾证号", "监护人电话", "父亲电话", "母亲电话", "照护人电话"}
 WIDTHS = {"身份证号": 21, "住址": 24, "学校": 18, "儿童类别": 26, "健康状况": 14, "残疾证号": 20,
@@ -94,33 +99,11 @@ ATTENTION_WORDS = {label: code for code, label in ATTENTION_LEVELS.items()} | {"
 YES_NO = {"是": True, "否": False}
 NO_ID_WORDS = {"无", "暂无", "没有", "/", "-", "—", "无户口"}
 _CATEGORY_SPLIT = re.compile(r"[、,，;；/\s]+")
-# clean_text (applied as each row is read) removed the other invisible characters; the zero-width
-# joiner it keeps belongs inside an emoji, never at the ends of a cell.
-_INVISIBLE = "\u200d"
-
-
-def _norm(text: str) -> str:
-    """For matching words people type: full-width brackets and letters folded, spaces dropped."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-CATEGORY_WORDS = {_norm(label): code for code, label in CATEGORIES.items()} | {
-    _norm(label): code for code, label in CATEGORY_SHORT.items()
+CATEGORY_WORDS = {norm(label): code for code, label in CATEGORIES.items()} | {
+    norm(label): code for code, label in CATEGORY_SHORT.items()
 }
 
-Error = tuple[int, str, str]  # (row as Excel shows it, column, reason)
-
-
-class WorkbookError(ValueError):
-    """The file as a whole cannot be used (not a workbook, no header row, columns missing)."""
-
-
-WRONG_TYPE = ("“{name}”不是 Excel 工作簿（.xlsx）。请用模板填写，或在 Excel / WPS 中“另存为”.xlsx 格式后再上传"
-              "（不支持 .xls、.csv）。")
 RACE = "导入时发现有儿童刚刚被别人登记，没有导入任何儿童。请重新上传文件检查。"
-NOT_XLSX = ("文件不是 Excel 工作簿（.xlsx）。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传"
-            "（不支持 .xls、.csv）。")
-UNREADABLE = ("文件无法读取：它可能已损坏，或不是 Excel 工作簿。请在 Excel / WPS 中打开，“另存为”.xlsx 格式后再上传。")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,12 +142,6 @@ def _names(query, model) -> dict[str, tuple[int, bool]]:
 # The template workbook
 
 
-def _header_cell_style(cell, required: bool) -> None:
-    cell.font = Font(bold=True, color="B4372F" if required else "000000")
-    cell.fill = PatternFill("solid", fgColor="F6E7E5" if required else "EEEEEE")
-    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-
 def template_workbook(reach: Reach) -> bytes:
     """The empty survey workbook: headers, the allowed values on a second sheet, dropdowns."""
     wb = Workbook()
@@ -172,7 +149,7 @@ def template_workbook(reach: Reach) -> bytes:
     ws.title = DATA_SHEET
     spreadsheet.append(ws, TEMPLATE_HEADERS)
     for i, header in enumerate(TEMPLATE_HEADERS, start=1):
-        _header_cell_style(ws.cell(row=1, column=i), header.endswith("*"))
+        header_style(ws.cell(row=1, column=i), header.endswith("*"))
         letter = get_column_letter(i)
         name = COLUMNS[i - 1]
         ws.column_dimensions[letter].width = WIDTHS.get(name, 11)
@@ -184,8 +161,7 @@ def template_workbook(reach: Reach) -> bytes:
     ws.row_dimensions[1].height = 30
     ws.freeze_panes = "B2"
 
-    choices = wb.create_sheet(CHOICES_SHEET)
-    lists = {
+    ranges = choices_sheet(wb, {
         "村": reach.active_villages(),
         "学校": reach.active_schools(),
         "儿童类别": list(CATEGORIES.values()),
@@ -196,18 +172,7 @@ def template_workbook(reach: Reach) -> bytes:
         "残疾类别": list(DISABILITY_KINDS),
         "残疾等级": list(DISABILITY_GRADES),
         "是否": list(YES_NO),
-    }
-    spreadsheet.append(choices, list(lists))  # the titles
-    for row in zip_longest(*lists.values()):  # village and school names are typed by people
-        spreadsheet.append(choices, row)
-    ranges = {}
-    for col, (title, values) in enumerate(lists.items(), start=1):
-        letter = get_column_letter(col)
-        _header_cell_style(choices.cell(row=1, column=col), False)
-        choices.column_dimensions[letter].width = max(12, max((len(v) for v in values), default=0) * 2 + 2)
-        if values:
-            ranges[title] = f"'{CHOICES_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
-    choices.freeze_panes = "A2"
+    })
 
     dropdowns = {  # column of the data sheet → the list it picks from
         "性别": "性别", "居住村": "村", "户籍村": "村", "学校": "学校", "儿童类别": "儿童类别", "关注等级": "关注等级",
@@ -228,9 +193,7 @@ def template_workbook(reach: Reach) -> bytes:
         dv.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
         ws.add_data_validation(dv)
 
-    notes = wb.create_sheet("填写说明")
-    notes.column_dimensions["A"].width = 100
-    for line in [
+    notes_sheet(wb, [
         "儿童摸底排查表填写说明",
         "1. 在“儿童名单”表中一行填一名儿童，第一行的列名不要改动。带 * 的列必须填写。",
         "2. 身份证号填 18 位；填了身份证号，出生日期和性别可以不填（由身份证号得出），填了则必须与身份证号一致。",
@@ -242,9 +205,7 @@ def template_workbook(reach: Reach) -> bytes:
         "8. 监护人是父亲或母亲时，监护人关系填“父亲”或“母亲”，姓名与父亲（母亲）姓名一致。",
         "9. 上传后系统逐行检查；只要有一行有问题，就一名也不导入，请按提示改正后重新上传。",
         f"10. 一个文件最多 {current_app.config['IMPORT_MAX_ROWS']} 名儿童；名单更长时请分成几个文件上传。",
-    ]:
-        spreadsheet.append(notes, [line])
-    notes["A1"].font = Font(bold=True, size=13)
+    ])
 
     buffer = BytesIO()
     wb.save(buffer)
@@ -264,71 +225,9 @@ class SurveyRow:
 
 
 @dataclass
-class Report:
-    """What the checking found: kept with the import batch whatever the outcome."""
-
-    total: int = 0  # filled-in rows
-    errors: list[Error] = field(default_factory=list)
-    problem: str | None = None  # the file as a whole could not be used
-    ignored: list[str] = field(default_factory=list)  # columns not understood
-
-    @property
-    def bad_rows(self) -> int:
-        return len({row for row, _, _ in self.errors})
-
-    @property
-    def good(self) -> int:
-        return self.total - self.bad_rows
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None and not self.errors and self.total > 0
-
-    def lines(self) -> list[str]:
-        """第N行 字段: 原因 — as the command line prints it."""
-        return [f"第{row}行 {column}: {reason}" for row, column, reason in self.errors]
-
-    def to_json(self, **extra) -> str:
-        return json.dumps(dict(total=self.total, errors=[list(e) for e in self.errors], problem=self.problem,
-                               ignored=self.ignored, **extra), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Report":
-        data = json.loads(text or "{}")
-        return cls(total=data.get("total", 0), errors=[tuple(e) for e in data.get("errors", [])],
-                   problem=data.get("problem"), ignored=data.get("ignored", []))
-
-
-@dataclass
 class SurveyResult:
     report: Report
     rows: list[SurveyRow]  # every row that passed (all of them when report.ok)
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return f"{value:%Y-%m-%d}" if value.time() == datetime.min.time() else f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, date):
-        return f"{value:%Y-%m-%d}"
-    return str(value).strip().strip(_INVISIBLE).strip()
-
-
-def _header_name(value) -> str:
-    return _norm(_text(value)).rstrip("*")  # NFKC turns a full-width ＊ into *
-
-
-def _phone(text: str) -> str | None:
-    """The phone as stored (spaces dropped), or None if it is neither a mobile nor a landline."""
-    number = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-    if PHONE.fullmatch(number):
-        return number
-    return None
 
 
 class _RowChecker:
@@ -336,7 +235,7 @@ class _RowChecker:
 
     def __init__(self, row: int, raw: dict, reach: Reach, today: date):
         self.row, self.raw, self.reach, self.today = row, raw, reach, today
-        self.text = {name: _text(value) for name, value in raw.items() if name not in DATE_COLUMNS}
+        self.text = {name: cell_text(value) for name, value in raw.items() if name not in DATE_COLUMNS}
         self.errors: list[Error] = []
         self.parsed_id = None
 
@@ -406,7 +305,7 @@ class _RowChecker:
         birth_typed = birth is not None
 
         id_value = self.raw.get("身份证号")
-        id_text = "" if isinstance(id_value, float) else _text(id_value)
+        id_text = "" if isinstance(id_value, float) else cell_text(id_value)
         if id_text in NO_ID_WORDS:
             id_text = ""
         if isinstance(id_value, float):
@@ -439,7 +338,7 @@ class _RowChecker:
             unknown = []
             for part in _CATEGORY_SPLIT.split(t["儿童类别"]):
                 if part:
-                    code = CATEGORY_WORDS.get(_norm(part))
+                    code = CATEGORY_WORDS.get(norm(part))
                     if code is None:
                         unknown.append(part)
                     elif code not in categories:
@@ -508,111 +407,6 @@ class _RowChecker:
         return ([guardian] if guardian else []) + [p for p in parents.values() if p.name]
 
 
-def _limits() -> tuple[int, int]:
-    """Children in one file, and rows read at most (the header and a few blank rows more)."""
-    max_children = current_app.config["IMPORT_MAX_ROWS"]
-    return max_children, max_children + ROW_SLACK
-
-
-def _check_package(source) -> None:
-    """Before openpyxl parses anything: the file is an xlsx package, not too big once unpacked
-    (each member's unpacked size is declared in the zip, and zipfile never gives more), and no
-    sheet has more rows than may be read (openpyxl would parse a sheet without a declared size
-    to its end just to open the workbook)."""
-    try:
-        with zipfile.ZipFile(source) as package:
-            _check_members(package)
-    except WorkbookError:
-        raise
-    except zipfile.BadZipFile:
-        raise WorkbookError(NOT_XLSX) from None
-    except (OSError, ValueError, EOFError, zlib.error):  # a member that cannot be unpacked
-        raise WorkbookError(UNREADABLE) from None
-    finally:
-        if hasattr(source, "seek"):
-            source.seek(0)
-
-
-def _check_members(package: zipfile.ZipFile) -> None:
-    members = package.infolist()
-    if not any(m.filename == "xl/workbook.xml" for m in members):
-        raise WorkbookError(NOT_XLSX)
-    limit = current_app.config["IMPORT_MAX_UNCOMPRESSED"]
-    if sum(m.file_size for m in members) > limit:
-        raise WorkbookError(f"文件解压后超过 {limit // (1024 * 1024)}MB，不像是一份摸底排查表。"
-                            f"请删去多余的工作表、图片和空行，或把名单分成几个文件上传。")
-    _, max_read = _limits()
-    for member in members:
-        if member.filename.startswith("xl/worksheets/") and _more_rows_than(package, member, max_read):
-            raise _too_many_rows(max_read)
-
-
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
-_TAG_MAX = 64  # bytes: a row tag cut by a chunk boundary is counted in the next chunk
-
-
-def _more_rows_than(package: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bool:
-    """Whether the sheet's XML holds more than `limit` <row> elements: counted on the bytes as they
-    are unpacked, stopping at the limit."""
-    rows, tail = 0, b""
-    with package.open(member) as xml:
-        while chunk := xml.read(1 << 16):
-            data = tail + chunk
-            cut = max(len(data) - _TAG_MAX, 0)
-            rows += sum(1 for m in _ROW_TAG.finditer(data) if m.start() < cut)
-            if rows > limit:
-                return True
-            tail = data[cut:]
-    return rows + len(_ROW_TAG.findall(tail)) > limit
-
-
-def _too_many_rows(rows: int) -> WorkbookError:
-    max_children, _ = _limits()
-    return WorkbookError(f"工作表有 {rows} 行以上（含空行），超过上限：一个文件最多 {max_children} 名儿童。"
-                         f"请删去表格下方多余的空行，或把名单分成几个文件上传。")
-
-
-def _open_rows(source) -> tuple[Iterable[tuple], Callable[[], None]]:
-    """The rows of the data sheet (the one named 儿童名单, else the first) and how to close the file."""
-    _check_package(source)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about features it drops (styles, extensions)
-            wb = load_workbook(source, read_only=True, data_only=True)  # cached values: no formula is run
-    except Exception:  # a broken or foreign file can fail anywhere inside the zip or the XML
-        raise WorkbookError(UNREADABLE) from None
-    try:
-        ws = wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
-        declared = ws.max_row  # the size the sheet's XML declares, read before any row
-        ws.reset_dimensions()  # some programs write a wrong size; read every cell there is
-    except Exception:
-        wb.close()
-        raise WorkbookError(UNREADABLE) from None
-    if declared is not None and declared > _limits()[1]:
-        wb.close()
-        raise _too_many_rows(declared)
-    return ws.iter_rows(values_only=True), wb.close
-
-
-def _columns(header: tuple) -> tuple[dict[str, int], list[str]]:
-    found: dict[str, int] = {}
-    ignored = []
-    for i, value in enumerate(header):
-        name = _header_name(value)
-        if not name:
-            continue
-        if name in _ORDER:
-            if name in found:
-                raise WorkbookError(f"“{name}”列出现了两次，请删去多余的一列后重新上传。")
-            found[name] = i
-        else:
-            ignored.append(_text(value))
-    missing = [name for name in REQUIRED if name not in found]
-    if missing:
-        raise WorkbookError(f"缺少必填的列：{'、'.join(missing)}。请用系统提供的模板填写，不要改动第一行的列名。")
-    return found, ignored
-
-
 def read_survey(source, reach: Reach, on_progress: Callable[[int], None] | None = None,
                 today: date | None = None) -> SurveyResult:
     """Check every row of a survey workbook (a path or a file object). Blank rows are skipped.
@@ -621,48 +415,20 @@ def read_survey(source, reach: Reach, on_progress: Callable[[int], None] | None 
     report = Report()
     rows: list[SurveyRow] = []
     ids: dict[str, list[int]] = defaultdict(list)  # ID number → rows
+
+    def check(number: int, raw: dict) -> None:
+        checker = _RowChecker(number, raw, reach, today)
+        row = checker.check()
+        report.errors.extend(checker.errors)
+        if checker.parsed_id is not None:
+            ids[checker.parsed_id.number].append(number)
+        if row is not None:
+            rows.append(row)
+        if on_progress and report.total % 100 == 0:
+            on_progress(report.total)
+
     try:
-        cells, close = _open_rows(source)
-        try:
-            columns, header_row = None, 0
-            max_children, max_read = _limits()
-            for number, values in enumerate(cells, start=1):
-                if number > max_read:  # blank rows count too: a million of them is an attack
-                    raise _too_many_rows(max_read)
-                values = tuple(clean_text(v) if isinstance(v, str) else v for v in values)
-                if columns is None:
-                    if any(_header_name(v) == "姓名" for v in values):
-                        columns, report.ignored = _columns(values)
-                        header_row = number
-                    elif number >= 10:
-                        break
-                    continue
-                raw = {name: (values[i] if i < len(values) else None) for name, i in columns.items()}
-                raw.update({name: None for name in COLUMNS if name not in columns})
-                if all(_text(v) == "" for v in raw.values()):
-                    continue  # a blank row (or one with only a 序号 filled in)
-                report.total += 1
-                if report.total > max_children:
-                    raise WorkbookError(f"一个文件最多 {max_children} 名儿童，请把名单分成几个文件上传。")
-                checker = _RowChecker(number, raw, reach, today)
-                row = checker.check()
-                report.errors.extend(checker.errors)
-                if checker.parsed_id is not None:
-                    ids[checker.parsed_id.number].append(number)
-                if row is not None:
-                    rows.append(row)
-                if on_progress and report.total % 100 == 0:
-                    on_progress(report.total)
-            if columns is None:
-                raise WorkbookError("没有找到列名行（第一行应是 姓名、身份证号……）。请用系统提供的模板填写。")
-            if report.total == 0:
-                raise WorkbookError(f"第 {header_row} 行列名以下没有填写任何儿童。")
-        except WorkbookError:
-            raise
-        except Exception:
-            raise WorkbookError(UNREADABLE) from None
-        finally:
-            close()
+        SURVEY.read(source, report, check)
     except WorkbookError as error:
         return SurveyResult(Report(problem=str(error)), [])
 
@@ -696,12 +462,6 @@ def _registered(numbers: list[str]) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------
 # Import batches and importing
-
-
-def import_dir() -> Path:
-    """Uploads wait here for confirmation: under JOB_STORAGE_DIR, where the consumer (maybe on
-    another server) reads them and the daily clean-up removes forgotten ones."""
-    return private_dir(storage_dir() / "imports")
 
 
 def new_upload_name(batch: ImportBatch) -> str:
