@@ -112,9 +112,10 @@ class Config:
 
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
-    # Survey imports (blueprints/children/excel.py): a bigger file is refused before it is parsed,
-    # so that a hostile workbook (a million blank rows, a zip bomb) cannot keep a worker busy.
-    IMPORT_MAX_ROWS = 5000  # children in one file
+    # Workbook imports (blueprints/core/workbook.py: the survey, the volunteer roster): a bigger file
+    # is refused before it is parsed, so that a hostile workbook (a million blank rows, a zip bomb)
+    # cannot keep a worker busy.
+    IMPORT_MAX_ROWS = 5000  # rows (children, volunteers) in one file
     IMPORT_MAX_UNCOMPRESSED = 50 * 1024 * 1024  # bytes of the unpacked xlsx package
 
     ASSETS_DEBUG = False

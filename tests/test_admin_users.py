@@ -198,12 +198,12 @@ def test_audit_log_page_filters(client, auth):
 
 def test_phone_rule_is_the_one_the_import_uses(client, auth):
     """12x numbers are no Chinese mobile: the form refuses them as the Excel import does."""
-    from blueprints.children.excel import _phone
+    from blueprints.core.workbook import phone_number
 
     create_user("admin", username="boss")
     auth.login("boss")
     response = client.post("/admin/users/new", data=user_form(role="volunteer", volunteer_kind="youth",
                                                               phone="12812345678"))
     assert response.status_code == 422 and "电话应为 11 位手机号" in response.get_data(as_text=True)
-    assert _phone("12812345678") is None and _phone("13812345678") == "13812345678"
-    assert _phone("0530-1234567") == "0530-1234567"
+    assert phone_number("12812345678") is None and phone_number("13812345678") == "13812345678"
+    assert phone_number("0530-1234567") == "0530-1234567"

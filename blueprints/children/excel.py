@@ -53,10 +53,8 @@ from blueprints.core.vocabulary import (
     STATUSES,
     age_on,
 )
-from blueprints.core.workbook import (  # WRONG_TYPE and XLSX_MIMETYPE: for excel_routes
+from blueprints.core.workbook import (
     CHOICES_SHEET,
-    WRONG_TYPE,
-    XLSX_MIMETYPE,
     Error,
     Layout,
     Report,
@@ -67,7 +65,7 @@ from blueprints.core.workbook import (  # WRONG_TYPE and XLSX_MIMETYPE: for exce
     import_dir,
     norm,
     notes_sheet,
-    phone_number as _phone,  # the name tests/test_admin_users.py imports from here
+    phone_number,
 )
 from extensions import db
 
@@ -284,7 +282,7 @@ class _RowChecker:
         text = self.text[column]
         if not text:
             return None
-        number = _phone(text)
+        number = phone_number(text)
         if number is None:
             self.bad(column, f"电话“{text}”格式不对：手机号是 11 位数字，座机要带区号（如 0530-1234567）")
         return number

@@ -16,8 +16,6 @@ from blueprints.children import bp, tasks
 from blueprints.children.excel import (
     BACKGROUND_ROWS,
     RACE,
-    WRONG_TYPE,
-    XLSX_MIMETYPE,
     Reach,
     Report,
     batch_report,
@@ -43,6 +41,7 @@ from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.jobs import Job, start_job
 from blueprints.core.security import accepts_upload
 from blueprints.core.text import clean_text
+from blueprints.core.workbook import WRONG_TYPE, XLSX_MIMETYPE
 from extensions import db
 
 JOB_KIND = "children_import"

@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from blueprints.children.excel import WRONG_TYPE, XLSX_MIMETYPE, Report, import_dir
+from blueprints.core.workbook import WRONG_TYPE, XLSX_MIMETYPE, Report, import_dir
 from blueprints.core import audit
 from blueprints.core.access import can, require
 from blueprints.core.files import copy_private

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.auth.models import User
-from blueprints.children.excel import Report, import_dir
+from blueprints.core.workbook import Report, import_dir
 from blueprints.core.jobs import job_task
 from blueprints.volunteers.roster import new_login
 from blueprints.volunteers.roster_excel import claimed_name, import_roster, read_roster
