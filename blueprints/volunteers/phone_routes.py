@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, jsonify, render_template, request, send_file, url_for
+from flask import Response, abort, flash, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -130,9 +130,8 @@ def activity_photo(activity_id: int):
         abort(404)
     audit.record("activity_photo_viewed", photo, detail=f"活动 {activity_id}")
     db.session.commit()
-    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=False, etag=False)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    # a few hundred KB at most: read whole, no file left open; never cached (core/security.py: no-store)
+    return Response(path.read_bytes(), mimetype="image/jpeg")
 
 
 # --- the phone's JSON -------------------------------------------------------------------------------
