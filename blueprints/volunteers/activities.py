@@ -84,8 +84,12 @@ def record_activity(pairing: Pairing, values: dict, client_uuid: str, *, actor) 
     """Stored once per client_uuid: a replay (same volunteer, pairing and body) gets the stored
     activity, anything else under that uuid a conflict. A new activity for a child who has left the
     roll raises ChildExited (409) once it is known not to be a replay."""
+    # Loaded before the savepoint: a read inside it would pin SQLite's snapshot, and a writer that
+    # committed meanwhile would then make the insert fail at once instead of waiting its turn.
+    child = pairing.child
+
     def build() -> PairingActivity:
-        ensure_open(pairing.child)
+        ensure_open(child)
         activity = PairingActivity(pairing_id=pairing.id, child_id=pairing.child_id, recorded_by_id=actor.id,
                                    **values)
         db.session.add(activity)
@@ -96,5 +100,5 @@ def record_activity(pairing: Pairing, values: dict, client_uuid: str, *, actor) 
                          build=build)
     if outcome.created:
         audit.record("activity_logged", outcome.record,
-                     detail=f"{pairing.child.name} {values['done_on']:%Y-%m-%d} {values['minutes']} 分钟", user=actor)
+                     detail=f"{child.name} {values['done_on']:%Y-%m-%d} {values['minutes']} 分钟", user=actor)
     return outcome

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.core.clock import local_today
 from blueprints.places.models import Village
@@ -176,4 +176,28 @@ def test_she_reaches_no_childs_record_no_archive_and_no_other_pairing(phone, log
     assert listed == [pairings["pairing"]]
     with live_app.app_context():
         assert db.session.scalar(select(PairingActivity).where(PairingActivity.pairing_id == pairings["theirs"])) is None
+        db.session.remove()
+
+
+SEND_AT_ONCE = """async ({pairingId, doneOn}) => {
+  const token = (await (await fetch("/api/v1/csrf")).json()).token;
+  const send = () => fetch("/api/v1/pairing-activities", {method: "POST",
+    headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+    body: JSON.stringify({client_uuid: crypto.randomUUID(), pairing_id: pairingId, done_on: doneOn, minutes: 20,
+                          kind: "phone", note: "电话问候"})}).then((r) => r.status);
+  return Promise.all(Array.from({length: 12}, send));
+}"""
+
+
+def test_many_activities_at_once_are_all_stored_on_sqlite(phone, login, pairings, live_app):
+    """The outbox sends four at a time: on SQLite each insert waits for the lock, none fails."""
+    login(phone, "aixin_phone", PASSWORD)
+    phone.goto("/my/pairings")
+    with live_app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(PairingActivity))
+        db.session.remove()
+    statuses = phone.evaluate(SEND_AT_ONCE, {"pairingId": pairings["pairing"], "doneOn": local_today().isoformat()})
+    assert statuses == [201] * 12
+    with live_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PairingActivity)) == before + 12
         db.session.remove()
