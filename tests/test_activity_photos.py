@@ -11,6 +11,8 @@ from datetime import date
 from io import BytesIO
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
@@ -216,3 +218,22 @@ def test_the_form_without_script_takes_the_photo_too(client, auth, scene, photo_
     photo = db.session.scalar(select(ActivityPhoto))
     assert photo.client_uuid == fields["photo_uuid"] and (photo.width, photo.height) == (1280, 640)
     assert (photo_dir / photo.path).is_file()
+
+
+def test_no_file_gives_a_500(client, auth, scene):
+    """Random bytes behind the signatures of the formats a photo may come in: refused (422), or
+    stored when they happen to be an image; never a 500."""
+    auth.login("aixin_p")
+    activity = log_activity(client, scene["pairing"])
+    real = image_bytes((40, 30), "PNG")
+    signatures = [b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"GIF89a", b""]
+
+    @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(head=st.sampled_from(signatures), tail=st.binary(max_size=400), cut=st.integers(0, len(real)),
+           mangle=st.booleans())
+    def check(head, tail, cut, mangle):
+        data = real[:cut] + tail if mangle else head + tail
+        response = upload(client, activity["client_uuid"], data)
+        assert response.status_code in (201, 409, 422), (response.status_code, data[:60])
+
+    check()

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from blueprints.children.models import Child
@@ -266,3 +268,33 @@ def test_she_never_reaches_a_childs_record_or_archive(client, auth, scene):
         assert client.get(f"/children/{child.id}").status_code in (403, 404)
         assert client.get(f"/children/{child.id}/archive.pdf").status_code in (403, 404)
     assert client.get("/children").status_code in (403, 404)
+
+
+# --- no input gives a 500 (as tests/test_fuzz.py does for the visits' API) ---------------------------
+
+FIELDS = ["client_uuid", "pairing_id", "done_on", "minutes", "kind", "note", "mood", "pass_on", "recorded_at"]
+VALUE = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=20),
+              st.sampled_from(["", "\x00", "0001-01-01", "9999-12-31", "2026-02-30", "tutoring", "600", "601",
+                               "2026-03-02T08:00:00Z", "好" * 1200])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=8)
+
+
+def test_no_activity_post_answers_500(client, auth, scene):
+    auth.login("aixin_a")
+    valid = st.fixed_dictionaries({"client_uuid": st.uuids().map(str), "pairing_id": st.just(scene["pairing"].id),
+                                   "done_on": st.just(local_today().isoformat()), "minutes": st.just(30),
+                                   "kind": st.just("phone"), "note": st.just("电话")})
+    mixed = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=8)), VALUE, max_size=8)
+    body = st.one_of(st.builds(lambda base, over: {**base, **over}, valid, mixed), mixed, VALUE)
+
+    @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=body)
+    def check(body):
+        response = client.post(API, json=body)
+        assert response.status_code in (200, 201, 404, 409, 422), (response.status_code, str(body)[:300])
+
+    check()
+    for raw in (b"[" * 100_000 + b"]" * 100_000, b"\xff\xfe", b"{"):
+        assert client.post(API, data=raw, content_type="application/json").status_code in (400, 413, 422)
