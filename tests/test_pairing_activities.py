@@ -216,6 +216,7 @@ def test_her_home_shows_each_child_the_goals_the_months_promise_and_her_totals(c
     assert [e.detail for e in events("volunteer_home_viewed")] == ["2 名结对儿童"]
     home = client.get("/").get_data(as_text=True)
     assert "我的结对儿童" in home and "王小花" in home and "本月 1/2 次" in home
+    assert [e.detail for e in events("volunteer_home_viewed")] == ["2 名结对儿童", "首页：2 名结对儿童"]
 
 
 def test_the_form_lists_her_pairings_and_posts_without_script(client, auth, scene):

@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask import after_this_request
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.models import Child
+from blueprints.core import audit
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import disclosure_for, shown_age
 from blueprints.core.vocabulary import PROGRAMMES
@@ -106,8 +108,16 @@ def totals(user, today: date | None = None) -> Totals:
 
 
 def home_panel(user) -> dict | None:
-    """The home page's card: her paired children in a line each, and her totals."""
-    return {"cards": cards(user), "totals": totals(user)}
+    """The home page's card: her paired children in a line each, and her totals. The read is
+    audited once the page is rendered (a commit before would expire what the page shows)."""
+    found = cards(user)
+
+    @after_this_request
+    def audit_view(response):
+        audit.record_view("volunteer_home_viewed", detail=f"首页：{len(found)} 名结对儿童")
+        return response
+
+    return {"cards": found, "totals": totals(user)}
 
 
 def picker_rows(user, today: date | None = None) -> list[dict]:

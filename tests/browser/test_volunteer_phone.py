@@ -161,6 +161,9 @@ def test_offline_two_activities_and_a_photo_arrive_once_back_online(phone, phone
 
     phone.goto("/my/pairings")
     expect(phone.locator(f'[data-pairing-id="{pairings["pairing"]}"]')).to_contain_text("本月 2/2 次")
+    phone.goto("/")
+    expect(phone.locator(".home-pairings")).to_contain_text("本月 2/2 次")
+    screenshot(phone, "home")
 
 
 def test_she_reaches_no_childs_record_no_archive_and_no_other_pairing(phone, login, pairings, live_app):

@@ -114,7 +114,9 @@
       if (status === 409 && data && data.error === "child_exited") {
         // Not the record's fault: the child left care meanwhile. Kept, shown under the child, for
         // the user to delete or to send again once civil affairs has reinstated the child.
-        await rejected(item, { child_id: data.message });
+        var exited = {};
+        exited[item.field || "child_id"] = data.message;
+        await rejected(item, exited);
         return "rejected";
       }
       if (status === 409) {
