@@ -204,3 +204,68 @@ def test_many_activities_at_once_are_all_stored_on_sqlite(phone, login, pairings
     with live_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PairingActivity)) == before + 12
         db.session.remove()
+
+
+QUEUE_WITH_PHOTO = """async ({pairingId, doneOn, note, user, image}) => {
+  const uuid = crypto.randomUUID(), photoUuid = crypto.randomUUID(), now = new Date().toISOString();
+  let file;
+  if (image) {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64; canvas.height = 48;
+    canvas.getContext("2d").fillRect(0, 0, 64, 48);
+    file = await new Promise((ok) => canvas.toBlob(ok, "image/jpeg", 0.8));
+  } else {
+    file = new Blob(["这不是照片"], {type: "image/jpeg"});
+  }
+  const common = {user, tries: 0, last_error: null, errors: null, status: "pending", created_at: now, saved_at: now};
+  const body = {client_uuid: uuid, pairing_id: pairingId, done_on: doneOn, minutes: 30, kind: "companionship"};
+  if (note) body.note = note;
+  await window.guanaiOutbox.putAll([
+    {...common, uuid, url: "/api/v1/pairing-activities", kind: "activity", form: "/my/log", label: "活动 " + (note || "（空）"),
+     field: "pairing_id", body},
+    {...common, uuid: photoUuid, url: "/api/v1/activity-photos", kind: "photo", form: null, label: "照片 · " + (note || "（空）"),
+     field: "photo", file, file_field: "photo", after: uuid, after_field: "activity_uuid",
+     body: {client_uuid: photoUuid, activity_uuid: uuid}},
+  ]);
+  return [uuid, photoUuid];
+}"""
+
+
+def test_a_photo_waits_for_its_record_and_a_refused_photo_stays_marked_and_can_be_dropped(phone, login, pairings, live_app):
+    login(phone, "aixin_phone", PASSWORD)
+    open_form(phone, "/my/log")
+    user = phone.evaluate("window.GuanaiSession.user()")
+    sent = []
+    phone.on("request", lambda r: sent.append(r.post_data_buffer) if r.url.endswith("/api/v1/activity-photos") else None)
+    today = local_today().isoformat()
+    # A record the server refuses (no note): its photo, a good one, waits and is never sent.
+    refused, waiting = phone.evaluate(QUEUE_WITH_PHOTO, {"pairingId": pairings["pairing"], "doneOn": today, "note": None,
+                                                         "user": user, "image": True})
+    # A good record with a file that is no photo: the record is stored, the photo refused and kept.
+    stored, bad = phone.evaluate(QUEUE_WITH_PHOTO, {"pairingId": pairings["pairing"], "doneOn": today, "note": "陪伴写作业",
+                                                    "user": user, "image": False})
+    phone.evaluate("window.guanaiOutbox.flush()")
+    wait_until(phone, "async (uuid) => !(await window.guanaiOutbox.get(uuid))", stored)
+    wait_until(phone, "async (uuid) => (await window.guanaiOutbox.get(uuid)).status === 'rejected'", bad)
+    items = {i["uuid"]: i for i in phone.evaluate("window.guanaiOutbox.all()")}
+    assert set(items) == {refused, waiting, bad}
+    assert items[refused]["status"] == "rejected" and "活动内容" in items[refused]["errors"]["note"]
+    assert items[waiting]["status"] == "pending" and items[waiting]["tries"] == 0
+    assert "照片：这个文件不是能识别的图片" in items[bad]["errors"]["photo"]
+    assert len(sent) == 1  # only the bad photo went: the waiting one never left the phone
+    with live_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PairingActivity).where(PairingActivity.client_uuid == stored)) == 1
+        assert db.session.scalar(select(func.count()).select_from(PairingActivity).where(PairingActivity.client_uuid == refused)) == 0
+        db.session.remove()
+
+    phone.goto("/outbox")
+    expect(phone.locator(f'[data-outbox-item="{waiting}"]')).to_contain_text("等它所属的记录上传后再上传")
+    bad_row = phone.locator(f'[data-outbox-item="{bad}"]')
+    expect(bad_row.locator('[data-field="photo"]')).to_contain_text("照片：这个文件不是能识别的图片")
+    questions = []
+    phone.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    bad_row.get_by_role("button", name="删除").click()  # drop the photo: its record stays stored
+    expect(bad_row).to_have_count(0)
+    phone.locator(f'[data-outbox-item="{refused}"]').get_by_role("button", name="删除").click()
+    expect(phone.locator("[data-outbox-item]")).to_have_count(0)  # the record took its waiting photo along
+    assert questions[1] == "确定删除这条记录吗？它的照片也会一起删除，删除后不能恢复。"
