@@ -8,14 +8,19 @@ from blueprints.auth.demo import seed_demo
 from blueprints.places.models import School, Village
 from blueprints.children.demo import demo_child
 import random
+import secrets
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
+
+from werkzeug.security import generate_password_hash
 
 from blueprints.auth.models import User
 from blueprints.children.models import Child, ChildCategory, FamilyMember, ParentContact
 from blueprints.visits.models import Visit, VisitNeed
+from blueprints.volunteers.models import Organisation, Pairing, PairingActivity, PairingNeed, Volunteer, VolunteerSkill
 from blueprints.children.search import name_keys
 from blueprints.core.clock import local_today, utcnow
+from blueprints.core.vocabulary import ACTIVITY_KINDS, PROGRAMMES, VOLUNTEER_KINDS
 from extensions import db
 
 BATCH = 2000
@@ -62,7 +67,7 @@ def seed_visit_history(child_id: int, visitor_ids: list[int], visits: int = 3000
     db.session.commit()
 
 
-def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0) -> None:
+def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0, pairings: int = 0) -> None:
     seed_demo(org_name)
     db.session.commit()
     villages = list(db.session.scalars(select(Village).where(Village.is_demo.is_(True)).order_by(Village.id)))
@@ -98,6 +103,8 @@ def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0)
         db.session.commit()
     if visits:
         seed_bench_visits(visits)
+    if pairings:
+        seed_bench_pairings(pairings)
     if db.engine.dialect.name == "postgresql":
         # ids were given explicitly: move the sequence past them, then refresh planner statistics
         db.session.execute(db.text("SELECT setval('children_id_seq', (SELECT max(id) FROM children))"))
@@ -107,3 +114,66 @@ def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0)
     else:
         db.session.execute(db.text("ANALYZE"))
         db.session.commit()
+
+
+BENCH_PROGRAMME = "caring_mother"  # the programme whose year the bench prints: most pairings are in it
+VOLUNTEER_PAIRINGS = 3  # the demo volunteer aixinmama1's paired children
+
+
+def seed_bench_pairings(pairings: int, per_volunteer: int = 5) -> None:
+    """`pairings` pairings of distinct children with volunteers of every kind (each with a login,
+    `per_volunteer` children each), two thirds of them in BENCH_PROGRAMME and open this year, some
+    ended last year; 2 to 6 activities each over the last year. The demo volunteer aixinmama1 gets
+    a profile and VOLUNTEER_PAIRINGS of them (her phone's pages are measured)."""
+    rng = random.Random("guanai-bench-pairings")
+    today = local_today()
+    children = list(db.session.scalars(select(Child.id).order_by(Child.id).limit(pairings)))
+    villages = list(db.session.scalars(select(Village.id).where(Village.is_demo.is_(True)).order_by(Village.id)))
+    organisations = [Organisation(name=f"拳铺镇志愿服务站{i + 1}", kind="service_site", is_demo=True) for i in range(4)]
+    db.session.add_all(organisations)
+    password = generate_password_hash(secrets.token_urlsafe(16))  # nobody signs in as them
+    kinds = list(VOLUNTEER_KINDS)
+    users = [User(username=f"bench_zhiyuan{i + 1}", display_name=f"志愿者{i + 1}", role="volunteer",
+                  volunteer_kind=kinds[i % len(kinds)], password_hash=password, is_demo=True)
+             for i in range(-(-(len(children) - VOLUNTEER_PAIRINGS) // per_volunteer))]
+    users.insert(0, db.session.scalar(select(User).where(User.username == "aixinmama1")))
+    db.session.add_all(users)
+    db.session.flush()
+    volunteers = [Volunteer(user_id=user.id, name=user.display_name, kind=user.volunteer_kind or "caring_mother",
+                            organisation=organisations[i % len(organisations)], village_id=villages[i % len(villages)],
+                            capacity=per_volunteer, skill_rows=[VolunteerSkill(skill="reading")])
+                  for i, user in enumerate(users)]
+    db.session.add_all(volunteers)
+    db.session.flush()
+    others = [code for code in PROGRAMMES if code != BENCH_PROGRAMME]
+    rows = []
+    for i, child_id in enumerate(children):
+        volunteer = volunteers[0 if i < VOLUNTEER_PAIRINGS else 1 + (i - VOLUNTEER_PAIRINGS) // per_volunteer]
+        started = today - timedelta(days=rng.randrange(30, 700))
+        ended = None
+        if i >= VOLUNTEER_PAIRINGS and rng.random() < 0.1:  # ended last year
+            ended = min(date(today.year - 1, 12, 31), started + timedelta(days=rng.randrange(30, 300)))
+            started = min(started, ended - timedelta(days=30))
+        rows.append(Pairing(
+            programme=BENCH_PROGRAMME if i % 3 != 2 else others[i % len(others)], child_id=child_id,
+            volunteer_id=volunteer.id, started_on=started, planned_end_on=started + timedelta(days=365),
+            goals="每月陪伴阅读和课业辅导，帮助孩子养成学习习惯，遇事愿意说出来", times_per_month=rng.choice((1, 2, 4)),
+            ended_on=ended, end_reason="goals_met" if ended else None,
+            director_remarks="孩子进步明显，继续保持。" if rng.random() < 0.5 else None,
+            need_rows=[PairingNeed(category="education"), PairingNeed(category="psychological")]))
+    db.session.add_all(rows)
+    db.session.flush()
+    activities, now, kinds = [], utcnow(), list(ACTIVITY_KINDS)
+    logged_by = {volunteer.id: volunteer.user_id for volunteer in volunteers}
+    for pairing in rows:
+        last = pairing.ended_on or today
+        span = max((last - max(pairing.started_on, today - timedelta(days=365))).days, 1)
+        for _ in range(rng.randrange(2, 7)):
+            activities.append(dict(
+                client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)), pairing_id=pairing.id,
+                child_id=pairing.child_id, recorded_by_id=logged_by[pairing.volunteer_id],
+                done_on=last - timedelta(days=rng.randrange(span)),
+                minutes=rng.choice((30, 45, 60, 90)), kind=rng.choice(kinds),
+                note="一起读绘本，辅导数学作业，聊了聊学校里的事和最近的心情", mood="开心", received_at=now))
+    db.session.execute(insert(PairingActivity), activities)
+    db.session.commit()

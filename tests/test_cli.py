@@ -30,12 +30,15 @@ def test_seed_demo_creates_one_user_per_role_and_twice_changes_nothing(app, runn
     assert "已生成演示数据" in result.output and "儿童 25" in result.output and "zhuren1" in result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
     assert set(users) == {"admin", "minzheng", "dudao", "zhuren1", "zhuren2", "xuexiao1", "paichusuo",
-                          "zhiyuan1", "aixinmama1"}
+                          "tuanwei", "fulian", "zhiyuan1", "aixinmama1",
+                          # the volunteers area's own (blueprints/volunteers/demo.py)
+                          "aixinmama2", "jiaoshi1", "shegong1", "zhiyuan2"}
     assert {u.role for u in users.values()} == {"admin", "civil_affairs", "supervisor", "director", "school",
                                                 "department", "volunteer"}
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
     assert [v.name for v in users["zhuren1"].villages] != [v.name for v in users["zhuren2"].villages]
     assert users["paichusuo"].department.name == "镇派出所"
+    assert (users["tuanwei"].department.code, users["fulian"].department.code) == ("youth", "women")
     assert users["aixinmama1"].volunteer_kind == "caring_mother"
     assert users["xuexiao1"].school is not None
     assert db.session.scalar(select(func.count()).select_from(Department)) == 13

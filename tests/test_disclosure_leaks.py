@@ -19,7 +19,8 @@ from blueprints.core import access
 from blueprints.core.access import can
 from blueprints.core.disclosure import FULL, HIDDEN, MASKED, disclosure_for, mask_birth_date, mask_id_number
 from extensions import db
-from tests.factories import create_child, create_school, create_user, create_village, valid_id_number
+from tests.factories import (create_child, create_pairing, create_school, create_user, create_village, create_volunteer,
+                             valid_id_number)
 
 BIRTH = date(2014, 5, 6)
 WRONG_BIRTH = date(2014, 5, 7)  # registered first, then corrected: the history holds both
@@ -78,6 +79,7 @@ def scene(app, client, auth):
         "school": create_user("school", username="u_xx", school=school),
         "department": create_user("department", username="u_pcs"),
         "volunteer": create_user("volunteer", username="u_zy"),
+        "tuanwei": create_user("department", username="u_tw", department_code="youth"),  # manages pairings
     }
     child = create_child(
         "龚小雨", village=village, school=school, birth=WRONG_BIRTH, gender="female", id_number=CHILD_ID,
@@ -95,13 +97,24 @@ def scene(app, client, auth):
                                           works_away=True, is_guardian=True), father,
                        actor=users["civil_affairs"])
     db.session.commit()
+    # The volunteer is paired with the child; one activity logged, with a word for the director.
+    volunteer = create_volunteer(users["volunteer"], name="孙晓雨", kind="youth")
+    pairing = create_pairing(child, volunteer, started_on=date(2026, 1, 5), goals="陪伴阅读")
+    auth.login("u_zy")
+    logged = client.post("/api/v1/pairing-activities", json={
+        "client_uuid": "7d7b3c1e-0000-4000-8000-000000000002", "pairing_id": pairing.id,
+        "done_on": date.today().isoformat(), "minutes": 60, "kind": "companionship", "note": "一起读绘本",
+        "pass_on": "孩子的棉衣小了"})
+    assert logged.status_code == 201, logged.get_data(as_text=True)
+    auth.logout()
     auth.login("u_zr")
     visit = client.post("/api/v1/visits", json={
         "client_uuid": "7d7b3c1e-0000-4000-8000-000000000001", "child_id": child.id,
         "visited_on": date.today().isoformat(), "kind": "home", "needs": ["education"]})
     assert visit.status_code == 201
     auth.logout()
-    return {"child": child, "father_id": father.id, "visit_id": visit.get_json()["id"], "users": users}
+    return {"child": child, "father_id": father.id, "visit_id": visit.get_json()["id"], "users": users,
+            "pairing": pairing, "volunteer": volunteer}
 
 
 def outputs(scene) -> dict[str, tuple[str, dict]]:
@@ -120,13 +133,25 @@ def outputs(scene) -> dict[str, tuple[str, dict]]:
         "visit_page": (f"/visits/{scene['visit_id']}", {}),
         "audit": ("/admin/audit", {}),
         "home": ("/", {}),
+        # the volunteers area: staff pages, the pairing record, the volunteer's phone
+        "pairings": ("/pairings?state=all", {}),
+        "pairing": (f"/pairings/{scene['pairing'].id}", {}),
+        "pairing_pdf": (f"/pairings/{scene['pairing'].id}/record.pdf", {}),
+        "match_child": (f"/pairings/match/child/{child.id}", {}),
+        "match_volunteer": (f"/pairings/match/volunteer/{scene['volunteer'].id}", {}),
+        "oversight": ("/pairings/oversight", {}),
+        "volunteer_page": (f"/volunteers/{scene['volunteer'].id}", {}),
+        "my_home": ("/my/pairings", {}),
+        "my_log": ("/my/log", {}),
+        "my_history": ("/my/history", {}),
+        "my_pairings_json": ("/api/v1/my-pairings", {}),
     }
 
 
 ROLES = ["admin", "civil_affairs", "supervisor", "director", "school", "department", "volunteer"]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", [*ROLES, "tuanwei"])
 def test_raw_values_appear_exactly_where_the_policy_allows(scene, client, auth, role):
     check_every_output(scene, client, auth, role)
 
@@ -162,8 +187,8 @@ def check_every_output(scene, client, auth, role):
             else:
                 assert "2014年5月" in text, (role, name)
     expected = {f for f in [*VALUES, "child.birth_date"] if policy.level(f) == FULL and policy.shows(f)}
-    if role in ("department", "volunteer"):
-        expected = set()  # no child within reach yet (referrals and pairings come with their areas)
+    if role in ("department", "volunteer", "tuanwei"):
+        expected = set()  # no ID, phone or address within their reach (referrals come with their area)
     assert expected <= seen_anywhere
 
 
@@ -186,6 +211,20 @@ def test_the_policy_the_leak_test_checks(app):
     assert levels["volunteer"].full("child.name") and levels["volunteer"].full("child.school")
     assert not levels["volunteer"].shows("child.birth_date")
     assert levels["department"].level("child.history") == HIDDEN
+
+
+def test_the_volunteer_sees_her_paired_child_by_name_and_nothing_of_the_archive(scene, client, auth):
+    """The leak test above holds for her because she reaches the child: here is the proof that
+    she does, and that the record page, the archive and the staff pages stay shut."""
+    child, pairing = scene["child"], scene["pairing"]
+    auth.login("u_zy")
+    for path in ("/my/pairings", "/api/v1/my-pairings"):
+        response = client.get(path)
+        assert response.status_code == 200 and "龚小雨" in response.get_data(as_text=True), path
+        assert "中心小学" in response.get_data(as_text=True), path
+    for path in (f"/children/{child.id}", f"/children/{child.id}/archive.pdf", f"/pairings/{pairing.id}",
+                 f"/pairings/{pairing.id}/record.pdf", "/children", "/visits/due", "/api/v1/due-list"):
+        assert client.get(path).status_code in (403, 404), path
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ database itself. The known cases, by name, are in tests/test_bad_input.py."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from io import BytesIO
 from urllib.parse import quote, urlencode, urlsplit
@@ -24,9 +24,12 @@ from blueprints.core.clock import local_today
 from blueprints.visits.validation import BOOL_FIELDS, TEXT_FIELDS
 from extensions import db
 from tests.conftest import AuthActions
-from tests.factories import create_child, create_school, create_user, create_village, department, valid_id_number
+from blueprints.volunteers.models import PairingActivity
+from tests.factories import (create_child, create_pairing, create_school, create_user, create_village, create_volunteer,
+                             department, valid_id_number)
 
-ROLES = ("admin", "civil_affairs", "supervisor", "director", "school")
+# "department" is 团委 (it manages volunteers and pairings), "volunteer" an 爱心妈妈 paired with the child.
+ROLES = ("admin", "civil_affairs", "supervisor", "director", "school", "department", "volunteer")
 EXAMPLES_PER_GET_ROUTE = 3
 EXAMPLES_PER_API_ROUTE = 80
 
@@ -70,8 +73,17 @@ def town(app):
         "supervisor": create_user("supervisor"),
         "director": create_user("director", villages=[village]),
         "school": create_user("school", school=school),
+        "department": create_user("department", department_code="youth"),
+        "volunteer": create_user("volunteer", volunteer_kind="caring_mother"),
     }
     child = create_child("张三", village=village, school=school)
+    volunteer = create_volunteer(users["volunteer"], village=village)
+    pairing = create_pairing(child, volunteer, started_on=local_today() - timedelta(days=40))
+    activity = PairingActivity(client_uuid="00000000-0000-4000-8000-0000000000f1", pairing_id=pairing.id,
+                               child_id=child.id, recorded_by_id=users["volunteer"].id, done_on=local_today(),
+                               minutes=30, kind="companionship", note="陪读", pass_on="需要冬衣")
+    db.session.add(activity)
+    db.session.commit()
     member = db.session.scalar(db.select(FamilyMember).where(FamilyMember.child_id == child.id))
     clients = {}
     for role, user in users.items():
@@ -81,7 +93,8 @@ def town(app):
         "client_uuid": "00000000-0000-4000-8000-000000000001", "child_id": child.id,
         "visited_on": local_today().isoformat(), "kind": "home"}).get_json()
     ids = {"child_id": child.id, "village_id": village.id, "school_id": school.id, "user_id": users["director"].id,
-           "visit_id": visit["id"], "member_id": member.id if member else 1, "department_id": 1}
+           "visit_id": visit["id"], "member_id": member.id if member else 1, "department_id": 1,
+           "volunteer_id": volunteer.id, "pairing_id": pairing.id, "activity_id": activity.id}
     return clients, ids, child
 
 

@@ -101,7 +101,7 @@ import pytest  # noqa: E402
 from blueprints.children.models import ImportBatch  # noqa: E402
 from blueprints.core.jobs import Job  # noqa: E402
 from extensions import db  # noqa: E402
-from tests.factories import create_child, create_village  # noqa: E402
+from tests.factories import create_child, create_village, create_volunteer  # noqa: E402
 
 FRAGMENT_CALLS = {"render_page", "wants_fragment"}
 
@@ -170,10 +170,25 @@ def _import_job(user):
     return {"batch": batch.id, "job": job.id}
 
 
+def _pairing_print_job(user):
+    job = Job(kind="print_pairings", title="打印结对帮扶记录表（测试）", user_id=user.id, status="running", done=1, total=4)
+    db.session.add(job)
+    db.session.commit()
+    return {"job": job.id}
+
+
 def _village(user):
     village = create_village("东洼村")
     create_child("张三", village=village)
     return {"village": village.id}
+
+
+def _volunteer_import_job(user):
+    job = Job(kind="volunteers_import", title="导入志愿者名单（名单.xlsx）", user_id=user.id, status="running",
+              done=1, total=4)
+    db.session.add(job)
+    db.session.commit()
+    return {"job": job.id}
 
 
 FRAGMENT_CASES = {
@@ -188,9 +203,18 @@ FRAGMENT_CASES = {
         "请填写姓名", setup=_village),
     "children.print_job": FragmentCase("civil_affairs", lambda c, ctx, h: c.get(f"/children/print/{ctx['job']}",
                                                                                 headers=h), "已排版 1 / 4 份", setup=_print_job),
+    "volunteers.pairing_batch_job": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.get(f"/pairings/print/{ctx['job']}", headers=h), "已排版 1 / 4 份",
+        setup=_pairing_print_job),
     "children.import_job": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.get(f"/children/import/{ctx['batch']}/job/{ctx['job']}", headers=h),
         'id="import-job"', setup=_import_job),
+    "volunteers.volunteer_list": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.get("/volunteers?q=周", headers=h), "周桂兰",
+        setup=lambda user: {"volunteer": create_volunteer(name="周桂兰").id}),
+    "volunteers.volunteer_import_job": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.get(f"/volunteers/import/job/{ctx['job']}", headers=h),
+        'id="import-job"', setup=_volunteer_import_job),
 }
 
 

@@ -49,6 +49,8 @@ DEMO_USERS = [
     DemoUser("zhuren2", "刘建国", "director", villages=[DEMO_VILLAGES[1]]),
     DemoUser("xuexiao1", "陈静（中心小学）", "school", school_index=0),
     DemoUser("paichusuo", "赵强（派出所）", "department", department_code="police"),
+    DemoUser("tuanwei", "吴磊（团委）", "department", department_code="youth"),
+    DemoUser("fulian", "郑芳（妇联）", "department", department_code="women"),
     DemoUser("zhiyuan1", "孙晓雨", "volunteer", volunteer_kind="youth"),
     DemoUser("aixinmama1", "周桂兰", "volunteer", volunteer_kind="caring_mother"),
 ]

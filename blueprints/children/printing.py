@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from blueprints.children.models import Child
 from blueprints.children.services import disclosed_as
 from blueprints.core import audit
-from blueprints.core.access import role_of
+from blueprints.core.access import grants_of
 from blueprints.core.areas import sections_for
 from blueprints.core.clock import format_date, format_datetime, local_today, utcnow
 from blueprints.core.disclosure import Disclosure, disclosure_for, full_disclosure, shown_age
@@ -57,9 +57,7 @@ class Printer:
 
     @classmethod
     def for_user(cls, user) -> "Printer":
-        role = role_of(user)
-        return cls(name=user.display_name, disclosure=disclosure_for(user),
-                   grants=role.grants if role else frozenset())
+        return cls(name=user.display_name, disclosure=disclosure_for(user), grants=grants_of(user))
 
     @classmethod
     def command_line(cls) -> "Printer":

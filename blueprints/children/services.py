@@ -12,6 +12,7 @@ from blueprints.places.models import School, Village
 from blueprints.children.models import Benefit, Child, ChildCategory, ChildChange, FamilyMember, ParentContact
 from blueprints.children.search import name_keys
 from blueprints.core import audit
+from blueprints.core.areas import house
 from blueprints.children.access import reachable_children
 from blueprints.core.clock import local_today
 from blueprints.core.vocabulary import (
@@ -225,6 +226,8 @@ def exit_child(child: Child, reason: str, on: date, note: str | None = None, *, 
     _apply(child, {"status": "exited", "exit_reason": reason, "exit_date": on,
                    "exit_note": (note or "").strip() or None}, None, actor)
     audit.record("child_exited", child, detail=f"{child.name}：{EXIT_REASONS.get(reason, reason)}", user=actor)
+    for close in house.exit_hooks:  # what other areas keep open for the child (a pairing) ends with her
+        close(child, on, actor)
 
 
 def _status_before_exit(child: Child) -> str:

@@ -83,9 +83,12 @@ class Area:
     offline_pages: tuple[str, ...] = ()  # endpoints the service worker keeps for offline use
     record_sections: tuple[Section, ...] = ()
     archive_sections: tuple[Section, ...] = ()
-    # "module:function(child_ids, viewer) → {child_id: [Notice]}": what this area asks the child's
-    # visitor to see to, shown beside the child on the due list (a volunteer's word for the director)
+    # "module:function(viewer) → {child_id: [Notice]}": what this area asks `viewer` to see to about
+    # the children she reaches, shown beside them on the due list (a volunteer's word for the director)
     child_notices: str | None = None
+    # "module:function(child, on, actor)": what this area closes when a child leaves the roll (its
+    # pairings end), in the exit's own transaction
+    on_child_exit: str | None = None
     setup: str | None = None  # "module:function()" registering reach clauses and disclosure fields
 
     @property
@@ -109,6 +112,7 @@ class House:
     offline_pages: list[str] = field(default_factory=list)
     seeders: list[tuple[Area, Callable]] = field(default_factory=list)
     child_notices: list[Callable] = field(default_factory=list)
+    exit_hooks: list[Callable] = field(default_factory=list)
 
 
 house = House()
@@ -142,6 +146,8 @@ def compose(areas: list[Area]) -> House:
             house.seeders.append((area, area.resolve(area.demo_seeder)))
         if area.child_notices:
             house.child_notices.append(area.resolve(area.child_notices))
+        if area.on_child_exit:
+            house.exit_hooks.append(area.resolve(area.on_child_exit))
     house.areas = list(areas)
     house.nav.sort(key=lambda item: item.order)
     house.home_panels.sort(key=lambda pair: pair[1].order)
@@ -174,13 +180,12 @@ class Notice:
     since: Any = None  # a date or datetime, shown beside it
 
 
-def notices_for(child_ids: list[int], viewer) -> dict[int, list[Notice]]:
-    """Every area's notices on these children for `viewer`: one call per area for all of them."""
+def notices_for(viewer) -> dict[int, list[Notice]]:
+    """Every area's open notices for `viewer`, by child: one call per area. Few at a time (each
+    is closed when seen), so they are looked up for the viewer, not for a list of children."""
     found: dict[int, list[Notice]] = {}
-    if not child_ids:
-        return found
     for load in house.child_notices:
-        for child_id, notices in load(child_ids, viewer).items():
+        for child_id, notices in load(viewer).items():
             found.setdefault(child_id, []).extend(notices)
     return found
 

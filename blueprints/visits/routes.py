@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from blueprints.core import audit
 from blueprints.core.access import can, require
+from blueprints.core.areas import notices_for
 from blueprints.children.access import get_child_or_404
 from blueprints.children.services import ChildExited
 from blueprints.core.clock import local_today
@@ -46,8 +47,11 @@ def due():
     show_all = request.args.get("show", "")
     rows, counts = due_list(current_user, today, categories_for=None if show_all else DUE_GROUP_SHOWN)
     groups = {bucket: [r for r in rows if r.bucket == bucket] for bucket in BUCKETS}
+    listed = {r.child_id: r.name for r in rows}
+    # what other areas ask the visitor to see to (a volunteer's word): flags here, the text behind the link
+    notices = {child_id: found for child_id, found in notices_for(current_user).items() if child_id in listed}
     return render_template("visits/due.html", groups=groups, counts=counts, today=today, show_all=show_all,
-                           limit=DUE_GROUP_SHOWN, **LABELS)
+                           limit=DUE_GROUP_SHOWN, notices=notices, names=listed, **LABELS)
 
 
 def _form_child():

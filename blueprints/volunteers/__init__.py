@@ -26,9 +26,12 @@ area = Area(
                 "activities:write", order=5),
         NavItem("结对", ("volunteers.pairing_list", "volunteers.pairing_detail", "volunteers.pairing_new",
                        "volunteers.pairing_end", "volunteers.match_child", "volunteers.match_volunteer",
-                       "volunteers.oversight"), "pairings:read", order=30),
+                       "volunteers.oversight", "volunteers.pairing_batch", "volunteers.pairing_batch_job"),
+                "pairings:read", order=30),
         NavItem("志愿者", ("volunteers.volunteer_list", "volunteers.volunteer_detail", "volunteers.volunteer_new",
-                        "volunteers.volunteer_edit", "volunteers.volunteer_import", "volunteers.organisations"),
+                        "volunteers.volunteer_edit", "volunteers.volunteer_active", "volunteers.volunteer_import",
+                        "volunteers.volunteer_import_template", "volunteers.volunteer_import_confirm",
+                        "volunteers.volunteer_import_job", "volunteers.organisations", "volunteers.organisation_edit"),
                 "volunteers:read", order=35),
     ),
     grants={
@@ -78,5 +81,6 @@ area = Area(
                 "sections:archive_pairings", ()),
     ),
     child_notices="sections:pass_on_notices",
+    on_child_exit="pairings:end_with_child",
     setup="access:setup",
 )

@@ -45,6 +45,10 @@ def setup() -> None:
     register_reach("pairings", "department", lambda user: None)  # only with a department's pairings:* grant
     register_reach("pairings", "village", _village_pairings)
     register_reach("pairings", "own", _own_pairings)
+    # The children a manager may pair (and see in the matching): 团委 and 妇联 reach none through
+    # children:read, but pair children town-wide.
+    register_reach("children_to_pair", "town", lambda user: None)
+    register_reach("children_to_pair", "department", lambda user: None)
     register_reach("volunteers", "town", lambda user: None)
     register_reach("volunteers", "department", lambda user: None)  # only with volunteers:* (团委, 妇联)
     register_fields(PAIRING_FIELDS)
@@ -71,6 +75,14 @@ def get_photo_or_404(photo_id: int) -> ActivityPhoto:
     query = select(ActivityPhoto).join(PairingActivity, PairingActivity.id == ActivityPhoto.activity_id) \
         .where(PairingActivity.pairing_id.in_(pairings))
     return get_reachable_or_404(query, ActivityPhoto, photo_id, "activities:photos")
+
+
+def children_to_pair(user) -> Select:
+    return reachable(select(Child), "children_to_pair", user, "pairings:manage")
+
+
+def get_child_to_pair_or_404(child_id: int) -> Child:
+    return get_reachable_or_404(children_to_pair(current_user), Child, child_id, "pairings:manage")
 
 
 def reachable_volunteers(user, permission: str = "volunteers:read") -> Select:

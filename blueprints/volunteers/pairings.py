@@ -75,8 +75,9 @@ def check_pairing(child: Child, volunteer: Volunteer, values: dict) -> dict[str,
 def create_pairing(child: Child, volunteer: Volunteer, values: dict, *, actor) -> Pairing:
     """values: programme, started_on, planned_end_on, goals, times_per_month, needs (codes)."""
     ensure_open(child)
-    if db.get_bind().dialect.name == "postgresql":  # two managers pairing the same volunteer at once
-        db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
+    # Two managers pairing the same volunteer at once: the second waits, then counts the first's
+    # (PostgreSQL; SQLite writes one at a time anyway and ignores FOR UPDATE).
+    db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
     errors = check_pairing(child, volunteer, values)
     if errors:
         raise PairingError(errors)
@@ -108,6 +109,14 @@ def end_pairing(pairing: Pairing, ended_on: date | None, reason: str | None, not
         raise PairingError(errors)
     pairing.ended_on, pairing.end_reason, pairing.end_note = ended_on, reason, (note or "").strip() or None
     audit.record("pairing_ended", pairing, detail=f"{PAIRING_END_REASONS[reason]}", user=actor)
+
+
+def end_with_child(child: Child, on: date, actor) -> None:
+    """The child left the roll: her open pairings end that day (never before they started), and
+    her volunteers' places are free again."""
+    for pairing in db.session.scalars(select(Pairing).where(Pairing.child_id == child.id, Pairing.ended_on.is_(None))):
+        pairing.ended_on, pairing.end_reason = max(on, pairing.started_on), "child_exited"
+        audit.record("pairing_ended", pairing, detail=PAIRING_END_REASONS["child_exited"], user=actor)
 
 
 # --- the figures --------------------------------------------------------------------------------
