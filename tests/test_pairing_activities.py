@@ -187,8 +187,10 @@ def test_the_pickers_list_holds_her_pairings_with_minimal_fields_and_is_audited(
     first, ended = rows
     assert first["name"] == "王小花" and first["village"] == "甲村" and first["detail"] == "爱心妈妈结对"
     assert ended["ended_on"] == scene["recent_end"].ended_on.isoformat() and "已结束" in ended["detail"]
-    assert set(first) == {"id", "name", "age", "village", "detail", "started_on", "ended_on"}
+    assert set(first) == {"id", "name", "age", "village", "school", "detail", "started_on", "ended_on"}
+    assert first["school"] == "甲村小学"
     text = response.get_data(as_text=True)
+    assert "王小花" in text  # UTF-8 as it is, not \u escapes
     assert "钱多多" not in text and scene["child"].id_number not in text and "2015-06-01" not in text
     assert [e.detail for e in events("pairing_list_downloaded")] == ["2 个结对"]
 

@@ -124,7 +124,7 @@ def picker_rows(user, today: date | None = None) -> list[dict]:
     """The activity form's picker (GET /api/v1/my-pairings, kept on the phone): minimal fields only."""
     today = today or local_today()
     return [
-        {"id": c.pairing.id, "name": c.name, "age": c.age, "village": c.village,
+        {"id": c.pairing.id, "name": c.name, "age": c.age, "village": c.village, "school": c.school,
          "detail": f"{c.pairing.ended_on:%Y-%m-%d} 已结束" if c.ended else PROGRAMMES.get(c.pairing.programme, ""),
          "started_on": c.pairing.started_on.isoformat(),
          "ended_on": c.pairing.ended_on.isoformat() if c.ended else None}

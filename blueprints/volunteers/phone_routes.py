@@ -11,6 +11,7 @@ Every page she reads is audited. She reaches her own pairings only (access.py), 
 record page or archive."""
 from __future__ import annotations
 
+import json
 import uuid
 
 from flask import Response, abort, flash, jsonify, render_template, request, url_for
@@ -150,7 +151,8 @@ def my_pairings_json():
     if not can(current_user, WRITE):
         return forbidden()
     rows = picker_rows(current_user)
-    response = jsonify({"pairings": rows})
+    # UTF-8 as it is: half the bytes of \u escapes for Chinese, on a poor signal
+    response = Response(json.dumps({"pairings": rows}, ensure_ascii=False), mimetype="application/json")
     audit.record_view("pairing_list_downloaded", detail=f"{len(rows)} 个结对")
     return response
 
