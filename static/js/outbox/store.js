@@ -4,7 +4,7 @@
  * The five files share window.GuanaiOutbox (G below): G.store (this file), G.sync, G.forms, G.picker,
  * G.bar. They only call one another at run time, never while loading, so the order only matters
  * for bar.js, which starts everything. window.guanaiOutbox stays the small public API that tests
- * and benchmarks use: {all, get, put, remove, update, count, flush}.
+ * and benchmarks use: {all, get, put, putAll, remove, update, count, flush}.
  *
  * The outbox lives in the page, not in the service worker: some in-app browsers (WeChat's among
  * them) run no service worker, and a page that is already open must still queue and sync there.
@@ -15,9 +15,9 @@
  * after (the uuid of an item that must reach the server first: a photo waits for its activity)};
  * store "children": each offline form's picker list (minimal fields: children, or a volunteer's
  * pairings), keyed by [source URL, id] so that lists from two sources never overwrite each other
- * (version 1 keyed by id alone: the upgrade drops that store, a cache the next page load refills). localStorage:
- * drafts ("guanai-draft:<draft-key>:<child>") and the last user who used the phone. Logout and a
- * session that ended clear all of it but unsent records (clearAppData). */
+ * (version 1 keyed by id alone: the upgrade drops that store, a cache the next page refills).
+ * localStorage: drafts ("guanai-draft:<draft-key>:<child>") and the last user who used the phone.
+ * Logout and a session that ended clear all of it but unsent records (clearAppData). */
 (function (G) {
   "use strict";
 
@@ -64,7 +64,7 @@
           var db = request.result;
           if (!db.objectStoreNames.contains("outbox")) db.createObjectStore("outbox", { keyPath: "uuid" });
           if (event.oldVersion < 2 && db.objectStoreNames.contains("children")) db.deleteObjectStore("children");
-          db.createObjectStore("children", { keyPath: ["source", "id"] });
+          if (!db.objectStoreNames.contains("children")) db.createObjectStore("children", { keyPath: ["source", "id"] });
         };
         request.onsuccess = function () {
           var db = request.result;
