@@ -9,6 +9,8 @@ HUEY_IMMEDIATE 1/true: run background jobs in the web process at once (tests onl
 JOB_STORAGE_DIR   job files and uploads; default instance/jobs (share it when several servers run)
 JOB_FILES_DAYS    days job files and uploads are kept (default 7): they hold names and ID numbers
 JOB_MAX_ACTIVE_PER_USER  background jobs one user may have queued or running at once (default 2)
+PHOTO_DIR      activity photos (blueprints/volunteers/photos.py); default instance/photos (share it
+               when several servers run, and back it up with the database)
 BACKUP_DIR     where the daily backup and `flask backup` write; default instance/backups
 BACKUP_KEEP    daily backups kept in BACKUP_DIR (default 14)
 PG_BIN_DIR     folder of pg_dump/pg_restore; default /usr/lib/postgresql/<server major>/bin, then PATH
@@ -96,6 +98,14 @@ class Config:
     # (weekly visits for two years print in full; daily ones would take seconds, over the budget).
     ARCHIVE_VISITS_FULL_MONTHS = 24
     ARCHIVE_VISITS_FULL_MOST = 120
+
+    # Activity photos (blueprints/volunteers/photos.py): kept outside the database, re-encoded as JPEG
+    # without metadata. The phone sends at most 300 KB; the server refuses a file over
+    # PHOTO_MAX_UPLOAD_BYTES (with a message naming the photo, within MAX_CONTENT_LENGTH) and an image
+    # over PHOTO_MAX_PIXELS before decoding it (a small file can unpack into gigabytes).
+    PHOTO_DIR = os.environ.get("PHOTO_DIR") or None  # None: <instance>/photos
+    PHOTO_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 50_000_000
 
     # Backups (blueprints/core/backup.py): `flask backup`, `flask restore`, and one every night.
     BACKUP_DIR = os.environ.get("BACKUP_DIR") or None  # None: <instance>/backups

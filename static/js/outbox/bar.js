@@ -68,6 +68,8 @@
     }
     var user = store.currentUser();
     var list = element("ul", "rows outbox-items");
+    var present = {};
+    items.forEach(function (item) { present[item.uuid] = true; });
     items.forEach(function (item) {
       var row = element("li", "row outbox-item");
       row.dataset.outboxItem = item.uuid;
@@ -89,6 +91,8 @@
           errors.appendChild(line);
         });
         row.appendChild(errors);
+      } else if (item.after && present[item.after]) {
+        row.appendChild(element("span", "block muted", "等它所属的记录上传后再上传。"));
       } else if (item.last_error) {
         row.appendChild(element("span", "block muted", "上次上传：" + item.last_error));
       }
@@ -150,6 +154,16 @@
     });
   }
 
+  // An item and those waiting for it (a record's photo goes with the record; a photo alone can
+  // be dropped and its record still sent).
+  async function removeWithFollowers(uuid) {
+    var waiting = (await outbox.all()).filter(function (item) { return item.after === uuid; });
+    var question = waiting.length ? "确定删除这条记录吗？它的照片也会一起删除，删除后不能恢复。" : "确定删除这条记录吗？删除后不能恢复。";
+    if (!window.confirm(question)) return;
+    for (var i = 0; i < waiting.length; i++) await outbox.remove(waiting[i].uuid);
+    await outbox.remove(uuid);
+  }
+
   // --- wiring ------------------------------------------------------------------------------------
 
   function warmPages() {
@@ -186,9 +200,7 @@
       return;
     }
     var drop = target.closest("[data-outbox-delete]");
-    if (drop && window.confirm("确定删除这条记录吗？删除后不能恢复。")) {
-      outbox.remove(drop.dataset.outboxDelete).catch(util.noop);
-    }
+    if (drop) removeWithFollowers(drop.dataset.outboxDelete).catch(util.noop);
   });
 
   window.addEventListener("offline", function () { refresh(); });

@@ -1,10 +1,11 @@
 /* 关爱通 offline outbox, 4/5: the child picker (see store.js for how the files fit).
  *
  * select[data-child-picker] in an offline form is filled from the list its form names in
- * data-offline-picker: per role, the due list for directors (/api/v1/due-list), a volunteer's
- * pairings for the activity log. The list (minimal fields only) is kept in IndexedDB per source, so
- * the picker works offline; any other element with data-offline-picker (the due list page) fetches
- * its list ahead, while there is a network. */
+ * data-offline-picker: per role, the due list for directors (/api/v1/due-list: {"children": …}), a
+ * volunteer's pairings for the activity log (/api/v1/my-pairings: {"pairings": …}, each a pairing's
+ * id with its child's name). The list (minimal fields only) is kept in IndexedDB per source, so the
+ * picker works offline; any other element with data-offline-picker (the due list page, her
+ * pairings page) fetches its list ahead, while there is a network. */
 (function (G) {
   "use strict";
 
@@ -22,9 +23,9 @@
       }
       if (!response.ok || response.redirected) return null;
       var data = await response.json();
-      var children = (data.children || []).map(function (c) {
+      var children = (data.children || data.pairings || []).map(function (c) {
         return { id: c.id, name: c.name, age: c.age, village: c.village, categories: c.categories || [],
-                 attention: c.attention, bucket: c.bucket };
+                 attention: c.attention, bucket: c.bucket, detail: c.detail || null };
       });
       await store.storeChildren(source, children).catch(util.noop);
       return children;
@@ -34,7 +35,8 @@
   }
 
   function childLabel(child) {
-    return child.name + (child.village ? " · " + child.village : "") + (child.bucket === "overdue" ? " · 已逾期" : "");
+    return child.name + (child.village ? " · " + child.village : "") + (child.detail ? " · " + child.detail : "")
+      + (child.bucket === "overdue" ? " · 已逾期" : "");
   }
 
   function matchesFilter(child, filter) {
@@ -84,9 +86,9 @@
     }
   }
 
-  // The name shown in the outbox's label for the chosen child.
+  // The name shown in the outbox's label for the chosen child (or pairing).
   function selectedName(form, childId) {
-    var select = form.querySelector('select[name="child_id"]');
+    var select = form.querySelector("select[data-child-picker]");
     var option = select && select.selectedOptions ? select.selectedOptions[0] : null;
     if (option && option.value === String(childId) && option.dataset.unknown === undefined) {
       return option.textContent.split(" · ")[0].trim();

@@ -4,21 +4,25 @@
  * The five files share window.GuanaiOutbox (G below): G.store (this file), G.sync, G.forms, G.picker,
  * G.bar. They only call one another at run time, never while loading, so the order only matters
  * for bar.js, which starts everything. window.guanaiOutbox stays the small public API that tests
- * and benchmarks use: {all, get, put, remove, update, count, flush}.
+ * and benchmarks use: {all, get, put, putAll, remove, update, count, flush}.
  *
  * The outbox lives in the page, not in the service worker: some in-app browsers (WeChat's among
  * them) run no service worker, and a page that is already open must still queue and sync there.
  *
  * IndexedDB "guanai": store "outbox" {uuid, url, body, label, kind, form, user, tries, last_error,
- * errors, status: "pending" | "rejected", created_at, saved_at}; store "children": each offline
- * form's picker list (minimal fields), tagged with the source URL it came from. localStorage:
- * drafts ("guanai-draft:<draft-key>:<child>") and the last user who used the phone. Logout and a
- * session that ended clear all of it but unsent records (clearAppData). */
+ * errors, status: "pending" | "rejected", created_at, saved_at, and for some: field and missing (the
+ * field a 404 is shown under, and what it says), file (a Blob sent as multipart with the body) and
+ * after (the uuid of an item that must reach the server first: a photo waits for its activity)};
+ * store "children": each offline form's picker list (minimal fields: children, or a volunteer's
+ * pairings), keyed by [source URL, id] so that lists from two sources never overwrite each other
+ * (version 1 keyed by id alone: the upgrade drops that store, a cache the next page refills).
+ * localStorage: drafts ("guanai-draft:<draft-key>:<child>") and the last user who used the phone.
+ * Logout and a session that ended clear all of it but unsent records (clearAppData). */
 (function (G) {
   "use strict";
 
   var DB_NAME = "guanai";
-  var DB_VERSION = 1;
+  var DB_VERSION = 2;
   var DRAFT_PREFIX = "guanai-draft:";
   var USER_KEY = "guanai-user";
   var PAGES_PREFIX = "guanai-pages-"; // the service worker's stored pages (templates/pwa/sw.js)
@@ -56,10 +60,11 @@
           reject(err);
           return;
         }
-        request.onupgradeneeded = function () {
+        request.onupgradeneeded = function (event) {
           var db = request.result;
           if (!db.objectStoreNames.contains("outbox")) db.createObjectStore("outbox", { keyPath: "uuid" });
-          if (!db.objectStoreNames.contains("children")) db.createObjectStore("children", { keyPath: "id" });
+          if (event.oldVersion < 2 && db.objectStoreNames.contains("children")) db.deleteObjectStore("children");
+          if (!db.objectStoreNames.contains("children")) db.createObjectStore("children", { keyPath: ["source", "id"] });
         };
         request.onsuccess = function () {
           var db = request.result;
@@ -117,8 +122,14 @@
       return run(["outbox"], "readonly", function (tx) { return tx.objectStore("outbox").get(uuid); });
     },
     put: function (item) {
-      return run(["outbox"], "readwrite", function (tx) { tx.objectStore("outbox").put(item); })
-        .then(function () { changed(); });
+      return outbox.putAll([item]);
+    },
+    // Several items at once, or none (an activity and its photo).
+    putAll: function (items) {
+      return run(["outbox"], "readwrite", function (tx) {
+        var os = tx.objectStore("outbox");
+        items.forEach(function (item) { os.put(item); });
+      }).then(function () { changed(); });
     },
     remove: function (uuid) {
       return run(["outbox"], "readwrite", function (tx) { tx.objectStore("outbox").delete(uuid); })
@@ -141,27 +152,19 @@
   };
   window.guanaiOutbox = outbox;
 
-  // The picker's children, per source URL (the due list, a volunteer's pairings …). Rows stored
-  // before sources were kept count as the due list's.
-  var LEGACY_SOURCE = "/api/v1/due-list";
-  function sourceOf(row) { return row.source || LEGACY_SOURCE; }
+  // The picker's list, per source URL (the due list, a volunteer's pairings …).
+  function ofSource(source) { return IDBKeyRange.bound([source], [source, []]); } // every [source, id]
 
   function readChildren(source) {
-    return run(["children"], "readonly", function (tx) { return tx.objectStore("children").getAll(); })
-      .then(function (rows) {
-        return (rows || []).filter(function (row) { return sourceOf(row) === source; })
-          .sort(function (a, b) { return a.order - b.order; });
-      });
+    return run(["children"], "readonly", function (tx) { return tx.objectStore("children").getAll(ofSource(source)); })
+      .then(function (rows) { return (rows || []).sort(function (a, b) { return a.order - b.order; }); });
   }
 
   function storeChildren(source, children) {
     return run(["children"], "readwrite", function (tx) {
       var os = tx.objectStore("children");
-      var all = os.getAll();
-      all.onsuccess = function () {
-        (all.result || []).forEach(function (row) { if (sourceOf(row) === source) os.delete(row.id); });
-        children.forEach(function (child, i) { os.put(Object.assign({}, child, { order: i, source: source })); });
-      };
+      os.delete(ofSource(source));
+      children.forEach(function (child, i) { os.put(Object.assign({}, child, { order: i, source: source })); });
     });
   }
 

@@ -5,7 +5,10 @@
  * A fresh CSRF token first; then each pending item, to the endpoint its form named:
  * 201/200 → deleted; 422 → rejected with the server's errors; 409 (its client_uuid is already used
  * by another record, which the server kept as it was) → rejected with the server's message; 403/404 →
- * rejected; rejected items are kept, shown and fixable on the outbox page. 401 (or a redirect to
+ * rejected (under the item's field: the picker's, or the photo's); 413 (a file past the upload limit)
+ * → rejected; rejected items are kept, shown and fixable on the outbox page. An item that names
+ * another in `after` (a photo, its activity) is sent only once that one has left the outbox: while
+ * it is there, pending or rejected, the item waits. 401 (or a redirect to
  * the login page) → stop, keep all, clear the rest of the phone (sessionEnded) and ask to sign in
  * again (the next page load after signing in sends them); 400 (CSRF) → a new token,
  * once; network error or 5xx → kept, tries + 1, retried later. The server keeps one record per
@@ -90,8 +93,9 @@
           method: "POST",
           credentials: "same-origin",
           cache: "no-store",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": sentWith },
-          body: JSON.stringify(item.body)
+          headers: item.file ? { Accept: "application/json", "X-CSRFToken": sentWith }
+            : { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": sentWith },
+          body: item.file ? multipart(item) : JSON.stringify(item.body)
         });
       } catch (err) {
         await failed(item, "没有连上服务器");
@@ -110,7 +114,9 @@
       if (status === 409 && data && data.error === "child_exited") {
         // Not the record's fault: the child left care meanwhile. Kept, shown under the child, for
         // the user to delete or to send again once civil affairs has reinstated the child.
-        await rejected(item, { child_id: data.message });
+        var exited = {};
+        exited[item.field || "child_id"] = data.message;
+        await rejected(item, exited);
         return "rejected";
       }
       if (status === 409) {
@@ -131,9 +137,12 @@
         }
         continue;
       }
-      if (status === 403 || status === 404) {
-        await rejected(item, status === 404 ? { child_id: "找不到这名儿童，或不在您的工作范围内" }
-          : { _: (data && data.message) || "您的账号无权提交这条记录" });
+      if (status === 403 || status === 404 || status === 413) {
+        var errors = {};
+        if (status === 404) errors[item.field || "child_id"] = item.missing || (item.file && data && data.message) || "找不到这名儿童，或不在您的工作范围内";
+        else if (status === 413) errors[item.field || "_"] = (data && data.message) || "提交的内容太大，服务器没有保存";
+        else errors._ = (data && data.message) || "您的账号无权提交这条记录";
+        await rejected(item, errors);
         return "rejected";
       }
       // 5xx, a proxy's or captive portal's page, anything unexpected: keep it and try later
@@ -142,6 +151,15 @@
     }
   }
 
+  // A file with its body's fields (a photo: its client_uuid and its record's).
+  function multipart(item) {
+    var form = new FormData();
+    Object.keys(item.body).forEach(function (name) { form.append(name, item.body[name]); });
+    form.append(item.file_field || "file", item.file, "photo.jpg");
+    return form;
+  }
+
+  // Rounds: the items whose `after` has left the outbox, then those that waited for them.
   async function sendAll(items) {
     var token;
     try {
@@ -149,6 +167,20 @@
     } catch (failure) {
       return failure.outcome || "network";
     }
+    var left = items;
+    while (left.length) {
+      var present = {};
+      (await outbox.all()).forEach(function (item) { present[item.uuid] = true; });
+      var ready = left.filter(function (item) { return present[item.uuid] && !(item.after && present[item.after]); });
+      if (!ready.length) return "ok"; // the rest wait for items the server refused or that wait themselves
+      var outcome = await sendRound(ready, token);
+      if (outcome !== "ok") return outcome;
+      left = left.filter(function (item) { return ready.indexOf(item) < 0; });
+    }
+    return "ok";
+  }
+
+  async function sendRound(items, token) {
     // Fewest tries first: an item the server keeps failing on does not hold up the others.
     var queue = items.slice().sort(function (a, b) { return (a.tries || 0) - (b.tries || 0) || store.byAge(a, b); });
     var stop = null;
