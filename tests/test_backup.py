@@ -132,3 +132,22 @@ def test_a_session_open_at_backup_time_does_not_come_back_with_the_restore(app, 
     assert runner.invoke(args=["restore", str(target), "--force"]).exit_code == 0
     answer = client.get("/children")  # the same cookie, its session row restored: ended by the restore
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_the_nightly_backup_copies_the_photos_once_and_privately(app, tmp_path):
+    """Activity photos live outside the database (blueprints/volunteers/photos.py): the nightly
+    backup copies each new one into BACKUP_DIR/photos, once, 0600; one being written is skipped."""
+    from blueprints.core.backup import KEPT_FOLDERS, copy_kept_folders
+
+    photos, backups = tmp_path / "photos", tmp_path / "backups"
+    app.config.update(PHOTO_DIR=str(photos), BACKUP_DIR=str(backups))
+    assert "photos" in KEPT_FOLDERS
+    (photos / "2026" / "11").mkdir(parents=True)
+    (photos / "2026" / "11" / "a.jpg").write_bytes(b"\xff\xd8first")
+    (photos / "2026" / "11" / ".b.jpg.partial").write_bytes(b"half")
+    assert copy_kept_folders() == 1
+    copy = backups / "photos" / "2026" / "11" / "a.jpg"
+    assert copy.read_bytes() == b"\xff\xd8first" and mode(copy) == 0o600
+    assert not (backups / "photos" / "2026" / "11" / ".b.jpg.partial").exists()
+    (photos / "2026" / "11" / "c.jpg").write_bytes(b"\xff\xd8second")
+    assert copy_kept_folders() == 1  # only what is new

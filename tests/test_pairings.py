@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from blueprints.auth.models import User
 from blueprints.children.services import ChildExited, exit_child
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
@@ -367,3 +368,104 @@ def test_a_child_leaving_the_roll_ends_her_pairings_and_frees_the_place(app):
     assert (pairing.ended_on, pairing.end_reason) == (local_today(), "child_exited")
     create_pairing(create_child("李小", village=village), volunteer, values(), actor=staff)  # her place is free
     db.session.commit()
+
+
+def test_stopping_a_volunteer_ends_her_pairings_and_the_roster_leaves_an_admins_disabling_alone(app, client, auth):
+    from blueprints.volunteers.roster import set_active
+
+    village = create_village()
+    volunteer = create_volunteer(village=village, capacity=3)
+    child = create_child("待重新匹配", village=village, attention="key")
+    pairing = make_pairing(child, volunteer, started_on=local_today() - timedelta(days=60))
+    staff = create_user("civil_affairs")
+    assert set_active(volunteer, False, actor=staff) == 1
+    db.session.commit()
+    db.session.refresh(pairing)
+    assert (pairing.ended_on, pairing.end_reason) == (local_today(), "volunteer_left")
+    assert [c.name for c in programme_figures(staff, local_today()).unpaired] == ["待重新匹配"]
+    set_active(volunteer, True, actor=staff)
+    db.session.commit()
+    assert volunteer.user.active  # the roster stopped her login: it starts it again
+    # the administrator disables her login; the roster's 停用 and 重新启用 leave it as the admin left it
+    volunteer.user.active = False
+    db.session.commit()
+    set_active(volunteer, False, actor=staff)
+    set_active(volunteer, True, actor=staff)
+    db.session.commit()
+    assert volunteer.active and not volunteer.user.active
+
+
+def test_dates_a_pairing_cannot_take(app):
+    village = create_village()
+    staff = create_user("civil_affairs")
+    volunteer = create_volunteer(village=village, capacity=5)
+    with pytest.raises(PairingError) as ahead:
+        create_pairing(create_child(village=village), volunteer,
+                       values(started_on=local_today() + timedelta(days=1)), actor=staff)
+    assert "不能晚于今天" in ahead.value.errors["started_on"]
+    pairing = make_pairing(create_child("有活动", village=village), volunteer, started_on=local_today() - timedelta(days=40))
+    activity(pairing, local_today() - timedelta(days=5))
+    with pytest.raises(PairingError) as early:
+        end_pairing(pairing, local_today() - timedelta(days=10), "other", None, actor=staff)
+    assert f"不能早于最后一次活动 {local_today() - timedelta(days=5):%Y-%m-%d}" in early.value.errors["ended_on"]
+
+
+def test_only_the_childs_keepers_read_the_volunteers_notes_and_only_the_director_clears_the_flag(app, client, auth):
+    village = create_village()
+    pairing = make_pairing(create_child(village=village), create_volunteer(village=village))
+    word = activity(pairing, local_today(), pass_on="孩子的棉衣小了")
+    create_user("department", username="tw", department_code="youth")
+    create_user("supervisor", username="dd")
+    auth.login("tw")
+    page = client.get(f"/pairings/{pairing.id}").text
+    assert "陪读" in page and "孩子的棉衣小了" not in page
+    auth.logout()
+    auth.login("dd")
+    assert "孩子的棉衣小了" in client.get(f"/pairings/{pairing.id}").text
+    assert client.post(f"/pairings/activities/{word.id}/seen").status_code == 403
+    db.session.refresh(word)
+    assert word.pass_on_seen_at is None
+
+
+def test_odd_volunteer_ids_are_a_message_not_a_500(app, client, auth):
+    village = create_village()
+    child = create_child(village=village)
+    volunteer = create_volunteer(village=village)
+    create_user("civil_affairs", username="mz")
+    auth.login("mz")
+    for odd in ("²", "9" * 30, "-1", "1.0"):
+        response = client.post(f"/pairings/new?child={child.id}", data=new_pairing_form(volunteer, volunteer_id=odd))
+        assert response.status_code in (404, 422), odd
+    assert count(Pairing) == 0
+
+
+def test_the_month_in_progress_is_not_shown_as_missed(app, client, auth):
+    village = create_village()
+    pairing = make_pairing(create_child(village=village), create_volunteer(village=village),
+                           started_on=local_today().replace(day=1) - timedelta(days=70))
+    create_user("director", username="dir", villages=[village])
+    auth.login("dir")
+    page = client.get(f"/pairings/{pairing.id}").text
+    assert "本月还差 2 次" in page
+    last_month = (local_today().replace(day=1) - timedelta(days=1))
+    assert f"<td>{last_month.year}年{last_month.month}月</td>" in page.split('class="row-warn"')[1]
+
+
+def test_the_demo_completes_the_bare_profile_an_upgrade_gave_a_demo_volunteer(app):
+    """Migration 0009 gives every volunteer account a bare profile; on a demo database that existed
+    before it, the seeder still makes aixinmama1 the 爱心妈妈 with two paired children."""
+    from blueprints.auth.demo import seed_demo
+    from blueprints.children.demo import seed_demo_children
+    from blueprints.volunteers.demo import seed_demo_volunteers
+    from blueprints.volunteers.models import Volunteer
+
+    seed_demo("拳铺镇")
+    seed_demo_children(60)
+    user = db.session.scalar(select(User).where(User.username == "aixinmama1"))
+    db.session.add(Volunteer(user_id=user.id, name=user.display_name, kind="caring_mother", capacity=2))
+    db.session.commit()
+    seed_demo_volunteers("拳铺镇")
+    db.session.commit()
+    volunteer = db.session.scalar(select(Volunteer).where(Volunteer.user_id == user.id))
+    assert volunteer.village is not None and volunteer.skills
+    assert count(Pairing, Pairing.volunteer_id == volunteer.id) == 2

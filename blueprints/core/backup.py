@@ -8,8 +8,11 @@ of the server's major version: they are looked for in PG_BIN_DIR, then
 to them in PGPASSWORD, never on the command line (which every user of the machine can read).
 
 Backup files hold names and full ID numbers: written 0600 into a folder only the server's user
-may list (core/files.py). Only the database is backed up: job files and uploads are temporary
-(deleted after JOB_FILES_DAYS), and the queue (instance/huey.db) holds nothing that lasts.
+may list (core/files.py). Job files and uploads are temporary (deleted after JOB_FILES_DAYS), and
+the queue (instance/huey.db) holds nothing that lasts. Files that do last outside the database
+(activity photos) are folders an area registers (`keep_folder`): the nightly backup copies what is
+new in each into BACKUP_DIR/<name>/ (such files are never changed once written, so a copy is
+enough); `flask backup` writes the database only.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import sqlite3
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import click
 from flask import Flask, current_app
@@ -246,6 +250,31 @@ def _end_restored_sessions() -> None:
                           "WHERE ended_at IS NULL"), {"now": utcnow()})
 
 
+# name → the folder (a function: it depends on the app's config)
+KEPT_FOLDERS: dict[str, Callable[[], Path]] = {}
+
+
+def keep_folder(name: str, folder: Callable[[], Path]) -> None:
+    """Files an area keeps outside the database, written once and never changed: copied nightly."""
+    KEPT_FOLDERS[name] = folder
+
+
+def copy_kept_folders() -> int:
+    """Copy into BACKUP_DIR/<name>/ what each kept folder has that the backup has not; returns how many."""
+    copied = 0
+    for name, folder in KEPT_FOLDERS.items():
+        source, target = folder(), private_dir(backup_dir() / name)
+        for path in source.rglob("*"):
+            if path.name.startswith("."):  # a file still being written (core/files.py private_file)
+                continue
+            if path.is_file() and not (copy := target / path.relative_to(source)).exists():
+                private_dir(copy.parent)
+                with open(path, "rb") as data:
+                    copy_private(data, copy)
+                copied += 1
+    return copied
+
+
 def daily_name() -> str:
     return f"guanai-{to_local(utcnow()):%Y%m%d-%H%M%S}{SUFFIX[_dialect()]}"
 
@@ -264,6 +293,7 @@ def backup_daily() -> Path:
 @periodic("core.daily_backup", crontab(hour="18", minute="40"))  # huey's clock is UTC: 02:40 in Beijing
 def nightly_backup() -> None:
     log.info("backup written to %s", backup_daily())
+    log.info("%d kept files copied", copy_kept_folders())
 
 
 def register_cli(app: Flask) -> None:

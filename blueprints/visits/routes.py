@@ -29,7 +29,8 @@ from blueprints.visits import bp
 from blueprints.visits.cadence import BUCKETS
 from blueprints.visits.models import Visit
 from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
-from blueprints.visits.validation import check_child_id, check_reason, check_uuid, parse_contact, parse_visit
+from blueprints.core.payload import check_uuid
+from blueprints.visits.validation import check_child_id, check_reason, parse_contact, parse_visit
 from extensions import db
 
 # the forms' options; codes shown on a page go through the `label` filter

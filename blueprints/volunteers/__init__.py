@@ -36,9 +36,12 @@ area = Area(
     ),
     grants={
         "admin": {"volunteers:read", "pairings:read"},
-        "civil_affairs": MANAGERS | {"activities:photos"},
-        "supervisor": MANAGERS | {"activities:photos", "pairings:remark"},
-        "director": {"pairings:read", "pairings:remark", "pairings:print"},
+        # activities:notes: how the child seemed, and what the volunteer passed on (the child's
+        # keepers only: not 团委 or 妇联, who manage the programmes); pairings:pass_on: reading it
+        # is the child director's, it flags her due list until she has
+        "civil_affairs": MANAGERS | {"activities:photos", "activities:notes"},
+        "supervisor": MANAGERS | {"activities:photos", "activities:notes", "pairings:remark"},
+        "director": {"pairings:read", "pairings:remark", "pairings:print", "activities:notes", "pairings:pass_on"},
         "department:youth": MANAGERS,
         "department:women": MANAGERS,
         # Her own pairings only (reach `own`); her own photos (activities:photos within reach).

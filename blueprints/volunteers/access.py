@@ -17,9 +17,12 @@ from sqlalchemy import Select, or_, select
 
 from blueprints.children.models import Child
 from blueprints.core.access import get_reachable_or_404, reachable, register_reach
+from blueprints.core.backup import keep_folder
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import register_fields
+from blueprints.core.vocabulary import CURRENT_STATUSES
 from blueprints.volunteers.models import ActivityPhoto, Pairing, PairingActivity, Volunteer
+from blueprints.volunteers.photos import photo_dir
 
 OWN_AFTER_END = timedelta(days=30)
 
@@ -31,7 +34,7 @@ PAIRING_FIELDS = {
 
 def _own_pairings(user):
     since = local_today() - OWN_AFTER_END
-    mine = select(Volunteer.id).where(Volunteer.user_id == user.id).scalar_subquery()
+    mine = select(Volunteer.id).where(Volunteer.user_id == user.id, Volunteer.active.is_(True)).scalar_subquery()
     return (Pairing.volunteer_id == mine) & or_(Pairing.ended_on.is_(None), Pairing.ended_on >= since)
 
 
@@ -52,6 +55,7 @@ def setup() -> None:
     register_reach("volunteers", "town", lambda user: None)
     register_reach("volunteers", "department", lambda user: None)  # only with volunteers:* (团委, 妇联)
     register_fields(PAIRING_FIELDS)
+    keep_folder("photos", photo_dir)  # the activity photos: copied by the nightly backup
 
 
 def reachable_pairings(user, permission: str = "pairings:read") -> Select:
@@ -77,8 +81,9 @@ def get_photo_or_404(photo_id: int) -> ActivityPhoto:
     return get_reachable_or_404(query, ActivityPhoto, photo_id, "activities:photos")
 
 
-def children_to_pair(user) -> Select:
-    return reachable(select(Child), "children_to_pair", user, "pairings:manage")
+def children_to_pair(user, permission: str = "pairings:manage") -> Select:
+    """Children on the roll `user` may pair (an exited child takes no new pairing)."""
+    return reachable(select(Child), "children_to_pair", user, permission).where(Child.status.in_(CURRENT_STATUSES))
 
 
 def get_child_to_pair_or_404(child_id: int) -> Child:

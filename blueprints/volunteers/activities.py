@@ -20,7 +20,7 @@ from blueprints.core.offline import Outcome, fingerprint, store_once
 from blueprints.core.vocabulary import ACTIVITY_KINDS
 # The offline forms' field checks (types first, control characters out): one set for every record
 # type the phones send.
-from blueprints.visits.validation import _choice, _date, _text, _timestamp
+from blueprints.core.payload import choice_field, date_field, text_field, timestamp_field
 from blueprints.volunteers.models import Pairing, PairingActivity
 from extensions import db
 
@@ -56,15 +56,15 @@ def parse_activity(payload: dict, today: date | None = None) -> tuple[dict, dict
     today = today or local_today()
     errors: dict[str, str] = {}
     values = {
-        "done_on": _date(payload, "done_on", "活动日期", errors, required=True, today=today),
+        "done_on": date_field(payload, "done_on", "活动日期", errors, required=True, today=today),
         "minutes": _minutes(payload, errors),
-        "kind": _choice(payload, "kind", ACTIVITY_KINDS, errors, KIND_MESSAGE, required=True),
+        "kind": choice_field(payload, "kind", ACTIVITY_KINDS, errors, KIND_MESSAGE, required=True),
     }
     for field, (label, limit) in TEXTS.items():
-        values[field] = _text(payload, field, label, limit, errors)
+        values[field] = text_field(payload, field, label, limit, errors)
     if values["note"] is None and "note" not in errors:
         errors["note"] = "活动内容：请写明这次和孩子一起做了什么"
-    values["recorded_at"] = _timestamp(payload, "recorded_at", "记录时间", errors)
+    values["recorded_at"] = timestamp_field(payload, "recorded_at", "记录时间", errors)
     return values, errors
 
 

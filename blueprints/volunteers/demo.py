@@ -96,12 +96,19 @@ def seed_demo_volunteers(org_name: str, today: date | None = None) -> dict[str, 
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             db.session.flush()
-        if not user.is_demo or db.session.scalar(select(Volunteer.id).where(Volunteer.user_id == user.id)):
-            continue  # a real account, or already set up: left as it is
+        if not user.is_demo:
+            continue  # a real account: left as it is
+        volunteer = db.session.scalar(select(Volunteer).where(Volunteer.user_id == user.id))
+        if volunteer is not None and (volunteer.village_id is not None or volunteer.skill_rows):
+            continue  # already set up
+        # new, or the bare profile migration 0009 gave a demo account that existed before it
         village = villages[village_index % len(villages)]
-        volunteer = Volunteer(user_id=user.id, name=user.display_name, kind=kind, organisation=org_list[org_index],
-                              village=village, capacity=capacity, phone=f"1390530{1000 + village_index * 7:04d}",
-                              skill_rows=[VolunteerSkill(skill=s) for s in skills])
+        volunteer = volunteer or Volunteer(user_id=user.id, name=user.display_name, kind=kind)
+        volunteer.kind, volunteer.organisation, volunteer.village, volunteer.capacity = \
+            kind, org_list[org_index], village, capacity
+        volunteer.phone = f"1390530{1000 + village_index * 7:04d}"
+        volunteer.skill_rows = [VolunteerSkill(skill=s) for s in skills]
+        user.volunteer_kind = kind
         db.session.add(volunteer)
         db.session.flush()
         created["志愿者"] += 1

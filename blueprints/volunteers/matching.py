@@ -17,9 +17,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from blueprints.children.models import Child, ChildCategory
-from blueprints.core.vocabulary import CATEGORY_SHORT, CURRENT_STATUSES, NEED_CATEGORIES, SKILL_NEEDS, SKILLS
+from blueprints.core.vocabulary import CATEGORY_SHORT, NEED_CATEGORIES, SKILL_NEEDS, SKILLS
 from blueprints.places.models import Village, school_villages
 from blueprints.visits.models import Visit, VisitNeed
 from blueprints.volunteers.access import children_to_pair, reachable_volunteers
@@ -117,11 +118,13 @@ class ChildMatch:
         return self.attention == "key" or "unsupported" in self.categories
 
 
-def volunteers_for(child: Child, user, limit: int = SHOWN) -> list[VolunteerMatch]:
-    """Active volunteers `user` reaches with room left, not already paired with `child`, best first."""
+def volunteers_for(child: Child, user, limit: int = SHOWN, first: int | None = None) -> list[VolunteerMatch]:
+    """Active volunteers `user` reaches with room left, not already paired with `child`, best first
+    (the volunteer `first`, if she is one of them, at the top whatever her rank)."""
     paired = select(Pairing.volunteer_id).where(Pairing.child_id == child.id, Pairing.ended_on.is_(None))
     volunteers = db.session.scalars(
         reachable_volunteers(user, "pairings:manage").where(Volunteer.active.is_(True), Volunteer.id.not_in(paired))
+        .options(joinedload(Volunteer.village), joinedload(Volunteer.organisation))
     ).all()
     taken = open_counts(v.id for v in volunteers)
     needs = child_needs([child.id]).get(child.id, {})
@@ -138,14 +141,15 @@ def volunteers_for(child: Child, user, limit: int = SHOWN) -> list[VolunteerMatc
         reasons.append(_needs_words(met) if met else "特长与需求没有直接对应")
         reasons.append(f"还可结对 {room} 名（共 {v.capacity} 名）")
         matches.append(VolunteerMatch(v, gap, met, room, reasons))
-    matches.sort(key=lambda m: (m.distance != 0, -len({n for _, n in m.met}), -m.room, m.distance, m.volunteer.name))
+    matches.sort(key=lambda m: (m.volunteer.id != first, m.distance != 0, -len({n for _, n in m.met}), -m.room,
+                                m.distance, m.volunteer.name))
     return matches[:limit]
 
 
 def children_for(volunteer: Volunteer, user, limit: int = SHOWN) -> list[ChildMatch]:
     """Children on the roll `user` may pair who have no open pairing at all, best first for her."""
     open_pairing = select(Pairing.child_id).where(Pairing.ended_on.is_(None))
-    candidates = children_to_pair(user).where(Child.status.in_(CURRENT_STATUSES), Child.id.not_in(open_pairing))
+    candidates = children_to_pair(user).where(Child.id.not_in(open_pairing))
     rows = db.session.execute(
         candidates.join(Village, Village.id == Child.residence_village_id)
         .with_only_columns(Child.id, Child.name, Child.residence_village_id, Village.name, Child.attention_level)

@@ -49,6 +49,9 @@ class Volunteer(TimestampMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     capacity: Mapped[int] = mapped_column(default=2)  # children she can take at once
     active: Mapped[bool] = mapped_column(default=True)
+    # Taking her off the roster disabled her login (it was on): putting her back turns it on again.
+    # A login the administrator disabled stays off whatever the roster does.
+    login_stopped: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -10,7 +10,7 @@ from sqlalchemy import exists, func, or_
 from sqlalchemy.orm import joinedload
 
 from blueprints.children.models import Child, ChildCategory
-from blueprints.core.vocabulary import CURRENT_STATUSES, PROGRAMMES
+from blueprints.core.vocabulary import PROGRAMMES
 from blueprints.volunteers.access import children_to_pair, reachable_pairings
 from blueprints.volunteers.models import Pairing
 from blueprints.volunteers.pairings import month_bounds, promise_due, tallies
@@ -73,8 +73,7 @@ def programme_figures(user, today: date) -> Figures:
         done = last_month[p.id].count if p.id in last_month else 0
         if due and done < due:
             figures.behind.append(Shortfall(p, done, due))
-    unpaired_query = children_to_pair(user).where(
-        Child.status.in_(CURRENT_STATUSES),
+    unpaired_query = children_to_pair(user, "pairings:oversight").where(
         or_(Child.attention_level == "key",
             exists().where(ChildCategory.child_id == Child.id, ChildCategory.category == "unsupported")),
         ~exists().where(Pairing.child_id == Child.id, Pairing.ended_on.is_(None)))

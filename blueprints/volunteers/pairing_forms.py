@@ -12,7 +12,7 @@ class PairingForm(BaseForm):
     programme = SelectField("结对项目", choices=choices([("", "请选择"), *PROGRAMMES.items()]),
                             validators=[required("结对项目")])
     volunteer_id = RadioField("志愿者", coerce=str, validate_choice=False, validators=[required("志愿者")])
-    started_on = DateField("开始日期", validators=[required("开始日期"), calendar_date("开始日期")])
+    started_on = DateField("开始日期", validators=[required("开始日期"), calendar_date("开始日期", not_after_today=True)])
     planned_end_on = DateField("计划结束日期", validators=[Optional(), calendar_date("计划结束日期")],
                                description="可不填；填了就不能早于开始日期")
     times_per_month = IntegerField("约定频次（每月几次）", default=2,

@@ -5,7 +5,8 @@ Rules (each broken one is a message in Chinese naming its field):
 - the volunteer is active and has room (capacity: her open pairings);
 - no second open pairing of the same volunteer and child;
 - the child is on the roll (children/services.py ensure_open: 409 otherwise);
-- the planned end and the end are not before the start; dates within the calendar.
+- the start is not after today; the planned end and the end are not before it, nor the end before
+  the last activity logged; dates within the calendar.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open
 from blueprints.core import audit
+from blueprints.core.clock import local_today
 from blueprints.core.vocabulary import NEED_CATEGORIES, PAIRING_END_REASONS, PROGRAMMES
 from blueprints.volunteers.models import Pairing, PairingActivity, PairingNeed, Volunteer
 from extensions import db
@@ -54,6 +56,8 @@ def check_pairing(child: Child, volunteer: Volunteer, values: dict) -> dict[str,
     started, planned = values.get("started_on"), values.get("planned_end_on")
     if not isinstance(started, date):
         errors["started_on"] = "开始日期：请填写日期"
+    elif started > local_today():
+        errors["started_on"] = "开始日期：不能晚于今天（结对从建立的那天或更早开始）"
     elif planned is not None and planned < started:
         errors["planned_end_on"] = f"计划结束日期：不能早于开始日期 {started:%Y-%m-%d}"
     if not volunteer.active:
@@ -75,9 +79,10 @@ def check_pairing(child: Child, volunteer: Volunteer, values: dict) -> dict[str,
 def create_pairing(child: Child, volunteer: Volunteer, values: dict, *, actor) -> Pairing:
     """values: programme, started_on, planned_end_on, goals, times_per_month, needs (codes)."""
     ensure_open(child)
-    # Two managers pairing the same volunteer at once: the second waits, then counts the first's
-    # (PostgreSQL; SQLite writes one at a time anyway and ignores FOR UPDATE).
-    db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
+    # Two managers pairing the same volunteer at once (or one lowering her capacity): the second
+    # waits, then reads her row and her pairings as the first left them (PostgreSQL; SQLite writes
+    # one at a time anyway and ignores FOR UPDATE).
+    db.session.refresh(volunteer, with_for_update=True)
     errors = check_pairing(child, volunteer, values)
     if errors:
         raise PairingError(errors)
@@ -103,6 +108,9 @@ def end_pairing(pairing: Pairing, ended_on: date | None, reason: str | None, not
         errors["ended_on"] = "结束日期：请填写日期"
     elif ended_on < pairing.started_on:
         errors["ended_on"] = f"结束日期：不能早于开始日期 {pairing.started_on:%Y-%m-%d}"
+    elif (last := db.session.scalar(select(func.max(PairingActivity.done_on))
+                                    .where(PairingActivity.pairing_id == pairing.id))) and ended_on < last:
+        errors["ended_on"] = f"结束日期：不能早于最后一次活动 {last:%Y-%m-%d}"
     if reason not in PAIRING_END_REASONS:
         errors["end_reason"] = "结束原因：请从列表中选择"
     if errors:
@@ -111,12 +119,27 @@ def end_pairing(pairing: Pairing, ended_on: date | None, reason: str | None, not
     audit.record("pairing_ended", pairing, detail=f"{PAIRING_END_REASONS[reason]}", user=actor)
 
 
+def _end_all(where, on: date, reason: str, actor) -> int:
+    """End the open pairings `where` selects on `on` (never before they started, nor before their
+    last activity); returns how many."""
+    pairings = db.session.scalars(select(Pairing).where(where, Pairing.ended_on.is_(None))).all()
+    last = last_activities(p.id for p in pairings)
+    for pairing in pairings:
+        pairing.ended_on = max(on, pairing.started_on, last.get(pairing.id, on))
+        pairing.end_reason = reason
+        audit.record("pairing_ended", pairing, detail=PAIRING_END_REASONS[reason], user=actor)
+    return len(pairings)
+
+
 def end_with_child(child: Child, on: date, actor) -> None:
-    """The child left the roll: her open pairings end that day (never before they started), and
-    her volunteers' places are free again."""
-    for pairing in db.session.scalars(select(Pairing).where(Pairing.child_id == child.id, Pairing.ended_on.is_(None))):
-        pairing.ended_on, pairing.end_reason = max(on, pairing.started_on), "child_exited"
-        audit.record("pairing_ended", pairing, detail=PAIRING_END_REASONS["child_exited"], user=actor)
+    """The child left the roll: her open pairings end that day, and her volunteers' places are
+    free again (the exit hook of the volunteers area)."""
+    _end_all(Pairing.child_id == child.id, on, "child_exited", actor)
+
+
+def end_open_pairings(volunteer: Volunteer, reason: str, *, actor) -> int:
+    """The volunteer leaves: her open pairings end today, and her children count as unpaired."""
+    return _end_all(Pairing.volunteer_id == volunteer.id, local_today(), reason, actor)
 
 
 # --- the figures --------------------------------------------------------------------------------
@@ -156,8 +179,8 @@ def last_activities(pairing_ids) -> dict[int, date]:
 
 def promise_due(pairing: Pairing, start: date, end: date) -> int:
     """How many activities the pairing promised from `start` to `end` (one month): the promised
-    frequency, or none for a month the pairing did not cover in full (started or ended within it,
-    the first month is not held against anyone)."""
+    frequency, or none for a month the pairing did not cover in full (it started after the first
+    or ended before the last day: a part of a month is not held against anyone)."""
     if pairing.started_on > start or (pairing.ended_on is not None and pairing.ended_on < end):
         return 0
     return pairing.times_per_month

@@ -50,7 +50,7 @@ def _choice(values) -> tuple[str | None, printing.Year | None, dict[str, str]]:
     raw, year = (values.get("year") or "").strip(), None
     if raw:
         this_year = local_today().year
-        if raw.isdigit() and 2000 <= int(raw) <= this_year:
+        if raw.isascii() and raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= this_year:
             year = printing.Year(int(raw))
         else:
             errors["year"] = f"年度：请填写 2000 到 {this_year} 之间的年份，例如 {this_year}"

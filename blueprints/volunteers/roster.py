@@ -20,7 +20,7 @@ from blueprints.core.vocabulary import ORGANISATION_KINDS, SKILLS, VOLUNTEER_KIN
 from blueprints.places.models import Village
 from blueprints.volunteers.access import reachable_volunteers
 from blueprints.volunteers.models import Organisation, Volunteer, VolunteerChange, VolunteerSkill
-from blueprints.volunteers.pairings import open_count, open_counts
+from blueprints.volunteers.pairings import end_open_pairings, open_count, open_counts
 from extensions import db
 
 CAPACITY_MIN, CAPACITY_MAX = 1, 10
@@ -146,18 +146,28 @@ def update_volunteer(volunteer: Volunteer, values: dict, skills: list[str], *, a
     return changed
 
 
-def set_active(volunteer: Volunteer, active: bool, *, actor) -> None:
-    """Take her off the roster (kept, with her history and pairings) or back on. Off, her login is
-    disabled and her open sessions end, as the admin disabling a user does."""
+def set_active(volunteer: Volunteer, active: bool, *, actor) -> int:
+    """Take her off the roster (kept, with her history) or back on; returns how many of her
+    pairings ended. Off: her open pairings end today ("志愿者不再参加": the children count as
+    unpaired again and the matching offers them to others), her login is disabled and her sessions
+    end, as the admin disabling a user does. Back on: her login again, unless the administrator
+    had disabled it (login_stopped tells which)."""
     if volunteer.active == active:
-        return
+        return 0
     words = {True: "在册", False: "已停用"}
     _change(volunteer, ACTIVE_LABEL, words[volunteer.active], words[active], actor)
-    volunteer.active = volunteer.user.active = active
+    volunteer.active = active
+    ended = 0
     if not active:
+        ended = end_open_pairings(volunteer, "volunteer_left", actor=actor)
+        volunteer.login_stopped = volunteer.user.active
+        volunteer.user.active = False
         end_sessions(volunteer.user, "disabled")
+    elif volunteer.login_stopped:
+        volunteer.user.active, volunteer.login_stopped = True, False
     audit.record("volunteer_updated", volunteer, user=actor,
-                 detail=f"{volunteer.name}：{'重新启用' if active else '停用（登录同时停用）'}")
+                 detail=f"{volunteer.name}：{'重新启用' if active else f'停用（登录同时停用，结束结对 {ended} 个）'}")
+    return ended
 
 
 # --- the list ----------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ parses anything, cached values read and never a formula run).
 
 Each row is one volunteer and her login. The initial password is a column of the file, checked by
 the same policy as the admin's user form; the uploaded file is deleted once it is imported or
-refused, and she is asked to change the password at her first sign-in."""
+refused. Nothing forces a new password at her first sign-in: the managers are asked (template
+notes, the page) to tell her to change it under 修改密码."""
 from __future__ import annotations
 
 import re

@@ -23,7 +23,6 @@ from blueprints.core.vocabulary import VOLUNTEER_KINDS
 from blueprints.volunteers import bp, roster_tasks
 from blueprints.volunteers.access import get_volunteer_or_404, reachable_pairings
 from blueprints.volunteers.models import Organisation, Pairing, Volunteer
-from blueprints.volunteers.pairings import open_count
 from blueprints.volunteers.roster import (
     RosterError,
     VolunteerFilters,
@@ -126,17 +125,18 @@ def volunteer_edit(volunteer_id: int):
 @bp.route("/volunteers/<int:volunteer_id>/active", methods=["POST"])
 @require("volunteers:manage")
 def volunteer_active(volunteer_id: int):
-    """停用 or 重新启用: she stays on record with her history and pairings; her login follows."""
+    """停用 or 重新启用: she stays on record with her history; her pairings end, her login follows."""
     volunteer = get_volunteer_or_404(volunteer_id, "volunteers:manage", DETAIL_OPTIONS)
     active = request.form.get("active") == "1"
-    set_active(volunteer, active, actor=current_user)
+    ended = set_active(volunteer, active, actor=current_user)
     db.session.commit()
     if active:
-        flash(f"{volunteer.name} 已重新启用，可以登录并新建结对。", "success")
+        flash(f"{volunteer.name} 已重新启用，可以新建结对。" + (
+            "她可以登录了。" if volunteer.user.active else "她的登录是系统管理员停用的，需由系统管理员重新启用。"),
+            "success")
     else:
-        still = open_count(volunteer.id)
         flash(f"{volunteer.name} 已停用，她的登录也已停用。" + (
-            f"她还有 {still} 个进行中的结对，请到结对页面结束或另行安排。" if still else ""), "success")
+            f"她的 {ended} 个结对已结束（志愿者不再参加），这些儿童可以重新匹配志愿者。" if ended else ""), "success")
     return redirect_after_post(url_for("volunteers.volunteer_detail", volunteer_id=volunteer.id))
 
 

@@ -15,8 +15,8 @@ from blueprints.core.access import require
 from blueprints.core.clock import local_today, utcnow
 from blueprints.core.forms import choices
 from blueprints.core.htmx import redirect_after_post
-from blueprints.core.inputs import id_arg, page_arg, text_arg
-from blueprints.core.vocabulary import CURRENT_STATUSES, PROGRAMMES
+from blueprints.core.inputs import as_id, id_arg, page_arg, text_arg
+from blueprints.core.vocabulary import PROGRAMMES
 from blueprints.volunteers import bp
 from blueprints.volunteers.access import (children_to_pair, get_child_to_pair_or_404, get_pairing_or_404,
                                           get_volunteer_or_404, reachable_activities, reachable_pairings)
@@ -75,7 +75,7 @@ def months_of(pairing: Pairing, activities: list[PairingActivity], today: date, 
             break
         done = [a for a in activities if start <= a.done_on <= end]
         rows.append({"start": start, "count": len(done), "minutes": sum(a.minutes for a in done),
-                     "due": promise_due(pairing, start, end)})
+                     "due": promise_due(pairing, start, end), "current": end >= today})
         day = start - timedelta(days=1)
     return rows
 
@@ -110,6 +110,9 @@ def _detail_page(pairing: Pairing, end_form: EndPairingForm | None = None, remar
 @require("pairings:manage")
 def pairing_end(pairing_id: int):
     pairing = get_pairing_or_404(pairing_id, "pairings:manage")
+    if pairing.ended_on is not None:  # ended meanwhile (another tab, the child's exit): nothing to do
+        flash(f"这个结对已于 {pairing.ended_on:%Y-%m-%d} 结束。", "info")
+        return redirect_after_post(url_for("volunteers.pairing_detail", pairing_id=pairing.id))
     form = EndPairingForm()
     if form.validate():
         try:
@@ -138,10 +141,10 @@ def pairing_remarks(pairing_id: int):
 
 
 @bp.route("/pairings/activities/<int:activity_id>/seen", methods=["POST"])
-@require("pairings:remark")
+@require("pairings:pass_on")
 def pass_on_seen(activity_id: int):
     """The director has read what the volunteer passed on: it leaves her due list."""
-    activity = db.session.scalar(reachable_activities(current_user, "pairings:remark")
+    activity = db.session.scalar(reachable_activities(current_user, "pairings:pass_on")
                                  .where(PairingActivity.id == activity_id))
     if activity is None or not activity.pass_on:
         abort(404)
@@ -168,11 +171,8 @@ def pairing_new():
         return _choose_child()
     child = get_child_to_pair_or_404(child_id)
     wanted = id_arg(request.values, "volunteer")
-    matches = volunteers_for(child, current_user)
-    if wanted and wanted not in {m.volunteer.id for m in matches}:
-        # chosen from her own page: shown first, whatever her rank (the rules still apply on save)
-        extra = get_volunteer_or_404(wanted, "pairings:manage")
-        matches = [m for m in volunteers_for(child, current_user, limit=10_000) if m.volunteer.id == extra.id] + matches
+    # one chosen from her own page comes first, whatever her rank (the rules still apply on save)
+    matches = volunteers_for(child, current_user, first=wanted)
     needs = child_needs([child.id]).get(child.id, {})
     form = PairingForm(formdata=None if request.method == "GET" else request.form)
     form.volunteer_id.choices = choices((str(m.volunteer.id), m.volunteer.name) for m in matches)
@@ -183,8 +183,8 @@ def pairing_new():
         if wanted:
             form.volunteer_id.data = str(wanted)
     elif form.validate():
-        volunteer = get_volunteer_or_404(int(form.volunteer_id.data), "pairings:manage") \
-            if (form.volunteer_id.data or "").isdigit() else None
+        volunteer_id = as_id(form.volunteer_id.data)
+        volunteer = get_volunteer_or_404(volunteer_id, "pairings:manage") if volunteer_id else None
         if volunteer is None:
             form.volunteer_id.errors.append("志愿者：请从列表中选择")
         else:
@@ -210,7 +210,7 @@ def _choose_child():
     children = []
     if q:
         children = db.session.scalars(
-            children_to_pair(current_user).where(Child.status.in_(CURRENT_STATUSES), Child.name.contains(q, autoescape=True))
+            children_to_pair(current_user).where(Child.name.contains(q, autoescape=True))
             .options(joinedload(Child.residence_village)).order_by(Child.name_pinyin).limit(30)).all()
     return render_template("volunteers/pairings/choose_child.html", q=q, children=children, today=local_today())
 

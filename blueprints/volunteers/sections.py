@@ -76,7 +76,7 @@ def pass_on_notices(viewer) -> dict[int, list[Notice]]:
     list (the text stays behind the link: the due list is kept on the phone with minimal fields)."""
     found: dict[int, list[Notice]] = defaultdict(list)
     rows = db.session.execute(
-        reachable_activities(viewer, "pairings:remark")
+        reachable_activities(viewer, "pairings:pass_on")
         .where(PairingActivity.pass_on.is_not(None), PairingActivity.pass_on_seen_at.is_(None))
         .join(Pairing, Pairing.id == PairingActivity.pairing_id).join(Volunteer, Volunteer.id == Pairing.volunteer_id)
         .with_only_columns(PairingActivity.child_id, PairingActivity.pairing_id, PairingActivity.done_on,

@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('login_stopped', sa.Boolean(), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -178,8 +179,8 @@ def upgrade():
     op.execute("UPDATE users SET volunteer_kind = 'youth' WHERE volunteer_kind = 'volunteer'")
     op.execute("UPDATE users SET volunteer_kind = 'youth' WHERE role = 'volunteer' AND volunteer_kind IS NULL")
     op.execute(
-        "INSERT INTO volunteers (user_id, name, kind, phone, capacity, active, created_at, updated_at) "
-        "SELECT id, display_name, volunteer_kind, phone, 2, active, created_at, created_at "
+        "INSERT INTO volunteers (user_id, name, kind, phone, capacity, active, login_stopped, created_at, updated_at) "
+        "SELECT id, display_name, volunteer_kind, phone, 2, active, FALSE, created_at, created_at "
         "FROM users WHERE role = 'volunteer'"
     )
 
