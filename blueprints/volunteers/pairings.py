@@ -44,6 +44,15 @@ def open_counts(volunteer_ids) -> dict[int, int]:
     return dict(rows.all())
 
 
+def lock_volunteer(volunteer: Volunteer) -> None:
+    """Lock her row until the transaction ends and read it afresh (her capacity, whether she is
+    active), so that a change counted against her open pairings is counted as the last writer left
+    them. A plain select: refresh() would bring the page's joined loads, and PostgreSQL refuses
+    FOR UPDATE on the nullable side of an outer join."""
+    db.session.execute(select(Volunteer).where(Volunteer.id == volunteer.id).with_for_update(of=Volunteer)
+                       .execution_options(populate_existing=True))
+
+
 def check_pairing(child: Child, volunteer: Volunteer, values: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
     if values.get("programme") not in PROGRAMMES:
@@ -82,7 +91,7 @@ def create_pairing(child: Child, volunteer: Volunteer, values: dict, *, actor) -
     # Two managers pairing the same volunteer at once (or one lowering her capacity): the second
     # waits, then reads her row and her pairings as the first left them (PostgreSQL; SQLite writes
     # one at a time anyway and ignores FOR UPDATE).
-    db.session.refresh(volunteer, with_for_update=True)
+    lock_volunteer(volunteer)
     errors = check_pairing(child, volunteer, values)
     if errors:
         raise PairingError(errors)

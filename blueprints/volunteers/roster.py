@@ -20,7 +20,7 @@ from blueprints.core.vocabulary import ORGANISATION_KINDS, SKILLS, VOLUNTEER_KIN
 from blueprints.places.models import Village
 from blueprints.volunteers.access import reachable_volunteers
 from blueprints.volunteers.models import Organisation, Volunteer, VolunteerChange, VolunteerSkill
-from blueprints.volunteers.pairings import end_open_pairings, open_count, open_counts
+from blueprints.volunteers.pairings import end_open_pairings, lock_volunteer, open_count, open_counts
 from extensions import db
 
 CAPACITY_MIN, CAPACITY_MAX = 1, 10
@@ -121,7 +121,7 @@ def update_volunteer(volunteer: Volunteer, values: dict, skills: list[str], *, a
     RosterError when the capacity would fall below her open pairings."""
     if "capacity" in values:
         # A pairing made meanwhile waits, then counts (create_pairing locks the same row; SQLite ignores it).
-        db.session.execute(select(Volunteer.id).where(Volunteer.id == volunteer.id).with_for_update())
+        lock_volunteer(volunteer)
         taken = open_count(volunteer.id)
         if values["capacity"] < taken:
             raise RosterError({"capacity": f"可结对人数：{volunteer.name} 现有 {taken} 个进行中的结对，不能少于 {taken}。"
