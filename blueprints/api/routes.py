@@ -18,9 +18,9 @@ from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.clock import local_today
 from blueprints.core.offline import answer, forbidden, invalid
+from blueprints.core.payload import check_uuid
 from blueprints.core.vocabulary import CATEGORY_SHORT
 from blueprints.visits.services import due_list, record_contact, record_visit
-from blueprints.core.payload import check_uuid
 from blueprints.visits.validation import check_child_id, parse_contact, parse_visit
 from extensions import db
 

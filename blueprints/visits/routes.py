@@ -17,6 +17,7 @@ from blueprints.children.services import ChildExited
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.core.inputs import id_arg, month_arg
+from blueprints.core.payload import check_uuid
 from blueprints.core.text import clean_text
 from blueprints.core.vocabulary import (
     CONTACT_METHODS,
@@ -29,7 +30,6 @@ from blueprints.visits import bp
 from blueprints.visits.cadence import BUCKETS
 from blueprints.visits.models import Visit
 from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
-from blueprints.core.payload import check_uuid
 from blueprints.visits.validation import check_child_id, check_reason, parse_contact, parse_visit
 from extensions import db
 

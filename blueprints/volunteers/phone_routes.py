@@ -25,9 +25,9 @@ from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.core.inputs import id_arg, page_arg
 from blueprints.core.offline import answer, forbidden, invalid
+from blueprints.core.payload import check_uuid
 from blueprints.core.security import accepts_upload
 from blueprints.core.vocabulary import ACTIVITY_KINDS
-from blueprints.core.payload import check_uuid
 from blueprints.volunteers import bp
 from blueprints.volunteers.access import get_pairing_or_404, get_photo_or_404, reachable_activities
 from blueprints.volunteers.activities import check_dates, check_pairing_id, parse_activity, record_activity
