@@ -1,5 +1,6 @@
 """Pairings (结对帮扶): the rules, the pages and who reaches them, the matching on a built case whose
 right order is known, the figures per programme, and a volunteer's word on the director's due list."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -469,3 +470,17 @@ def test_the_demo_completes_the_bare_profile_an_upgrade_gave_a_demo_volunteer(ap
     volunteer = db.session.scalar(select(Volunteer).where(Volunteer.user_id == user.id))
     assert volunteer.village is not None and volunteer.skills
     assert count(Pairing, Pairing.volunteer_id == volunteer.id) == 2
+
+
+def test_the_home_page_of_those_who_oversee_shows_the_pairing_figures(app, client, auth):
+    village = create_village()
+    make_pairing(create_child("有结对", village=village), create_volunteer(village=village))
+    create_child("没结对的重点", village=village, attention="key")
+    create_user("department", username="fl", department_code="women")
+    create_user("director", username="dir", villages=[village])
+    auth.login("fl")
+    home = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/").text))
+    assert "进行中的结对 1" in home and "未结对的重点儿童 1" in home
+    auth.logout()
+    auth.login("dir")
+    assert "进行中的结对" not in client.get("/").text

@@ -72,6 +72,8 @@ area = Area(
     seed_order=40,  # after the children and the visits
     home_panels=(
         HomePanel("my_pairings", 8, "activities:write", "volunteers/_home_pairings.html", "phone:home_panel"),
+        HomePanel("pairing_figures", 35, "pairings:oversight", "volunteers/_home_oversight.html",
+                  "oversight:home_panel"),
     ),
     # The volunteer's phone: her paired children (minimal fields) and the activity form.
     offline_pages=("volunteers.my_home", "volunteers.log_activity"),

@@ -10,6 +10,7 @@ from sqlalchemy import exists, func, or_
 from sqlalchemy.orm import joinedload
 
 from blueprints.children.models import Child, ChildCategory
+from blueprints.core.clock import local_today
 from blueprints.core.vocabulary import PROGRAMMES
 from blueprints.volunteers.access import children_to_pair, reachable_pairings
 from blueprints.volunteers.models import Pairing
@@ -47,6 +48,13 @@ class Figures:
     programmes: list[ProgrammeFigures]
     unpaired: list[Child]
     unpaired_total: int
+
+
+def home_panel(user) -> dict:
+    """The home page's card: the same figures, summed over the programmes."""
+    figures = programme_figures(user, local_today())
+    return {"open": sum(f.open for f in figures.programmes),
+            "behind": sum(len(f.behind) for f in figures.programmes), "unpaired": figures.unpaired_total}
 
 
 def programme_figures(user, today: date) -> Figures:
