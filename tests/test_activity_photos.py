@@ -5,6 +5,7 @@ the volunteer herself (/pairings/activities/<id>/photo, no-store, audited)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import stat
 import uuid
 from datetime import date
@@ -218,9 +219,21 @@ def test_the_form_without_script_takes_the_photo_too(client, auth, scene, photo_
     photo = db.session.scalar(select(ActivityPhoto))
     assert photo.client_uuid == fields["photo_uuid"] and (photo.width, photo.height) == (1280, 640)
     assert (photo_dir / photo.path).is_file()
+    # Back, the minutes changed, saved again: the record number is taken (409) and the form comes back
+    # with new numbers for the record and its photo, so that saving it stores both, not the record alone
+    again = client.post("/my/log", data={**fields, "minutes": "45", "photo": (BytesIO(image_bytes()), "y.jpg")},
+                        content_type="multipart/form-data")
+    assert again.status_code == 409
+    page = again.get_data(as_text=True)
+    assert fields["client_uuid"] not in page and fields["photo_uuid"] not in page
+    renewed = {name: re.search(rf'name="{name}" value="([^"]+)"', page)[1] for name in ("client_uuid", "photo_uuid")}
+    stored = client.post("/my/log", data={**fields, **renewed, "minutes": "45",
+                                          "photo": (BytesIO(image_bytes()), "y.jpg")}, content_type="multipart/form-data")
+    assert stored.status_code == 303
+    assert count(PairingActivity) == 2 and count(ActivityPhoto) == 2
 
 
-def test_no_file_gives_a_500(client, auth, scene):
+def test_no_file_is_ever_a_500(client, auth, scene):
     """Random bytes behind the signatures of the formats a photo may come in: refused (422), or
     stored when they happen to be an image; never a 500."""
     auth.login("aixin_p")
@@ -237,3 +250,37 @@ def test_no_file_gives_a_500(client, auth, scene):
         assert response.status_code in (201, 409, 422), (response.status_code, data[:60])
 
     check()
+
+
+def test_no_comment_survives_and_a_huge_png_or_webp_is_refused_before_it_is_decoded(client, auth, scene, photo_dir):
+    """A JPEG comment (or a PNG text chunk) can carry where the photo was taken, as EXIF does; a PNG
+    or WebP is decoded in full, so a few KB of one must not ask for a gigabyte."""
+    auth.login("aixin_p")
+    out = BytesIO()
+    Image.new("RGB", (640, 480), (10, 120, 200)).save(out, "JPEG", comment=b"GPS 29.12N 110.45E home of Liu")
+    activity = log_activity(client, scene["pairing"])
+    assert upload(client, activity["client_uuid"], out.getvalue()).status_code == 201
+    stored = (photo_dir / db.session.scalar(select(ActivityPhoto.path))).read_bytes()
+    assert b"GPS" not in stored and b"home of Liu" not in stored
+    assert "comment" not in Image.open(BytesIO(stored)).info
+    for fmt in ("PNG", "WEBP"):
+        big = BytesIO()
+        Image.new("1" if fmt == "PNG" else "RGB", (4000, 4000)).save(big, fmt)
+        assert len(big.getvalue()) < 300_000  # small on the wire …
+        refused = upload(client, log_activity(client, scene["pairing"])["client_uuid"], big.getvalue())
+        assert refused.status_code == 422 and "图片尺寸太大（4000×4000 像素）" in refused.get_json()["errors"]["photo"]
+    assert count(ActivityPhoto) == 1
+
+
+def test_a_photo_file_goes_when_its_transaction_rolls_back(client, auth, scene, photo_dir):
+    from blueprints.volunteers.photos import store_photo
+
+    auth.login("aixin_p")
+    activity = db.session.scalar(select(PairingActivity).where(
+        PairingActivity.client_uuid == log_activity(client, scene["pairing"])["client_uuid"]))
+    outcome = store_photo(activity, image_bytes(), str(uuid.uuid4()), actor=scene["her"].user)
+    assert outcome.created
+    written = photo_dir / outcome.record.path
+    assert written.is_file()
+    db.session.rollback()  # as a failed commit ends
+    assert not written.exists() and count(ActivityPhoto) == 0

@@ -18,7 +18,7 @@ from blueprints.children.models import Child
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import disclosure_for, shown_age
-from blueprints.volunteers.models import PairingActivity
+from blueprints.volunteers.models import Pairing, PairingActivity
 from extensions import db
 from tests.factories import create_child, create_pairing, create_school, create_user, create_village, create_volunteer
 
@@ -168,14 +168,35 @@ def test_a_child_who_left_the_roll_is_409_child_exited_but_a_replay_still_200(cl
     stored = activity(scene["pairing"])
     assert client.post(API, json=stored).status_code == 201
     child = db.session.get(Child, scene["child"].id)
-    child.status, child.exit_reason, child.exit_date = "exited", "moved_away", local_today()
+    # as a child exited before exits ended pairings: the pairing itself is still open
+    child.status, child.exit_reason, child.exit_date = "exited", "moved_away", local_today() - timedelta(days=1)
     db.session.commit()
     refused = client.post(API, json=activity(scene["pairing"]))
     assert refused.status_code == 409 and refused.get_json()["error"] == "child_exited"
-    assert "已退出关爱服务" in refused.get_json()["message"]
+    message = refused.get_json()["message"]
+    assert "不在关爱名册上" in message and "迁出" not in message  # the exit reason is the child's file, not hers
     assert client.post(API, json=stored).status_code == 200
-    assert count(PairingActivity) == 1
+    # what she did before the child left may still be logged
+    before = activity(scene["pairing"], done_on=(local_today() - timedelta(days=1)).isoformat())
+    assert client.post(API, json=before).status_code == 201
+    assert count(PairingActivity) == 2
 
+
+
+def test_a_record_stored_already_is_a_replay_even_after_the_pairing_left_her_reach(client, auth, scene):
+    """The server kept it but its answer was lost; the pairing ended more than 30 days before the
+    phone sent it again: 200 (sent), not 404 (which would mark a saved record as refused)."""
+    auth.login("aixin_a")
+    stored = activity(scene["pairing"], done_on=(local_today() - timedelta(days=60)).isoformat())
+    assert client.post(API, json=stored).status_code == 201
+    pairing = db.session.get(Pairing, scene["pairing"].id)
+    pairing.ended_on, pairing.end_reason = local_today() - timedelta(days=45), "goals_met"
+    db.session.commit()
+    assert client.post(API, json=stored).status_code == 200
+    late = activity(scene["pairing"], done_on=(local_today() - timedelta(days=50)).isoformat())
+    assert client.post(API, json=late).status_code == 404  # anything new: out of reach
+    assert client.post(API, json={**stored, "minutes": 30}).status_code == 409  # its number, another body: the contract
+    assert count(PairingActivity) == 1
 
 # --- what she reads ----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from blueprints.children.services import ensure_open
+from blueprints.children.services import ChildExited, ensure_open
 from blueprints.core import audit
 from blueprints.core.clock import local_today
 from blueprints.core.inputs import as_id
@@ -83,13 +83,19 @@ def check_dates(pairing: Pairing, values: dict, errors: dict) -> None:
 def record_activity(pairing: Pairing, values: dict, client_uuid: str, *, actor) -> Outcome:
     """Stored once per client_uuid: a replay (same volunteer, pairing and body) gets the stored
     activity, anything else under that uuid a conflict. A new activity for a child who has left the
-    roll raises ChildExited (409) once it is known not to be a replay."""
+    roll raises ChildExited (409) once it is known not to be a replay, unless it was done before she
+    left (the 30 days after a pairing ends are for what was still missing). The message names no
+    exit reason: that is the child's file, not the volunteer's."""
     # Loaded before the savepoint: a read inside it would pin SQLite's snapshot, and a writer that
     # committed meanwhile would then make the insert fail at once instead of waiting its turn.
     child = pairing.child
 
     def build() -> PairingActivity:
-        ensure_open(child)
+        try:
+            ensure_open(child, on=values["done_on"])
+        except ChildExited as exited:
+            exited.message = "结对儿童：这名儿童已不在关爱名册上，这个日期不能再记录活动。"
+            raise
         activity = PairingActivity(pairing_id=pairing.id, child_id=pairing.child_id, recorded_by_id=actor.id,
                                    **values)
         db.session.add(activity)

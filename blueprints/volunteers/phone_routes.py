@@ -24,7 +24,7 @@ from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.core.inputs import id_arg, page_arg
-from blueprints.core.offline import answer, forbidden, invalid
+from blueprints.core.offline import answer, find_by_uuid, forbidden, invalid
 from blueprints.core.payload import check_uuid
 from blueprints.core.security import accepts_upload
 from blueprints.core.vocabulary import ACTIVITY_KINDS
@@ -64,6 +64,26 @@ def _posted_photo() -> bytes | None:
     return upload.read()
 
 
+def _checked(payload: dict):
+    """The one sequence of checks for an activity, from the API or the form: (client_uuid, pairing,
+    values, errors); 404 for a pairing outside her reach."""
+    errors: dict = {}
+    client_uuid = check_uuid(payload, errors)
+    pairing_id = check_pairing_id(payload, errors)
+    stored = find_by_uuid(PairingActivity, client_uuid) if client_uuid else None
+    if stored is not None and stored.recorded_by_id == current_user.id and stored.pairing_id == pairing_id:
+        # A record the server already keeps, sent again (its answer was lost): answered as a replay
+        # even if the pairing has since left her reach (ended more than 30 days ago)
+        pairing = stored.pairing
+    else:
+        pairing = get_pairing_or_404(pairing_id, WRITE) if pairing_id else None  # 404 outside her reach
+    values, value_errors = parse_activity(payload)
+    errors.update(value_errors)
+    if pairing is not None:
+        check_dates(pairing, values, errors)
+    return client_uuid, pairing, values, errors
+
+
 @bp.route("/my/log", methods=["GET", "POST"])
 @accepts_upload  # the form posted without script carries the photo
 @require(WRITE)
@@ -76,18 +96,12 @@ def log_activity():
         response = _form_page(pairings, {"pairing_id": str(wanted) if wanted else ""}, {})
         audit.record_view("volunteer_home_viewed", detail="活动记录表")
         return response
-    payload, errors = request.form.to_dict(), {}
-    client_uuid = check_uuid(payload, errors)
-    pairing_id = check_pairing_id(payload, errors)
-    pairing = get_pairing_or_404(pairing_id, WRITE) if pairing_id else None
-    values, value_errors = parse_activity(payload)
-    errors.update(value_errors)
-    if pairing is not None:
-        check_dates(pairing, values, errors)
-    data, photo_uuid = _posted_photo(), check_uuid({"client_uuid": payload.get("photo_uuid")}, {})
+    payload = request.form.to_dict()
+    client_uuid, pairing, values, errors = _checked(payload)
+    data, photo_uuid, photo = _posted_photo(), check_uuid({"client_uuid": payload.get("photo_uuid")}, {}), None
     if data is not None:
         try:
-            decode(data)  # refused before anything is stored: the form comes back whole
+            photo = decode(data)  # refused before anything is stored: the form comes back whole
         except PhotoError as error:
             errors["photo"] = error.message
     if errors:
@@ -97,14 +111,18 @@ def log_activity():
     except ChildExited as exited:
         errors["pairing_id"] = exited.message
         return _form_page(pairings, payload, errors, 409)
-    if outcome.conflict:  # a new client_uuid: saving again stores a new record
+    if outcome.conflict:  # new record numbers: saving again stores a new record (and its photo)
         errors["client_uuid"] = outcome.message + "请核对后再点保存（已换用新的记录编号）。"
         payload.pop("client_uuid", None)
+        payload.pop("photo_uuid", None)
         return _form_page(pairings, payload, errors, 409)
+    kept = None
     if data is not None:
-        store_photo(outcome.record, data, photo_uuid or str(uuid.uuid4()), actor=current_user)
+        kept = store_photo(outcome.record, data, photo_uuid or str(uuid.uuid4()), actor=current_user, decoded=photo)
     db.session.commit()
     flash(f"已记录与 {pairing.child.name} 的活动（{values['done_on']:%Y-%m-%d}，{values['minutes']} 分钟）。", "success")
+    if kept is not None and kept.conflict:
+        flash("照片没有保存：" + kept.message, "error")
     return redirect_after_post(url_for("volunteers.my_history"))
 
 
@@ -162,14 +180,8 @@ def my_pairings_json():
 def create_activity():
     if not can(current_user, WRITE):
         return forbidden()
-    payload, errors = _payload(), {}
-    client_uuid = check_uuid(payload, errors)
-    pairing_id = check_pairing_id(payload, errors)
-    pairing = get_pairing_or_404(pairing_id, WRITE) if pairing_id else None  # 404 outside her reach
-    values, value_errors = parse_activity(payload)
-    errors.update(value_errors)
-    if pairing is not None:
-        check_dates(pairing, values, errors)
+    payload = _payload()
+    client_uuid, pairing, values, errors = _checked(payload)
     if errors:
         return invalid(errors)
     outcome = record_activity(pairing, values, client_uuid, actor=current_user)  # ChildExited: 409 (children/routes.py)
@@ -196,6 +208,9 @@ def create_activity_photo():
         return invalid(errors)
     activity = db.session.scalar(reachable_activities(current_user, WRITE)
                                  .where(PairingActivity.client_uuid == activity_uuid))
+    if activity is None and (own := find_by_uuid(PairingActivity, activity_uuid)) is not None \
+            and own.recorded_by_id == current_user.id and own.photo is not None and own.photo.client_uuid == client_uuid:
+        activity = own  # her photo, stored already and sent again after the pairing left her reach: a replay
     if activity is None:  # not (yet) stored, or not hers: the photo waits for its record
         return jsonify({"error": "not_found", "message": "找不到这张照片所属的活动记录，或它不在您的结对范围内"}), 404
     try:

@@ -21,6 +21,9 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from blueprints.core import audit
 from blueprints.core.clock import local_today
@@ -32,6 +35,7 @@ from extensions import db
 MAX_SIDE = 1280
 JPEG_QUALITY = 82
 FORMATS = ("JPEG", "PNG", "WEBP")  # what phones' cameras and canvases write
+OTHER_MAX_PIXELS = 12_000_000  # PNG and WebP, decoded in full: the phone sends at most 1280 px anyway
 NOT_AN_IMAGE = "照片：这个文件不是能识别的图片（支持 JPEG、PNG、WebP），请重新选择照片，或删除这张照片"
 TAKEN = "这条活动已经有一张照片，服务器没有保存这一张，原照片未改动。"
 
@@ -84,10 +88,14 @@ def decode(data: bytes) -> Photo:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(BytesIO(data), formats=FORMATS)  # reads the header only
             width, height = image.size
-            if width * height > current_app.config["PHOTO_MAX_PIXELS"]:
+            # A JPEG is decoded at a smaller scale straight away (draft); any other format in full,
+            # at 4 bytes a pixel and copies: a few KB of PNG or WebP could ask for a gigabyte.
+            most = current_app.config["PHOTO_MAX_PIXELS"] if image.format == "JPEG" else OTHER_MAX_PIXELS
+            if width * height > most:
                 raise PhotoError(f"照片：图片尺寸太大（{width}×{height} 像素），请换一张照片，或删除这张照片")
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # a JPEG is decoded at a smaller scale straight away
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))
             image.load()
+            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)  # small first (in place, EXIF kept)
             image = ImageOps.exif_transpose(image)  # upright as the phone recorded it, before the metadata goes
     except PhotoError:
         raise
@@ -95,17 +103,20 @@ def decode(data: bytes) -> Photo:
             OSError, SyntaxError, ValueError, EOFError) as error:  # not an image, or a broken one
         raise PhotoError(NOT_AN_IMAGE) from error
     image = _flatten(image)
-    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    image.info = {}  # no comment, no text chunk, no profile: the JPEG writer takes them from here
     out = BytesIO()
     image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)  # no exif=, no icc_profile=: pixels only
     return Photo(out.getvalue(), image.width, image.height)
 
 
-def store_photo(activity: PairingActivity, data: bytes, client_uuid: str, *, actor) -> Outcome:
+def store_photo(activity: PairingActivity, data: bytes, client_uuid: str, *, actor,
+                decoded: Photo | None = None) -> Outcome:
     """Once per client_uuid: a replay (same volunteer, same activity, same bytes) gets the stored
     photo; the uuid used otherwise, or a second photo for the same activity, a conflict. Raises
-    PhotoError for a file that is not a photo it can keep."""
-    photo = decode(data)
+    PhotoError for a file that is not a photo it can keep. `decoded`: `data` already decoded.
+    The file is written before the commit: a transaction rolled back afterwards removes it
+    (_forget_unsaved_files)."""
+    photo = decoded or decode(data)
     existing = activity.photo
     if existing is not None and existing.client_uuid != client_uuid:
         return conflict(TAKEN)
@@ -114,6 +125,7 @@ def store_photo(activity: PairingActivity, data: bytes, client_uuid: str, *, act
     def build() -> ActivityPhoto:
         relative = f"{local_today():%Y/%m}/{uuid.uuid4().hex}.jpg"
         path = photo_dir() / relative
+        private_dir(path.parent.parent)  # each level 0700: mkdir(parents=True) gives the parents 0755
         private_dir(path.parent)
         written.append(write_private(path, photo.data))
         row = ActivityPhoto(activity_id=activity.id, child_id=activity.child_id, uploaded_by_id=actor.id,
@@ -124,6 +136,10 @@ def store_photo(activity: PairingActivity, data: bytes, client_uuid: str, *, act
     try:
         outcome = store_once(ActivityPhoto, client_uuid, owner_field="uploaded_by_id", owner_id=actor.id,
                              child_id=activity.child_id, fingerprint=hashlib.sha256(data).hexdigest(), build=build)
+    except IntegrityError:  # another photo for this activity stored at the same moment (activity_id is unique)
+        for path in written:
+            path.unlink(missing_ok=True)
+        return conflict(TAKEN)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -134,6 +150,24 @@ def store_photo(activity: PairingActivity, data: bytes, client_uuid: str, *, act
     if outcome.status == "replay" and outcome.record.activity_id != activity.id:
         return conflict(CONFLICT_MESSAGES["body"])  # the same bytes under the same uuid, for another activity
     if outcome.created:
+        db.session.info.setdefault(UNSAVED_FILES, []).extend(written)
         audit.record("activity_photo_uploaded", outcome.record,
                      detail=f"{photo.width}×{photo.height}，{len(photo.data) // 1024} KB", user=actor)
     return outcome
+
+
+# A photo's file is written before its row is committed. Should the transaction roll back instead
+# (a failed commit, an error later in the request), the file goes too: no photo without its row,
+# none copied by the nightly backup for a record that does not exist.
+UNSAVED_FILES = "guanai_unsaved_photo_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_saved_files(session) -> None:
+    session.info.pop(UNSAVED_FILES, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unsaved_files(session) -> None:
+    for path in session.info.pop(UNSAVED_FILES, ()):
+        path.unlink(missing_ok=True)
