@@ -188,13 +188,18 @@ def test_parent_contact_api(client, auth, director, village):
 
 
 def test_due_list_json_has_minimal_fields_only(client, auth, director, village):
-    create_child("张三", village=village, address="甲村3组5号", attention="key")
+    create_child("张三", village=village, address="甲村3组5号", attention="key", categories=["left_behind", "poverty"])
+    create_child("李四", village=village, categories=["disability"])
+    create_child("王五", village=create_village(), categories=["orphan"])  # another village: not listed
     auth.login("zhuren_a")
     data = client.get("/api/v1/due-list").get_json()
-    assert len(data["children"]) == 1
+    assert len(data["children"]) == 2
     row = data["children"][0]
     assert set(row) == {"id", "name", "age", "village", "categories", "attention", "last_visit", "due", "bucket"}
     assert "甲村3组5号" not in str(data)
+    # each child's own categories (looked up by the list's query, not by its ids)
+    assert {r["name"]: sorted(r["categories"]) for r in data["children"]} == {
+        "张三": sorted(["留守", "困境·贫困"]), "李四": ["困境·残疾"]}
 
 
 # --- due list page --------------------------------------------------------------------------

@@ -106,10 +106,13 @@ class DueRow:
     categories: list[str] = field(default_factory=list)
 
 
-def categories_of(child_ids: list[int]) -> dict[int, list[str]]:
+def categories_of(child_ids) -> dict[int, list[str]]:
+    """Each child's category codes. `child_ids`: a list, or a select of ids (one query whatever the
+    number: thousands of bound ids cost PostgreSQL's driver more than the query itself)."""
     found: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(child_ids), 900):  # stay under SQLite's bound-parameter limit
-        chunk = child_ids[start:start + 900]
+    chunks = [child_ids] if not isinstance(child_ids, list) else \
+        [child_ids[start:start + 900] for start in range(0, len(child_ids), 900)]  # SQLite's bound-parameter limit
+    for chunk in chunks:
         for child_id, code in db.session.execute(
             select(ChildCategory.child_id, ChildCategory.category).where(ChildCategory.child_id.in_(chunk))
         ):
@@ -179,7 +182,9 @@ def due_list(user, today: date, categories_for: int | None = None,
             seen[row.bucket] += 1
             if seen[row.bucket] <= categories_for:
                 wanted.append(row)
-    categories = categories_of([r.child_id for r in wanted])
+    # every row's (the phone's list): by the list's own query, not by thousands of ids
+    categories = categories_of(query.with_only_columns(Child.id) if categories_for is None else
+                               [r.child_id for r in wanted])
     for row in wanted:
         row.categories = categories.get(row.child_id, [])
     return due_rows, counts
