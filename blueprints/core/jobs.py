@@ -27,7 +27,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, abort, current_app, has_app_context, send_file
+from flask_login import current_user
 from huey import Huey, crontab
 from huey.constants import EmptyData
 from huey.storage import MemoryStorage, SqliteStorage
@@ -417,6 +418,28 @@ def on_consumer_startup() -> None:
         bind(current_app)
         touch_heartbeat()
         recover_interrupted()
+
+
+def own_job_or_404(job_id: int, kind: str) -> Job:
+    """The signed-in user's job of this kind; someone else's looks the same as none (404)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != kind or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+def pdf_download(job: Job, download_name: str):
+    """A finished batch print's PDF, never cached (it holds names); 404 before it is done, 410 after
+    the daily clean-up removed it."""
+    if job.status != "done" or not job.result_path:
+        abort(404)
+    path = Path(f"{job.result_path}.pdf")
+    if not path.is_file():
+        return file_expired_response()
+    response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=download_name,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def file_expired_response():

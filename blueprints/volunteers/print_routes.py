@@ -2,9 +2,7 @@
 in the background (routes)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Response, abort, flash, render_template, request, send_file, url_for
+from flask import Response, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
@@ -13,7 +11,7 @@ from blueprints.core import audit
 from blueprints.core.access import require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post, render_page
-from blueprints.core.jobs import Job, file_expired_response, start_job
+from blueprints.core.jobs import own_job_or_404, pdf_download, start_job
 from blueprints.core.vocabulary import PROGRAMMES
 from blueprints.volunteers import bp, printing, tasks
 from blueprints.volunteers.access import get_pairing_or_404, reachable_pairings
@@ -108,30 +106,14 @@ def pairing_batch_start():
     return redirect_after_post(url_for("volunteers.pairing_batch_job", job_id=job.id))
 
 
-def _own_job_or_404(job_id: int) -> Job:
-    job = db.session.get(Job, job_id)
-    if job is None or job.kind != JOB_KIND or job.user_id != current_user.id:
-        abort(404)  # someone else's job looks the same as none
-    return job
-
-
 @bp.route("/pairings/print/<int:job_id>")
 @require("pairings:print")
 def pairing_batch_job(job_id: int):
-    job = _own_job_or_404(job_id)
+    job = own_job_or_404(job_id, JOB_KIND)
     return render_page("volunteers/print/batch.html", "volunteers/print/_job.html", job=job)
 
 
 @bp.route("/pairings/print/<int:job_id>/download")
 @require("pairings:print")
 def pairing_batch_download(job_id: int):
-    job = _own_job_or_404(job_id)
-    if job.status != "done" or not job.result_path:
-        abort(404)
-    path = Path(f"{job.result_path}.pdf")
-    if not path.is_file():
-        return file_expired_response()
-    response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=f"pairings-{job.id}.pdf", max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_download(own_job_or_404(job_id, JOB_KIND), f"pairings-{job_id}.pdf")
