@@ -10,7 +10,6 @@ volunteer roster."""
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -61,6 +60,7 @@ from blueprints.core.workbook import (
     WorkbookError,
     cell_text,
     choices_sheet,
+    codes_in,
     header_style,
     import_dir,
     norm,
@@ -96,7 +96,6 @@ GENDER_WORDS = {"男": "male", "女": "female", "男性": "male", "女性": "fem
 ATTENTION_WORDS = {label: code for code, label in ATTENTION_LEVELS.items()} | {"重点": "key"}
 YES_NO = {"是": True, "否": False}
 NO_ID_WORDS = {"无", "暂无", "没有", "/", "-", "—", "无户口"}
-_CATEGORY_SPLIT = re.compile(r"[、,，;；/\s]+")
 CATEGORY_WORDS = {norm(label): code for code, label in CATEGORIES.items()} | {
     norm(label): code for code, label in CATEGORY_SHORT.items()
 }
@@ -333,14 +332,7 @@ class _RowChecker:
         if not t["儿童类别"]:
             self.bad("儿童类别", "请填写儿童类别（可填多个，用“、”分隔）")
         else:
-            unknown = []
-            for part in _CATEGORY_SPLIT.split(t["儿童类别"]):
-                if part:
-                    code = CATEGORY_WORDS.get(norm(part))
-                    if code is None:
-                        unknown.append(part)
-                    elif code not in categories:
-                        categories.append(code)
+            categories, unknown = codes_in(t["儿童类别"], CATEGORY_WORDS)
             if unknown:
                 self.bad("儿童类别", f"不认识的儿童类别“{'、'.join(unknown)}”，请按“{CHOICES_SHEET}”表填写，多个用“、”分隔")
             elif "left_behind" in categories and age is not None and age >= LEFT_BEHIND_AGE:

@@ -69,6 +69,24 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
+LIST_SEPARATORS = re.compile(r"[、,，;；/\s]+")  # how people separate several words in one cell
+
+
+def codes_in(text: str, words: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The codes of the words in a cell of several (words: normalised word → code), each once, in
+    the order typed; and the words not known."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    for part in LIST_SEPARATORS.split(text):
+        if part:
+            code = words.get(norm(part))
+            if code is None:
+                unknown.append(part)
+            elif code not in codes:
+                codes.append(code)
+    return codes, unknown
+
+
 def cell_text(value) -> str:
     """A cell's value as the text a person sees in Excel."""
     if value is None:

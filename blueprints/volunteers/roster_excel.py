@@ -32,6 +32,7 @@ from blueprints.core.workbook import (
     WorkbookError,
     cell_text,
     choices_sheet,
+    codes_in,
     header_style,
     norm,
     notes_sheet,
@@ -57,7 +58,6 @@ _ORDER = ROSTER.order
 TEXT_COLUMNS = {"电话", "登录名", "初始密码"}  # as text, so that Excel keeps a leading 0 and digits
 WIDTHS = {"所属组织": 22, "特长": 26, "登录名": 14, "初始密码": 16}
 DEFAULT_CAPACITY = 2
-_SKILL_SPLIT = re.compile(r"[、，,；;/\s]+")
 KIND_WORDS = {norm(label): code for code, label in VOLUNTEER_KINDS.items()}
 SKILL_WORDS = {norm(label): code for code, label in SKILLS.items()}
 
@@ -172,15 +172,7 @@ class _RowChecker:
             if phone is None:
                 self.bad("电话", f"电话“{t['电话']}”格式不对：手机号是 11 位数字，座机要带区号（如 0530-1234567）")
 
-        skills: list[str] = []
-        unknown = []
-        for part in _SKILL_SPLIT.split(t["特长"]):
-            if part:
-                code = SKILL_WORDS.get(norm(part))
-                if code is None:
-                    unknown.append(part)
-                elif code not in skills:
-                    skills.append(code)
+        skills, unknown = codes_in(t["特长"], SKILL_WORDS)
         if unknown:
             self.bad("特长", f"不认识的特长“{'、'.join(unknown)}”，请填写：{'、'.join(SKILLS.values())}，多个用“、”分隔")
 
