@@ -209,9 +209,9 @@ def load_user(token: str) -> User | None:
     """Flask-Login's loader: the cookie's token must name an open session of an active user (not a
     demo account outside demo mode) that has not been idle too long. Runs first in the request
     (see routes.load_signed_in_user), so its commits carry nothing else. One query a request:
-    the session with its user."""
+    the session with its user and her department (some grants go to a department: access.grants_of)."""
     row = db.session.scalar(
-        select(UserSession).options(joinedload(UserSession.user))
+        select(UserSession).options(joinedload(UserSession.user).joinedload(User.department))
         .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
     )
     if row is None or not row.user.active:
