@@ -97,3 +97,18 @@ class CheckboxListField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class FieldErrors(ValueError):
+    """Bad input a service finds that the form alone cannot see (a capacity, a rule across records):
+    {field: message}, shown beside the fields by add_errors."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+def add_errors(form, errors: dict[str, str]) -> None:
+    """A service's {field: message} beside the form's fields (each message names one of them)."""
+    for name, message in errors.items():
+        form[name].errors = [*form[name].errors, message]

@@ -19,17 +19,14 @@ from blueprints.children.models import Child
 from blueprints.children.services import ensure_open
 from blueprints.core import audit
 from blueprints.core.clock import local_today
+from blueprints.core.forms import FieldErrors
 from blueprints.core.vocabulary import NEED_CATEGORIES, PAIRING_END_REASONS, PROGRAMMES
 from blueprints.volunteers.models import Pairing, PairingActivity, PairingNeed, Volunteer
 from extensions import db
 
 
-class PairingError(ValueError):
-    """Bad input: {field: message}, shown beside the fields."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
+class PairingError(FieldErrors):
+    """A pairing the rules refuse: {field: message}."""
 
 
 def open_count(volunteer_id: int) -> int:

@@ -15,6 +15,7 @@ from blueprints.auth.models import User
 from blueprints.auth.services import end_sessions
 from blueprints.core import audit
 from blueprints.core.clock import utcnow
+from blueprints.core.forms import FieldErrors
 from blueprints.core.inputs import id_arg, text_arg
 from blueprints.core.vocabulary import ORGANISATION_KINDS, SKILLS, VOLUNTEER_KINDS
 from blueprints.places.models import Village
@@ -30,12 +31,8 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,40}$"
 USERNAME_RULE = "登录名只能用字母、数字、下划线、点或短横线，3–40 个字符，例如 zhiyuan7"
 
 
-class RosterError(ValueError):
-    """Bad input the form cannot see alone: {field: message}, shown beside the fields."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
+class RosterError(FieldErrors):
+    """A roster change the rules refuse (a capacity below her open pairings): {field: message}."""
 
 
 def _name_of(model):

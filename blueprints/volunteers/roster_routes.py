@@ -10,16 +10,17 @@ from flask import abort, current_app, flash, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from blueprints.core.workbook import WRONG_TYPE, XLSX_MIMETYPE, Report, import_dir
 from blueprints.core import audit
 from blueprints.core.access import can, require
 from blueprints.core.files import copy_private
+from blueprints.core.forms import add_errors
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.inputs import page_arg
-from blueprints.core.jobs import Job, TooManyJobs, start_job
+from blueprints.core.jobs import TooManyJobs, own_job_or_404, start_job
 from blueprints.core.security import accepts_upload
 from blueprints.core.text import clean_text
 from blueprints.core.vocabulary import VOLUNTEER_KINDS
+from blueprints.core.workbook import WRONG_TYPE, XLSX_MIMETYPE, Report, import_dir
 from blueprints.volunteers import bp, roster_tasks
 from blueprints.volunteers.access import get_volunteer_or_404, reachable_pairings
 from blueprints.volunteers.models import Organisation, Pairing, Volunteer
@@ -113,8 +114,7 @@ def volunteer_edit(volunteer_id: int):
             changed = update_volunteer(volunteer, form.values(), form.skills.data, actor=current_user)
         except RosterError as error:
             db.session.rollback()
-            for name, message in error.errors.items():
-                form[name].errors = [*form[name].errors, message]
+            add_errors(form, error.errors)
             return _form_page(form, volunteer, 422)
         db.session.commit()
         flash(f"已保存，修改了 {changed} 项。" if changed else "没有改动。", "success")
@@ -251,9 +251,7 @@ def volunteer_import_confirm():
 @bp.route("/volunteers/import/job/<int:job_id>")
 @require("volunteers:manage")
 def volunteer_import_job(job_id: int):
-    job = db.session.get(Job, job_id)
-    if job is None or job.user_id != current_user.id or job.kind != JOB_KIND:
-        abort(404)
+    job = own_job_or_404(job_id, JOB_KIND)
     report, imported = roster_tasks.read_report(job.result_path) if job.finished else (None, 0)
     return render_page("volunteers/roster/import.html", "volunteers/roster/_import_job.html",
                        job=job, report=report, imported=imported)

@@ -13,7 +13,7 @@ from blueprints.children.models import Child
 from blueprints.core import audit
 from blueprints.core.access import require
 from blueprints.core.clock import local_today, utcnow
-from blueprints.core.forms import choices
+from blueprints.core.forms import add_errors, choices
 from blueprints.core.htmx import redirect_after_post
 from blueprints.core.inputs import as_id, id_arg, page_arg, text_arg
 from blueprints.core.vocabulary import PROGRAMMES
@@ -118,7 +118,7 @@ def pairing_end(pairing_id: int):
         try:
             end_pairing(pairing, form.ended_on.data, form.end_reason.data, form.end_note.data, actor=current_user)
         except PairingError as error:
-            _put_errors(form, error.errors)
+            add_errors(form, error.errors)
         else:
             db.session.commit()
             flash(f"结对已结束：{pairing.volunteer.name} — {pairing.child.name}", "success")
@@ -155,12 +155,6 @@ def pass_on_seen(activity_id: int):
     return redirect_after_post(url_for("volunteers.pairing_detail", pairing_id=activity.pairing_id) + "#activities")
 
 
-def _put_errors(form, errors: dict[str, str]) -> None:
-    """The service's {field: message} beside the form's fields (each rule names one of them)."""
-    for name, message in errors.items():
-        form[name].errors = [*form[name].errors, message]
-
-
 # --- making a pairing, and the matching both ways ------------------------------------------------
 
 @bp.route("/pairings/new", methods=["GET", "POST"])
@@ -195,7 +189,7 @@ def pairing_new():
                     "times_per_month": form.times_per_month.data, "needs": form.needs.data or []},
                     actor=current_user)
             except PairingError as error:
-                _put_errors(form, error.errors)
+                add_errors(form, error.errors)
             else:
                 db.session.commit()
                 flash(f"已建立结对：{volunteer.name} — {child.name}", "success")
