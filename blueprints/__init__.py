@@ -11,6 +11,7 @@ AREA_NAMES = [
     "children",
     "visits",
     "volunteers",
+    "schools",
     "dashboard",
     "api",
     "pwa",

@@ -48,9 +48,12 @@ def create_user(
     volunteer_kind: str | None = None,
     active: bool = True,
     display_name: str | None = None,
+    school_duty: str | None = None,
 ) -> User:
     if role == "department" and department_code is None:
         department_code = "police"
+    if role == "school" and school_duty is None:
+        school_duty = "coordinator"
     if role == "volunteer" and volunteer_kind is None:
         volunteer_kind = "youth"
     user = User(
@@ -61,6 +64,7 @@ def create_user(
         school=school,
         department=department(department_code) if department_code else None,
         volunteer_kind=volunteer_kind,
+        school_duty=school_duty,
         active=active,
     )
     user.password_hash = generate_password_hash(password, TEST_HASH_METHOD)
@@ -137,3 +141,69 @@ def create_pairing(child, volunteer, programme: str = "caring_mother", started_o
     db.session.add(pairing)
     db.session.commit()
     return pairing
+
+
+# --- schools (rows as the services store them; the rules are tested through the services)
+
+def create_instrument(name: str = "心理健康初筛（测试）", min_score: int = 0, max_score: int = 40,
+                      bands=(("normal", 0, 14), ("watch", 15, 24), ("high", 25, 40))):
+    from blueprints.schools.models import ScreeningBand, ScreeningInstrument
+
+    instrument = ScreeningInstrument(name=name, min_score=min_score, max_score=max_score,
+                                     bands=[ScreeningBand(band=b, low=lo, high=hi) for b, lo, hi in bands])
+    db.session.add(instrument)
+    db.session.commit()
+    return instrument
+
+
+def create_screening(child, instrument=None, score: int = 30, band: str = "high", term: str = "2026-autumn",
+                     screened_on=None, **values):
+    from datetime import date
+
+    from blueprints.schools.models import Screening
+
+    screening = Screening(child_id=child.id, school_id=child.school_id, term=term,
+                          instrument_id=(instrument or create_instrument()).id,
+                          screened_on=screened_on or date(2026, 10, 12), score=score, band=band, **values)
+    db.session.add(screening)
+    db.session.commit()
+    return screening
+
+
+def create_carer(child, name: str = "王老师", phone: str | None = "13800000001", since=None, user=None, **values):
+    from datetime import date
+
+    from blueprints.schools.models import ResponsibleCarer
+
+    carer = ResponsibleCarer(child_id=child.id, school_id=child.school_id, name=name, phone=phone,
+                             since=since or date(2026, 9, 1), user_id=user.id if user else None, **values)
+    db.session.add(carer)
+    db.session.commit()
+    return carer
+
+
+def create_dropout(child, dropped_on=None, reason: str = "weariness", **values):
+    from datetime import date
+
+    from blueprints.schools.models import DropoutCase
+
+    case = DropoutCase(child_id=child.id, school_id=child.school_id, dropped_on=dropped_on or date(2026, 10, 8),
+                       reason=reason, **values)
+    db.session.add(case)
+    db.session.commit()
+    return case
+
+
+def create_school_contact(child, user, contacted_on=None, contact_with: str = "mother", method: str = "phone",
+                          topics: str = "study", note: str = "电话沟通孩子近期学习情况", **values):
+    import uuid
+    from datetime import date
+
+    from blueprints.schools.models import SchoolContact
+
+    contact = SchoolContact(client_uuid=str(uuid.uuid4()), child_id=child.id, school_id=child.school_id,
+                            contacted_on=contacted_on or date(2026, 11, 2), contact_with=contact_with,
+                            method=method, topics=topics, note=note, recorded_by_id=user.id, **values)
+    db.session.add(contact)
+    db.session.commit()
+    return contact

@@ -40,6 +40,25 @@ def test_admin_creates_a_director(client, auth):
     assert "东村" in client.get("/").get_data(as_text=True)
 
 
+def test_a_school_account_has_a_duty_and_only_a_school_account(client, auth):
+    """Only the mental-health teacher of a school sees its screenings: the duty is on the account."""
+    create_user("admin", username="boss")
+    school = create_school("东村小学")
+    auth.login("boss")
+    response = client.post("/admin/users/new", data=user_form(role="school", school_id=school.id,
+                                                              school_duty="mental_health"))
+    assert response.status_code == 303
+    user = db.session.scalar(select(User).where(User.username == "zhuren7"))
+    assert (user.school_id, user.school_duty) == (school.id, "mental_health")
+    assert user.role_label == "学校·心理老师"
+    # made a director, the account keeps no school and no duty
+    response = client.post(f"/admin/users/{user.id}/edit", data=user_form(role="director", school_duty="mental_health",
+                                                                    villages=[create_village("东村").id]))
+    assert response.status_code == 303
+    db.session.refresh(user)
+    assert (user.school_id, user.school_duty) == (None, None)
+
+
 def test_duplicate_username_is_refused_and_nothing_changes(client, auth):
     create_user("admin", username="boss")
     create_user("director", username="zhuren7", villages=[create_village("东村")])
@@ -86,6 +105,7 @@ def test_each_role_needs_its_reach(client, auth):
     cases = [
         (user_form(role="director"), "儿童主任至少要负责一个村"),
         (user_form(role="school"), "学校账号要选择所在学校"),
+        (user_form(role="school", school_duty=""), "学校账号要选择职责"),
         (user_form(role="department"), "部门账号要选择所在部门"),
         (user_form(role="volunteer", volunteer_kind=""), "请选择志愿者类别"),
     ]
@@ -113,7 +133,7 @@ def test_changing_role_drops_the_old_reach(client, auth):
     director = create_user("director", username="zhuren7", villages=[village])
     auth.login("boss")
     response = client.post(f"/admin/users/{director.id}/edit", data=user_form(
-        role="school", school_id=school.id, villages=[village.id], password=""))
+        role="school", school_id=school.id, school_duty="head_teacher", villages=[village.id], password=""))
     assert response.status_code == 303
     db.session.refresh(director)
     assert director.role == "school"

@@ -17,7 +17,7 @@ from blueprints.core.forms import (
     phone_number,
     required,
 )
-from blueprints.core.vocabulary import SCHOOL_KINDS, VOLUNTEER_KINDS
+from blueprints.core.vocabulary import SCHOOL_DUTIES, SCHOOL_KINDS, VOLUNTEER_KINDS
 from extensions import db
 
 
@@ -46,6 +46,9 @@ class UserForm(BaseForm):
     volunteer_kind = SelectField("志愿者类别", description="角色为志愿者时选择", choices=choices([("", "（非志愿者）"), *VOLUNTEER_KINDS.items()]))
     villages = CheckboxListField("负责的村", coerce=int, description="角色为儿童主任时勾选")
     school_id = SelectField("所在学校", coerce=int, description="角色为学校时选择")
+    school_duty = SelectField("学校职责", description="角色为学校时选择：只有心理老师能看心理筛查",
+                              choices=choices([("", "（非学校）"), *SCHOOL_DUTIES.items()]),
+                              validate_choice=False)  # asked only of a school account: validate() below
     department_id = SelectField("所在部门", coerce=int, description="角色为部门时选择")
     active = BooleanField("启用", default=True)
     password = PasswordField("初始密码", description=PASSWORD_RULES)
@@ -83,6 +86,9 @@ class UserForm(BaseForm):
             ok = False
         if needed == "school" and not self.school_id.data:
             self.school_id.errors.append("学校账号要选择所在学校")
+            ok = False
+        if needed == "school" and self.school_duty.data not in SCHOOL_DUTIES:
+            self.school_duty.errors.append("学校账号要选择职责（关爱工作负责人、班主任或心理老师）")
             ok = False
         if needed == "department" and not self.department_id.data:
             self.department_id.errors.append("部门账号要选择所在部门")

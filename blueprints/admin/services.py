@@ -51,6 +51,7 @@ def save_user(form: UserForm, user: User | None = None) -> User:
         if reach == "villages" else []
     )
     user.school_id = form.school_id.data if reach == "school" else None
+    user.school_duty = form.school_duty.data if reach == "school" else None
     user.department_id = form.department_id.data if reach == "department" else None
     was_active = user.active if not creating else True
     user.active = form.active.data

@@ -39,6 +39,7 @@ class DemoUser:
     school_index: int | None = None
     department_code: str | None = None
     volunteer_kind: str | None = None
+    school_duty: str | None = None
 
 
 DEMO_USERS = [
@@ -47,7 +48,10 @@ DEMO_USERS = [
     DemoUser("dudao", "李明（督导员）", "supervisor"),
     DemoUser("zhuren1", "张秀英", "director", villages=[DEMO_VILLAGES[0]]),
     DemoUser("zhuren2", "刘建国", "director", villages=[DEMO_VILLAGES[1]]),
-    DemoUser("xuexiao1", "陈静（中心小学）", "school", school_index=0),
+    DemoUser("xuexiao1", "陈静（中心小学）", "school", school_index=0, school_duty="coordinator"),
+    DemoUser("banzhuren1", "黄志刚（中心小学·班主任）", "school", school_index=0, school_duty="head_teacher"),
+    DemoUser("xinli1", "林晓梅（中心小学·心理老师）", "school", school_index=0, school_duty="mental_health"),
+    DemoUser("jiaoban", "钱勇（教办）", "department", department_code="education"),
     DemoUser("paichusuo", "赵强（派出所）", "department", department_code="police"),
     DemoUser("tuanwei", "吴磊（团委）", "department", department_code="youth"),
     DemoUser("fulian", "郑芳（妇联）", "department", department_code="women"),
@@ -104,6 +108,7 @@ def seed_demo(org_name: str) -> dict[str, int]:
             school=school_list[spec.school_index] if spec.school_index is not None else None,
             department=departments[spec.department_code] if spec.department_code else None,
             volunteer_kind=spec.volunteer_kind,
+            school_duty=spec.school_duty,
         )
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from blueprints.places.models import Department, School, Village
 from blueprints.core.clock import utcnow
 from blueprints.core.mixins import TimestampMixin
-from blueprints.core.vocabulary import VOLUNTEER_KINDS
+from blueprints.core.vocabulary import SCHOOL_DUTIES, VOLUNTEER_KINDS
 from extensions import db
 
 
@@ -35,6 +35,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), index=True)
     volunteer_kind: Mapped[str | None] = mapped_column(String(20))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    school_duty: Mapped[str | None] = mapped_column(String(20))  # SCHOOL_DUTIES, school staff only
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
@@ -88,6 +89,8 @@ class User(UserMixin, TimestampMixin, db.Model):
             return self.role
         if self.role == "volunteer" and self.volunteer_kind:
             return VOLUNTEER_KINDS.get(self.volunteer_kind, role.label)
+        if self.role == "school" and self.school_duty:
+            return f"{role.label}·{SCHOOL_DUTIES.get(self.school_duty, self.school_duty)}"
         return role.label
 
     @property

@@ -73,29 +73,40 @@ _grants: dict[str, set[str]] = defaultdict(set)
 _reach: dict[str, dict[str, Callable[[Any], Any]]] = defaultdict(dict)
 
 
-# Grants some departments get beyond the department role's: an area's manifest names them
-# "department:<code>" (团委 and 妇联 manage volunteers and pairings, DOMAIN.md).
+# Grants some users get beyond their role's, by what their account says of them: an area's
+# manifest names them "department:<code>" (团委 and 妇联 manage volunteers and pairings, DOMAIN.md)
+# or "school:<duty>" (a school's coordinator, class teacher or mental-health teacher,
+# users.school_duty: only the last sees the psychological screenings).
 DEPARTMENT_PREFIX = "department:"
+SCHOOL_DUTY_PREFIX = "school:"
 
 
 def add_grants(role: str, permissions) -> None:
-    """`role` is a role code, or "department:<code>" for the users of one department."""
-    if role not in ROLES and not role.startswith(DEPARTMENT_PREFIX):
+    """`role` is a role code, "department:<code>" for the users of one department, or
+    "school:<duty>" for school staff with that duty."""
+    if role not in ROLES and not role.startswith((DEPARTMENT_PREFIX, SCHOOL_DUTY_PREFIX)):
         raise KeyError(f"unknown role {role!r}")
     _grants[role].update(permissions)
 
 
+def _facet(user, role: Role) -> str | None:
+    """The key of the grants `user` has beyond `role`'s: her department's, or her school duty's."""
+    if role.reach == "department" and user.department is not None:
+        return DEPARTMENT_PREFIX + user.department.code
+    if role.reach == "school" and user.school_duty:
+        return SCHOOL_DUTY_PREFIX + user.school_duty
+    return None
+
+
 def grants_of(user) -> frozenset[str]:
-    """What `user` may do: the role's grants, and their department's own."""
+    """What `user` may do: the role's grants, and those of her department or school duty."""
     role = role_of(user)
     if role is None:
         return frozenset()
     grants = _grants[role.code]
-    if role.reach == "department" and user.department is not None:
-        extra = _grants.get(DEPARTMENT_PREFIX + user.department.code)
-        if extra:
-            return frozenset(grants | extra)
-    return frozenset(grants)
+    facet = _facet(user, role)
+    extra = _grants.get(facet) if facet else None
+    return frozenset(grants | extra) if extra else frozenset(grants)
 
 
 def register_reach(resource: str, reach: str, clause: Callable[[Any], Any]) -> None:
@@ -118,7 +129,8 @@ def can(user, permission: str) -> bool:
         return False
     if permission in _grants[role.code]:
         return True
-    return role.reach == "department" and permission in grants_of(user)
+    facet = _facet(user, role)
+    return facet is not None and permission in _grants.get(facet, ())
 
 
 def require(permission: str):
@@ -177,12 +189,17 @@ def access_matrix() -> str:
         resource, _, action = permission.partition(":")
         cells = ["✓" if permission in _grants[r.code] else "" for r in roles]
         lines.append(f"| {resource} | {action} | " + " | ".join(cells) + " |")
-    departments = sorted(key for key in _grants if key.startswith(DEPARTMENT_PREFIX))
-    if departments:
-        lines += ["", "## 部门另有的权限 · grants of single departments", "",
-                  "Department users get the `department` role's grants above, and their own department's:", ""]
-        for key in departments:
-            lines.append(f"- `{key[len(DEPARTMENT_PREFIX):]}`: " + ", ".join(f"`{p}`" for p in sorted(_grants[key])))
+    for prefix, title, intro in (
+        (DEPARTMENT_PREFIX, "## 部门另有的权限 · grants of single departments",
+         "Department users get the `department` role's grants above, and their own department's:"),
+        (SCHOOL_DUTY_PREFIX, "## 学校职责另有的权限 · grants of school duties",
+         "School staff get the `school` role's grants above, and those of their duty (`users.school_duty`):"),
+    ):
+        facets = sorted(key for key in _grants if key.startswith(prefix))
+        if facets:
+            lines += ["", title, "", intro, ""]
+            for key in facets:
+                lines.append(f"- `{key[len(prefix):]}`: " + ", ".join(f"`{p}`" for p in sorted(_grants[key])))
     lines += ["", "## 范围 · what each reach covers, by resource", "",
               "| 资源 | " + " | ".join(f"`{reach}`" for reach in REACHES) + " |",
               "|---|" + "---|" * len(REACHES)]

@@ -35,13 +35,15 @@ KINDS = {
     "health": "健康状况与残疾",
     "support": "救助保障、亲情联系",
     "history": "档案变更记录",
+    "schooling": "在校情况：关爱责任人、在读与辍学、家校联系、课后服务减免",
+    "psychological": "心理筛查与心理档案",
 }
 
 # Reach → level of each kind. Staff who keep the records (town, village, school) see everything
-# but ID numbers and the day of birth, which need the children:read_ids grant (UNMASKED_BY_IDS).
-# Volunteers (own) see only who the child is and what the pairing is for. Departments see what a
-# referral needs to act on.
-_READERS = {kind: FULL for kind in KINDS} | {"id_number": MASKED, "birth_date": MASKED}
+# but ID numbers and the day of birth, which need the children:read_ids grant (UNMASKED_BY_IDS),
+# and the psychological file, which only its grant shows (SHOWN_BY_GRANT). Volunteers (own) see
+# only who the child is and what the pairing is for. Departments see what a referral needs to act on.
+_READERS = {kind: FULL for kind in KINDS} | {"id_number": MASKED, "birth_date": MASKED, "psychological": HIDDEN}
 POLICY: dict[str, dict[str, str]] = {
     "town": _READERS,
     "village": _READERS,
@@ -123,6 +125,9 @@ def shown_age(birth_date: date, today: date, disclosure: Disclosure) -> int:
 MASKS: dict[str, Callable[[str | None], str]] = {"id_number": mask_id_number, "birth_date": mask_birth_date}
 # What children:read_ids shows in full where the reach masks it.
 UNMASKED_BY_IDS = ("id_number", "birth_date")
+# Kinds hidden from every reach but to the holders of a grant, within their reach (DOMAIN.md: a
+# screening only for the school's mental-health teacher, civil affairs and the supervisor).
+SHOWN_BY_GRANT = {"psychological": "screenings:read"}
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,8 @@ def disclosure_for(user) -> Disclosure:
     levels = dict(POLICY.get(role.reach, NOTHING))
     if can(user, "children:read_ids"):
         levels |= {kind: FULL for kind in UNMASKED_BY_IDS if levels[kind] == MASKED}
+    if role.reach != "own":  # a volunteer never: DOMAIN.md
+        levels |= {kind: FULL for kind, permission in SHOWN_BY_GRANT.items() if can(user, permission)}
     return Disclosure(levels)
 
 
@@ -207,7 +214,9 @@ def disclosure_table() -> str:
              f"(“{mask_birth_date('2014-05-06')}”), and so any day reckoned from it (the day a child turns 16 or 18):",
              "to a reader who knows the township, the full date would leave 500 possible ID numbers.",
              "The age such a reader sees is reckoned as if the child was born on the last day of the month,",
-             "so that it does not change on the birthday (the same day for every child born that month).", "",
+             "so that it does not change on the birthday (the same day for every child born that month).",
+             "The psychological file is hidden from every reach but to the holders of "
+             + ", ".join(f"`{p}`" for p in SHOWN_BY_GRANT.values()) + " (within their reach).", "",
              "| 信息 | " + " | ".join(f"`{r}`" for r in reaches) + " |", "|---|" + "---|" * len(reaches)]
     for kind, label in KINDS.items():
         lines.append(f"| {label} `{kind}` | " + " | ".join(names[POLICY[r][kind]] for r in reaches) + " |")

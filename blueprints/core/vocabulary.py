@@ -128,6 +128,36 @@ PAIRING_END_REASONS = {
     "other": "其他",
 }
 
+# --- schools (plan §12 enrolment, dropout and responsible carers, §6 contact with parents, §2
+# psychological screening, §17 school home visits)
+# What a school account does at its school (users.school_duty): the coordinator (关爱工作负责人)
+# names carers and sets the others' duties; a class teacher keeps in touch with her pupils'
+# families; the mental-health teacher alone of the school sees the screenings.
+SCHOOL_DUTIES = {"coordinator": "关爱工作负责人", "head_teacher": "班主任", "mental_health": "心理老师"}
+ENROLMENT_STATES = {
+    "enrolled": "在读",
+    "suspended": "休学",
+    "dropped_out": "辍学",
+    "transferred": "转学",
+    "graduated": "毕业",
+    "not_enrolled": "未入学",
+}
+DROPOUT_REASONS = {
+    "poverty": "经济困难",
+    "weariness": "厌学",
+    "work": "外出务工",
+    "illness": "疾病",
+    "no_guardian": "监护缺失",
+    "other": "其他",
+}
+DROPOUT_STEPS = {"home_visit": "家访", "persuade": "劝返", "department": "联系部门"}
+CONTACT_WITH = {"father": "父亲", "mother": "母亲", "caregiver": "委托照护人", "guardian": "监护人", "other": "其他"}
+SCHOOL_CONTACT_METHODS = {"phone": "电话", "video": "视频", "meeting": "家长会", "home_visit": "家访"}
+CONTACT_TOPICS = {"study": "学习", "life": "生活", "health": "身心健康", "safety": "安全"}
+SCREENING_BANDS = {"normal": "正常", "watch": "关注", "high": "高风险"}
+SCREENING_FOLLOWUPS = {"talk": "谈心", "referral": "转介心理咨询", "notify_guardian": "告知监护人"}
+HOLIDAY_CARE_KINDS = {"weekend": "周末", "winter": "寒假", "summer": "暑假", "other": "其他假期"}
+
 # label(code, name) looks the code up here; the names are what templates pass to the filter.
 VOCABULARIES: dict[str, dict[str, str]] = {
     "gender": GENDERS,
@@ -151,6 +181,16 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "programme": PROGRAMMES,
     "activity_kind": ACTIVITY_KINDS,
     "pairing_end_reason": PAIRING_END_REASONS,
+    "school_duty": SCHOOL_DUTIES,
+    "enrolment_state": ENROLMENT_STATES,
+    "dropout_reason": DROPOUT_REASONS,
+    "dropout_step": DROPOUT_STEPS,
+    "contact_with": CONTACT_WITH,
+    "school_contact_method": SCHOOL_CONTACT_METHODS,
+    "contact_topic": CONTACT_TOPICS,
+    "screening_band": SCREENING_BANDS,
+    "screening_followup": SCREENING_FOLLOWUPS,
+    "holiday_care_kind": HOLIDAY_CARE_KINDS,
 }
 
 # A child on the roll: registered (not yet confirmed) or active. Exited children keep their record.

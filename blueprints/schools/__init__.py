@@ -1,0 +1,87 @@
+"""Schools (plan §12 §6 §2 §17 §10): each key pupil's responsible carer (关爱责任人), enrolment and
+dropout followed until the pupil is back (应返尽返) and watched a term after, the school's contact
+with parents and caregivers (offline, on a teacher's phone), school home visits, psychological
+screening and its follow-up, the after-school fee waiver and weekend or holiday care.
+
+Who does what (core/access.py): every school account reads its own pupils' school file, reports
+dropouts and logs contacts; its duty (users.school_duty) adds the rest: the coordinator names the
+carers, decides the waivers and sets her colleagues' duties; the mental-health teacher alone of the
+school records and reads the screenings, which civil affairs and the supervisor also read. A child
+director reads her villages' children's carers, dropouts and contacts; 镇教办 (a department grant)
+and civil affairs see the town's dropouts, named."""
+from flask import Blueprint
+
+from blueprints.core.areas import Area, HomePanel, NavItem, Section
+
+bp = Blueprint("schools", __name__)
+
+# Every school account, whatever its duty
+SCHOOL_STAFF = frozenset({"carers:read", "dropouts:read", "dropouts:write", "dropouts:list",
+                          "school_contacts:read", "school_contacts:write", "fee_waivers:read"})
+# Those who keep the town's or a village's files
+KEEPERS = frozenset({"carers:read", "dropouts:read", "school_contacts:read", "fee_waivers:read"})
+TOWN = KEEPERS | {"dropouts:list", "screenings:read", "screenings:oversight"}
+
+# Each part of the area declares its menu items, home cards, sections, audit labels and offline
+# pages in its own block below: one block per part, so that parts grow without touching each other.
+
+# --- responsible carers, school staff duties, fee waivers and holiday care (carers.py, carer_routes.py)
+CARER_NAV: tuple = ()
+CARER_PANELS: tuple = ()
+CARER_RECORD: tuple = ()
+CARER_ARCHIVE: tuple = ()
+CARER_AUDIT: dict = {}
+
+
+# --- enrolment, dropout, return and attendance (dropouts.py, dropout_routes.py)
+DROPOUT_NAV: tuple = ()
+DROPOUT_PANELS: tuple = ()
+DROPOUT_RECORD: tuple = ()
+DROPOUT_ARCHIVE: tuple = ()
+DROPOUT_AUDIT: dict = {}
+
+
+# --- contact with parents and caregivers, school home visits (contacts.py, contact_routes.py)
+CONTACT_NAV: tuple = ()
+CONTACT_PANELS: tuple = ()
+CONTACT_RECORD: tuple = ()
+CONTACT_ARCHIVE: tuple = ()
+CONTACT_AUDIT: dict = {}
+CONTACT_OFFLINE: tuple = ()
+
+
+# --- psychological screening (screenings.py, screening_routes.py)
+SCREENING_NAV: tuple = ()
+SCREENING_PANELS: tuple = ()
+SCREENING_RECORD: tuple = ()
+SCREENING_ARCHIVE: tuple = ()
+SCREENING_AUDIT: dict = {}
+
+
+area = Area(
+    name="schools",
+    blueprint=bp,
+    route_modules=("carer_routes", "dropout_routes", "contact_routes", "screening_routes"),
+    model_modules=("models",),
+    nav=CARER_NAV + DROPOUT_NAV + CONTACT_NAV + SCREENING_NAV,
+    grants={
+        "admin": {"screenings:instruments", "school_staff:manage"},
+        "civil_affairs": TOWN | {"school_staff:manage"},
+        "supervisor": TOWN,
+        "director": KEEPERS,
+        "school": SCHOOL_STAFF,
+        "school:coordinator": {"carers:manage", "fee_waivers:manage", "school_staff:manage"},
+        "school:mental_health": {"screenings:read", "screenings:write"},
+        "department:education": {"dropouts:read", "dropouts:list"},  # 镇教办: the town's dropouts, named
+    },
+    audit_labels={"school_duty_set": "设置学校人员职责"} | CARER_AUDIT | DROPOUT_AUDIT | CONTACT_AUDIT
+    | SCREENING_AUDIT,
+    demo_seeder="demo:seed",
+    seed_order=45,  # after the children, the visits and the volunteers
+    home_panels=CARER_PANELS + DROPOUT_PANELS + CONTACT_PANELS + SCREENING_PANELS,
+    offline_pages=CONTACT_OFFLINE,
+    record_sections=CARER_RECORD + DROPOUT_RECORD + CONTACT_RECORD + SCREENING_RECORD,
+    archive_sections=CARER_ARCHIVE + DROPOUT_ARCHIVE + CONTACT_ARCHIVE + SCREENING_ARCHIVE,
+    on_child_exit="exits:close_with_child",
+    setup="access:setup",
+)
