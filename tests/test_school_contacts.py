@@ -374,7 +374,10 @@ def test_the_record_page_and_the_archive_show_the_contacts(client, auth, scene):
     assert rows[scene["pupil"].id] == [{"on": "2026-10-12", "with": "委托照护人", "method": "家访", "topics": "生活、安全",
                                        "note": "奶奶照看，家里整洁；居家隐患：附近有危险水域（屋后鱼塘）",
                                        "by": "黄老师（中心小学）"}]
-    assert scene["second"].id not in rows  # no contact: the section prints 暂无
+    assert scene["second"].id not in rows  # a pupil without a contact: the section prints 暂无
+    toddler = create_child("小不点", village=scene["jia"], birth=date(2022, 1, 1))  # at no school
+    assert archive_contacts([toddler.id], Printer.for_user(scene["director"])) == {toddler.id: None}
+    assert 'id="school_contacts"' not in client.get(f"/children/{toddler.id}").get_data(as_text=True)
     volunteer = archive_contacts([scene["pupil"].id], Printer.for_user(scene["volunteer"]))
     assert volunteer == {scene["pupil"].id: None}  # hidden from a volunteer's policy: the section is left out
 

@@ -235,24 +235,34 @@ def topic_labels(contact: SchoolContact) -> str:
     return "、".join(CONTACT_TOPICS[code] for code in contact.topic_codes if code in CONTACT_TOPICS)
 
 
-def record_contacts(child_ids: list[int], viewer) -> dict[int, list[SchoolContact]]:
-    """The newest contacts of each child, with who logged them: one query."""
+def _newest(child_ids: list[int], limit: int) -> dict[int, list[SchoolContact]]:
+    """The newest `limit` contacts of each child, with who logged them: one query."""
     return newest_per_child(SchoolContact, child_ids, (SchoolContact.contacted_on.desc(), SchoolContact.id.desc()),
-                            RECORD_SHOWN, lambda row: (joinedload(row.recorded_by), joinedload(row.school)))
+                            limit, lambda row: (joinedload(row.recorded_by), joinedload(row.school)))
+
+
+def record_contacts(child_ids: list[int], viewer) -> dict[int, list[SchoolContact]]:
+    return _newest(child_ids, RECORD_SHOWN)
+
+
+def _archive_row(c: SchoolContact) -> dict:
+    hazards = None
+    if c.hazards or c.hazard_note:
+        hazards = "居家隐患：" + "、".join(c.hazards) + (f"（{c.hazard_note}）" if c.hazard_note else "")
+    return {"on": format_date(c.contacted_on), "with": CONTACT_WITH.get(c.contact_with, c.contact_with),
+            "method": SCHOOL_CONTACT_METHODS.get(c.method, c.method), "topics": topic_labels(c),
+            "note": "；".join(part for part in (c.note, hazards) if part),
+            "by": f"{c.recorded_by.display_name}（{c.school.name}）"}
 
 
 def archive_contacts(child_ids: list[int], printer) -> dict[int, list[dict] | None]:
     """For the archive: the newest ARCHIVE_SHOWN contacts of each child as the text each line
-    prints; None (the section left out) for a printer the policy hides them from."""
+    prints; None (the section left out) for a printer the policy hides them from, and for a child
+    at no school who has none (a pupil without any prints 暂无). Two queries."""
     if not printer.disclosure.shows("school.contact"):
         return dict.fromkeys(child_ids)
-    return {child_id: [{
-        "on": format_date(c.contacted_on),
-        "with": CONTACT_WITH.get(c.contact_with, c.contact_with),
-        "method": SCHOOL_CONTACT_METHODS.get(c.method, c.method),
-        "topics": topic_labels(c),
-        "note": "；".join(part for part in (
-            c.note, ("居家隐患：" + "、".join(c.hazards) + (f"（{c.hazard_note}）" if c.hazard_note else ""))
-            if c.hazards or c.hazard_note else None) if part),
-        "by": f"{c.recorded_by.display_name}（{c.school.name}）",
-    } for c in contacts] for child_id, contacts in record_contacts(child_ids, printer).items()}
+    pupils = set(db.session.scalars(select(Child.id).where(Child.id.in_(child_ids), Child.school_id.is_not(None))))
+    found: dict[int, list[dict] | None] = {child_id: None for child_id in child_ids if child_id not in pupils}
+    for child_id, contacts in _newest(child_ids, ARCHIVE_SHOWN).items():
+        found[child_id] = [_archive_row(c) for c in contacts]
+    return found
