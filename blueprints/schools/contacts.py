@@ -49,7 +49,7 @@ WITH_MESSAGE = "联系对象：请选择" + "、".join(CONTACT_WITH.values())
 METHOD_MESSAGE = "联系方式：请选择" + "、".join(SCHOOL_CONTACT_METHODS.values())
 TOPICS_MESSAGE = "联系内容：请至少选择一项：" + "、".join(CONTACT_TOPICS.values())
 PANEL_SHOWN = 15  # names on the home card; the count and the link give the rest
-DUE_SHOWN = 500  # names on the page of all those due (a school's 留守 pupils are fewer)
+DUE_SHOWN = 500  # names on the page of all those due (the count gives the rest)
 RECORD_SHOWN = 10
 ARCHIVE_SHOWN = 30
 
@@ -111,8 +111,9 @@ def record_contact(child: Child, values: dict, client_uuid: str, *, actor) -> Ou
         try:
             ensure_open(child, on=values["contacted_on"])
         except ChildExited as exited:
-            exited.message = (f"学生：这名学生已于 {format_date(child.exit_date)} 退出关爱名册，"
-                              "不能再记录此后的联系。请删除这条记录，或核对联系日期。")
+            since = f"已于 {format_date(child.exit_date)} " if child.exit_date else "已"
+            exited.message = (f"学生：这名学生{since}退出关爱名册，不能再记录此后的联系。"
+                              "请删除这条记录，或核对联系日期。")
             raise
         contact = SchoolContact(child_id=child.id, school_id=actor.school_id, recorded_by_id=actor.id, **values)
         db.session.add(contact)
