@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
+from flask_migrate import upgrade
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -16,10 +17,10 @@ from blueprints.children.services import exit_child
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.schools.models import Screening, ScreeningBand, ScreeningInstrument
-from blueprints.schools.screenings import ScreeningError, check_instrument, record_screening
+from blueprints.schools.screenings import ScreeningError, band_of, check_instrument, record_screening
 from blueprints.schools.terms import term_bounds, term_of
 from extensions import db
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, make_app
 from tests.factories import (create_child, create_instrument, create_pairing, create_school, create_screening,
                              create_user, create_village, create_volunteer)
 
@@ -247,7 +248,7 @@ def test_the_follow_up_is_recorded_with_its_date_and_note(app, town):
     row = db.session.get(Screening, screening.id)
     assert (row.followup, row.followup_on, row.followup_note) == ("referral", local_today(), NOTE)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "screening_followed_up")).one()
-    assert "转介心理咨询" in event.detail and NOTE not in event.detail
+    assert "李小红" in event.detail and "转介" not in event.detail and NOTE not in event.detail
 
 
 def test_civil_affairs_reads_a_screening_and_does_not_write_it(app, town):
@@ -373,3 +374,20 @@ def test_no_other_role_sees_a_score_or_band_anywhere(app, town):
             assert record.status_code == 200 and 'id="screenings"' not in record.get_data(as_text=True)
             assert client.get(f"/children/{pupil.id}/archive.pdf").status_code == 200
     assert count(AuditEvent, AuditEvent.action == "screenings_viewed") == 0
+
+
+def test_the_default_instrument_of_the_migration_covers_its_range(tmp_path):
+    """Migration 0010_schools writes the default instrument: its bands pass the editor's own check."""
+    fresh = make_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path)
+    with fresh.app_context():
+        try:
+            upgrade()
+            instrument = db.session.scalars(select(ScreeningInstrument)).one()
+            values = {"name": instrument.name, "min_score": instrument.min_score, "max_score": instrument.max_score,
+                      "bands": bands(**{b.band: (b.low, b.high) for b in instrument.bands})}
+            assert check_instrument(instrument, values) == {}
+            assert [band_of(instrument, s) for s in (0, 14, 15, 24, 25, 40)] == \
+                ["normal", "normal", "watch", "watch", "high", "high"]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -17,6 +17,7 @@ from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.inputs import as_id, id_arg, page_arg, text_arg
 from blueprints.core.vocabulary import CURRENT_STATUSES, SCREENING_BANDS
 from blueprints.places.access import reachable_schools
+from blueprints.places.models import School
 from blueprints.schools import bp
 from blueprints.schools.access import get_screening_or_404
 from blueprints.schools.models import Screening, ScreeningInstrument
@@ -41,7 +42,7 @@ def screening_list():
     band = band if band in SCREENING_BANDS else ""
     followup = request.args.get("followup", "")
     followup = followup if followup in FOLLOWUP_STATES else ""
-    schools = db.session.scalars(reachable_schools(current_user).order_by("name")).all()
+    schools = db.session.scalars(reachable_schools(current_user).order_by(School.name)).all()
     school_id = id_arg(request.args, "school") if len(schools) > 1 else None
     query = listed(current_user, term, band, followup, school_id, today)
     total = db.session.scalar(query.with_only_columns(func.count(Screening.id)).order_by(None))

@@ -238,7 +238,7 @@ def record_screening(child: Child, values: dict, *, actor) -> Screening:
         if earlier is None:
             raise
         raise ScreeningError({"term": _repeat_message(child, earlier)}) from None
-    # The audit trail names the pupil and the term, never the score or the band.
+    # The audit trail (the administrator reads it) names the pupil and the term, never the score or the band.
     audit.record("screening_recorded", screening, user=actor,
                  detail=f"{child.name}：{term_label(screening.term)}，{instrument.name}")
     return screening
@@ -263,8 +263,9 @@ def record_followup(screening: Screening, values: dict, *, actor) -> None:
     corrected = screening.followup is not None
     screening.followup, screening.followup_on = kind, day
     screening.followup_note = (values.get("followup_note") or "").strip() or None
+    # The administrator reads the audit trail: it says that a follow-up was made, never which.
     audit.record("screening_followed_up", screening, user=actor,
-                 detail=f"{screening.child.name}：{'更正为' if corrected else ''}{SCREENING_FOLLOWUPS[kind]}，{format_date(day)}")
+                 detail=f"{screening.child.name}：{'更正跟进' if corrected else '跟进'}，{format_date(day)}")
 
 
 def overdue_since(today: date) -> date:
@@ -276,10 +277,15 @@ def due_on(screening: Screening) -> date:
     return screening.screened_on + timedelta(days=FOLLOWUP_DAYS)
 
 
+def _awaiting(query):
+    """`query` (of screenings joined with their child) kept to the 高风险 ones without a follow-up,
+    of pupils on the roll. (followup_on is set with followup: the index on band and followup_on.)"""
+    return query.where(Screening.band == HIGH, Screening.followup_on.is_(None), Child.status.in_(CURRENT_STATUSES))
+
+
 def awaiting_followup(user, permission: str = "screenings:read"):
     """The 高风险 screenings of pupils on the roll without a follow-up, within `user`'s reach."""
-    return (reachable_screenings(user, permission).join(Child, Child.id == Screening.child_id)
-            .where(Screening.band == HIGH, Screening.followup.is_(None), Child.status.in_(CURRENT_STATUSES)))
+    return _awaiting(reachable_screenings(user, permission).join(Child, Child.id == Screening.child_id))
 
 
 def audit_read(detail: str) -> None:
@@ -293,6 +299,31 @@ def audit_read(detail: str) -> None:
         if response.status_code < 400:
             audit.record_view("screenings_viewed", detail=detail)
         return response
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+FOLLOWUP_STATES = {"": "全部", "pending": "未跟进", "overdue": "高风险逾期未跟进", "done": "已跟进"}
+
+
+def listed(user, term: str, band: str, followup: str, school_id: int | None, today: date):
+    """The list's query: the filters applied, waiting for a follow-up first (高风险 before 关注),
+    then the newest."""
+    query = reachable_screenings(user).join(Child, Child.id == Screening.child_id)
+    if term:
+        query = query.where(Screening.term == term)
+    if band in SCREENING_BANDS:
+        query = query.where(Screening.band == band)
+    if followup == "pending":
+        query = query.where(Screening.followup.is_(None))
+    elif followup == "overdue":
+        query = _awaiting(query).where(Screening.screened_on < overdue_since(today))
+    elif followup == "done":
+        query = query.where(Screening.followup.is_not(None))
+    if school_id is not None:
+        query = query.where(Child.school_id == school_id)
+    return query.order_by(Screening.followup.is_not(None), case(BAND_RANK, value=Screening.band, else_=len(BAND_RANK)),
+                          Screening.screened_on.desc(), Screening.id.desc())
 
 
 # --- the home cards --------------------------------------------------------------------------------
@@ -373,27 +404,3 @@ def archive_screenings(child_ids: list[int], printer) -> dict[int, list[dict] | 
                          + (f"：{s.followup_note}" if s.followup_note else "")) if s.followup else "未跟进",
         })
     return found
-
-
-FOLLOWUP_STATES = {"": "全部", "pending": "未跟进", "overdue": "高风险逾期未跟进", "done": "已跟进"}
-
-
-def listed(user, term: str, band: str, followup: str, school_id: int | None, today: date):
-    """The list's query: the filters applied, waiting for a follow-up first (高风险 before 关注),
-    then the newest."""
-    query = reachable_screenings(user).join(Child, Child.id == Screening.child_id)
-    if term:
-        query = query.where(Screening.term == term)
-    if band in SCREENING_BANDS:
-        query = query.where(Screening.band == band)
-    if followup == "pending":
-        query = query.where(Screening.followup.is_(None))
-    elif followup == "overdue":
-        query = query.where(Screening.band == HIGH, Screening.followup.is_(None),
-                            Screening.screened_on < overdue_since(today), Child.status.in_(CURRENT_STATUSES))
-    elif followup == "done":
-        query = query.where(Screening.followup.is_not(None))
-    if school_id is not None:
-        query = query.where(Child.school_id == school_id)
-    return query.order_by(Screening.followup.is_not(None), case(BAND_RANK, value=Screening.band, else_=len(BAND_RANK)),
-                          Screening.screened_on.desc(), Screening.id.desc())
