@@ -186,6 +186,18 @@ def test_the_mental_health_teacher_records_a_screening_and_the_band_follows_the_
     assert db.session.scalar(select(Screening.band).where(Screening.instrument_id == other.id)) == "normal"
 
 
+def test_an_instrument_taken_out_of_use_is_not_offered(app, town):
+    retired = create_instrument("旧量表")
+    retired.active = False
+    db.session.commit()
+    client = sign_in(app, town["users"]["mental"])
+    url = f"/schools/screenings/new?child_id={town['pupil'].id}"
+    assert "旧量表" not in client.get(url).get_data(as_text=True)
+    refused = client.post(url, data=screening_form(instrument_id=str(retired.id)))
+    assert refused.status_code == 422 and count(Screening) == 0
+    assert 'id="instrument_id-error"' in refused.get_data(as_text=True)
+
+
 def test_a_screening_day_falls_within_its_term(app, town):
     pupil, instrument, actor = town["pupil"], town["instrument"], town["users"]["mental"]
     today = local_today()
