@@ -5,7 +5,7 @@ administrator; the mental-health teacher of another school gets 404."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
