@@ -61,11 +61,32 @@ CONTACT_OFFLINE = ("schools.contact_log",)  # the phone form; its picker's list 
 
 
 # --- psychological screening (screenings.py, screening_routes.py)
-SCREENING_NAV: tuple = ()
-SCREENING_PANELS: tuple = ()
-SCREENING_RECORD: tuple = ()
-SCREENING_ARCHIVE: tuple = ()
-SCREENING_AUDIT: dict = {}
+SCREENING_NAV = (
+    NavItem("心理筛查", ("schools.screening_list", "schools.screening_new", "schools.screening_followup"),
+            "screenings:read", order=45),
+    NavItem("筛查量表", ("schools.instruments", "schools.instrument_edit"), "screenings:instruments", order=85),
+)
+SCREENING_PANELS = (
+    # The mental-health teacher's work first: every 高风险 of her pupils waiting for a follow-up.
+    HomePanel("screenings_waiting", 6, "screenings:write", "schools/screenings/_home_waiting.html",
+              "screenings:teacher_panel"),
+    HomePanel("screenings_overdue", 32, "screenings:oversight", "schools/screenings/_home_overdue.html",
+              "screenings:oversight_panel"),
+)
+SCREENING_RECORD = (
+    Section("screenings", "心理筛查", 72, "screenings:read", "schools/screenings/_record_section.html",
+            "screenings:record_screenings", ()),
+)
+SCREENING_ARCHIVE = (
+    Section("screenings", "心理筛查", 80, "screenings:read", "print/sections/screenings.html",
+            "screenings:archive_screenings", ()),
+)
+SCREENING_AUDIT = {
+    "instrument_saved": "保存筛查量表",
+    "screening_recorded": "录入心理筛查",
+    "screening_followed_up": "记录筛查跟进",
+    "screenings_viewed": "查看心理筛查",
+}
 
 
 area = Area(
