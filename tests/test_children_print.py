@@ -67,7 +67,8 @@ def town(app):
     services.add_parent_contact(child, date(2025, 1, 3), "父亲龚建国", "video", "问学习", actor=None)
     services.add_parent_contact(child, date(2025, 2, 9), "父亲龚建国", "phone", "最新的一次", actor=None)
     services.add_benefit(child, "basic_living", date(2024, 1, 1), Decimal("1350"), "每月", source="县民政局", actor=None)
-    services.update_child(child, {"id_number": valid_id_number(date(2015, 3, 2), 77)}, actor=None)
+    # a region no factory child has: the serial cannot meet the factory's counter
+    services.update_child(child, {"id_number": valid_id_number(date(2015, 3, 2), 77, region="371702")}, actor=None)
     db.session.commit()
     return {
         "east": east, "west": west, "child": child, "father_id": father_id, "old_id": old_id,

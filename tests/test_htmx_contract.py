@@ -101,7 +101,8 @@ import pytest  # noqa: E402
 from blueprints.children.models import ImportBatch  # noqa: E402
 from blueprints.core.jobs import Job  # noqa: E402
 from extensions import db  # noqa: E402
-from tests.factories import create_child, create_village, create_volunteer  # noqa: E402
+from tests.factories import (create_child, create_school, create_screening, create_village,  # noqa: E402
+                             create_volunteer)
 
 FRAGMENT_CALLS = {"render_page", "wants_fragment"}
 
@@ -191,6 +192,11 @@ def _volunteer_import_job(user):
     return {"job": job.id}
 
 
+def _screening(user):
+    create_screening(create_child("李小红", school=create_school("中心小学")))
+    return {}
+
+
 FRAGMENT_CASES = {
     "admin.users": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/users?q=boss", headers=h), "共 1 个用户"),
     "admin.audit": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/audit", headers=h), "登录"),
@@ -215,6 +221,8 @@ FRAGMENT_CASES = {
     "volunteers.volunteer_import_job": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.get(f"/volunteers/import/job/{ctx['job']}", headers=h),
         'id="import-job"', setup=_volunteer_import_job),
+    "schools.screening_list": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.get("/schools/screenings?term=", headers=h), "李小红", setup=_screening),
 }
 
 
