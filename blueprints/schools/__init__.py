@@ -27,9 +27,9 @@ TOWN = KEEPERS | {"dropouts:list", "screenings:read", "screenings:oversight"}
 
 # --- responsible carers, school staff duties, fee waivers and holiday care (carers.py, carer_routes.py)
 CARER_NAV: tuple = (
-    NavItem("关爱责任人", ("schools.carer_list", "schools.carer_edit", "schools.fee_waivers", "schools.holiday_care"),
-            "carers:read", order=40),
-    NavItem("学校人员", ("schools.staff",), "school_staff:manage", order=85),
+    NavItem("关爱责任人", ("schools.carer_list", "schools.carer_edit", "schools.fee_waivers", "schools.fee_waiver_set",
+                        "schools.holiday_care"), "carers:read", order=40),
+    NavItem("学校人员", ("schools.staff", "schools.staff_duty"), "school_staff:manage", order=85),
 )
 CARER_PANELS: tuple = (  # today's work first: before the counts
     HomePanel("school_carers", 4, "carers:manage", "schools/carers/_home_carers.html", "carers:carer_panel"),

@@ -194,7 +194,7 @@ def fee_waiver_set(child_id: int):
         flash(f"{child.name}：{term_label(term)}课后服务费" + ("已减免。" if waived else "已取消减免。"), "success")
     if form.back.data == "home":
         return redirect_after_post(url_for("dashboard.home") + "#school-waivers")
-    return redirect_after_post(url_for("schools.fee_waivers", term=term, state="waived" if waived else "pending"))
+    return redirect_after_post(url_for("schools.fee_waivers", term=term))  # the next pupil to decide
 
 
 # --- weekend and holiday care --------------------------------------------------------------------
