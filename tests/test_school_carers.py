@@ -17,7 +17,7 @@ from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.schools.carers import PANEL_NAMES, carer_panel, record_carers, waiver_panel
 from blueprints.schools.models import FeeWaiver, HolidayCare, ResponsibleCarer
-from blueprints.schools.terms import term_bounds, term_label, term_of
+from blueprints.schools.terms import recent_terms, term_bounds, term_label, term_of
 from extensions import db
 from tests.factories import create_carer, create_child, create_school, create_user, create_village
 
@@ -474,7 +474,9 @@ def test_the_archive_prints_the_carers_the_waivers_and_the_holiday_care(town, cl
     create_carer(pupil, name="张老师", phone="13800000001", since=TODAY - timedelta(days=90),
                  ended_on=TODAY - timedelta(days=9), end_note="更换为 黄志刚")
     create_carer(pupil, name="黄志刚", phone="13900001111", since=TODAY - timedelta(days=9))
-    db.session.add_all([FeeWaiver(child_id=pupil.id, school_id=pupil.school_id, term=TERM, decided_on=TODAY),
+    earlier = recent_terms(TODAY, 2)[1]
+    db.session.add_all([FeeWaiver(child_id=pupil.id, school_id=pupil.school_id, term=earlier, decided_on=TODAY),
+                        FeeWaiver(child_id=pupil.id, school_id=pupil.school_id, term=TERM, decided_on=TODAY),
                         HolidayCare(child_id=pupil.id, school_id=pupil.school_id, kind="summer", place="镇关爱中心",
                                     starts_on=TODAY - timedelta(days=100))])
     db.session.commit()
@@ -485,5 +487,14 @@ def test_the_archive_prints_the_carers_the_waivers_and_the_holiday_care(town, cl
         text = re.sub(r"\s+", "", pdf_text(response.data))
         assert "关爱责任人" in text and "黄志刚" in text and "13900001111" in text, role
         assert f"张老师13800000001{TODAY - timedelta(days=90):%Y-%m-%d}至{TODAY - timedelta(days=9):%Y-%m-%d}" in text
-        assert "更换为黄志刚" in text and re.sub(r"\s+", "", term_label(TERM)) in text
+        assert "更换为黄志刚" in text
+        assert re.sub(r"\s+", "", f"{term_label(TERM)}、{term_label(earlier)}") in text  # newest first
         assert "暑假镇关爱中心" in text
+
+
+def test_a_child_never_at_a_school_has_no_carer_section(town, client, auth):
+    child = create_child("田甜", village=town["pupils"]["key"].residence_village)
+    login(client, auth, town["users"]["director"])
+    assert "关爱责任人" not in pdf_text(client.get(f"/children/{child.id}/archive.pdf").data)
+    assert 'id="school-carer"' not in client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert "关爱责任人" in pdf_text(client.get(f"/children/{town['pupils']['key'].id}/archive.pdf").data)

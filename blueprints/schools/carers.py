@@ -46,8 +46,8 @@ class CarerError(FieldErrors):
 
 # --- who is a key pupil, who qualifies for the waiver ------------------------------------------
 
-def _difficult(child_id_column=Child.id):
-    return exists().where(ChildCategory.child_id == child_id_column, ChildCategory.category.in_(DIFFICULT))
+def _difficult():
+    return exists().where(ChildCategory.child_id == Child.id, ChildCategory.category.in_(DIFFICULT))
 
 
 def key_pupils(user):
@@ -102,14 +102,6 @@ def waiver_reasons(children: list[Child], term: str) -> dict[int, list[str]]:
 def current_carer(child_id: int) -> ResponsibleCarer | None:
     return db.session.scalar(select(ResponsibleCarer).where(ResponsibleCarer.child_id == child_id,
                                                             ResponsibleCarer.ended_on.is_(None)))
-
-
-def current_carers(child_ids) -> dict[int, ResponsibleCarer]:
-    ids = list(child_ids)
-    if not ids:
-        return {}
-    return {c.child_id: c for c in db.session.scalars(select(ResponsibleCarer).where(
-        ResponsibleCarer.child_id.in_(ids), ResponsibleCarer.ended_on.is_(None)))}
 
 
 def school_accounts(school_id: int) -> list[User]:
@@ -198,7 +190,7 @@ def correct_carer(child: Child, *, phone: str | None, since: date | None, note: 
 
 # --- the fee waiver and holiday care -------------------------------------------------------------
 
-def set_fee_waiver(child: Child, term: str, waived: bool, note: str | None = None, *, actor) -> bool:
+def set_fee_waiver(child: Child, term: str, waived: bool, *, actor) -> bool:
     """Waive the pupil's after-school fee for `term`, or withdraw it; True when something changed."""
     ensure_open(child)
     if term not in waiver_terms(local_today()):
@@ -213,7 +205,6 @@ def set_fee_waiver(child: Child, term: str, waived: bool, note: str | None = Non
     try:
         with db.session.begin_nested():  # another coordinator's tap at the same moment: hers stands
             db.session.add(FeeWaiver(child_id=child.id, school_id=child.school_id, term=term, decided_on=local_today(),
-                                     note=(note or "").strip() or None,
                                      decided_by_id=actor.id if actor is not None else None))
     except IntegrityError:
         return False
@@ -321,9 +312,9 @@ def _files(child_ids: list[int], carers, holiday, waivers) -> dict[int, CarerFil
                                        .order_by(HolidayCare.starts_on.desc(), HolidayCare.id.desc())):
             files[care.child_id].holiday.append(care)
     if waivers is not None:
-        for child_id, term in db.session.execute(waivers.where(FeeWaiver.child_id.in_(child_ids))
-                                                 .with_only_columns(FeeWaiver.child_id, FeeWaiver.term)
-                                                 .order_by(FeeWaiver.term.desc())):
+        rows = db.session.execute(waivers.where(FeeWaiver.child_id.in_(child_ids))
+                                  .with_only_columns(FeeWaiver.child_id, FeeWaiver.term)).all()
+        for child_id, term in sorted(rows, key=lambda row: term_bounds(row[1]), reverse=True):  # newest first
             files[child_id].waived.append(term_label(term))
     return files
 
@@ -335,14 +326,18 @@ def record_carers(child_ids: list[int], viewer) -> dict[int, CarerFile]:
 
 def archive_carers(child_ids: list[int], printer) -> dict[int, dict]:
     """For the archive (printed for pupils the printer reaches, by one holding carers:read), as
-    text: the carer and those before, the terms waived and the holiday care."""
+    text: the carer and those before, the terms waived and the holiday care; for a child at a
+    school or with any of these (four queries)."""
     if not printer.disclosure.shows("school.carer"):
         return {}
     schooling = printer.may("fee_waivers:read")
     files = _files(child_ids, select(ResponsibleCarer), select(HolidayCare) if schooling else None,
                    select(FeeWaiver) if schooling else None)
+    pupils = set(db.session.scalars(select(Child.id).where(Child.id.in_(child_ids), Child.school_id.is_not(None))))
     found = {}
     for child_id, f in files.items():
+        if child_id not in pupils and not (f.current or f.before or f.holiday or f.waived):
+            continue  # never at a school: the section is left out, not printed empty
         found[child_id] = {
             "carers": [{"name": c.name, "phone": c.phone or "—",
                         "span": f"{format_date(c.since)} 至 " + (format_date(c.ended_on) if c.ended_on else "今"),
