@@ -26,11 +26,32 @@ TOWN = KEEPERS | {"dropouts:list", "screenings:read", "screenings:oversight"}
 # pages in its own block below: one block per part, so that parts grow without touching each other.
 
 # --- responsible carers, school staff duties, fee waivers and holiday care (carers.py, carer_routes.py)
-CARER_NAV: tuple = ()
-CARER_PANELS: tuple = ()
-CARER_RECORD: tuple = ()
-CARER_ARCHIVE: tuple = ()
-CARER_AUDIT: dict = {}
+CARER_NAV: tuple = (
+    NavItem("关爱责任人", ("schools.carer_list", "schools.carer_edit", "schools.fee_waivers", "schools.fee_waiver_set",
+                        "schools.holiday_care"), "carers:read", order=40),
+    NavItem("学校人员", ("schools.staff", "schools.staff_duty"), "school_staff:manage", order=85),
+)
+CARER_PANELS: tuple = (  # today's work first: before the counts
+    HomePanel("school_carers", 4, "carers:manage", "schools/carers/_home_carers.html", "carers:carer_panel"),
+    HomePanel("school_waivers", 7, "fee_waivers:manage", "schools/carers/_home_waivers.html", "carers:waiver_panel"),
+)
+CARER_RECORD: tuple = (
+    Section("school_carer", "关爱责任人", 42, "carers:read", "schools/carers/_record_section.html",
+            "carers:record_carers"),
+)
+CARER_ARCHIVE: tuple = (
+    Section("school_carer", "关爱责任人", 45, "carers:read", "print/sections/school_carer.html",
+            "carers:archive_carers"),
+)
+CARER_AUDIT: dict = {
+    "carer_named": "指定关爱责任人",
+    "carer_updated": "修改关爱责任人信息",
+    "carer_form_opened": "打开关爱责任人表单",
+    "fee_waiver_granted": "减免课后服务费",
+    "fee_waiver_withdrawn": "取消课后服务费减免",
+    "holiday_care_added": "登记周末或假期关爱",
+    "holiday_care_viewed": "查看周末和假期关爱",
+}
 
 
 # --- enrolment, dropout, return and attendance (dropouts.py, dropout_routes.py)

@@ -1,0 +1,352 @@
+"""Responsible carers (关爱责任人, §12), the after-school fee waiver per term, weekend and holiday
+care places, and the duties of a school's staff: the rules, the services that keep them (each
+takes actor=, writes its audit event and leaves the commit to the request), the home cards and
+the record and archive section.
+
+Key pupils: on the roll, at a school, and 重点关注 or of a difficult category (困境, 孤儿,
+事实无人抚养). Who qualifies for the waiver in a term: a difficult category, or a 基本生活保障
+benefit running some day of the term. Rules (each broken one is a message naming its field):
+- a carer is one of the pupil's school's active accounts (her name, and her phone unless another
+  is typed), or a typed name with a phone; from a day not after today, and not before the carer
+  she replaces; the pupil is on the roll (children/services.py ensure_open: 409 otherwise);
+- a change of carer ends the current row that day and adds one: the rows are the history; her
+  phone, note or start are corrected in place (correct_carer), never by naming her again;
+- a school keeps at least one active coordinator (关爱工作负责人).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.auth.models import User
+from blueprints.children.access import reachable_children
+from blueprints.children.models import Benefit, Child, ChildCategory
+from blueprints.children.services import ensure_open
+from blueprints.core import audit
+from blueprints.core.clock import format_date, local_today
+from blueprints.core.forms import FieldErrors
+from blueprints.core.vocabulary import CATEGORY_SHORT, CURRENT_STATUSES, HOLIDAY_CARE_KINDS, SCHOOL_DUTIES
+from blueprints.schools.access import reachable_carers, reachable_fee_waivers, reachable_holiday_care
+from blueprints.schools.models import FeeWaiver, HolidayCare, ResponsibleCarer
+from blueprints.schools.terms import recent_terms, term_bounds, term_label, term_of
+from extensions import db
+
+# 困境 (poverty, disability, guardianship), 孤儿, 事实无人抚养: a key pupil, and one the waiver is for
+DIFFICULT = ("poverty", "disability", "guardianship", "orphan", "unsupported")
+WAIVER_BENEFIT = "basic_living"
+PANEL_NAMES = 15  # names on a home card; the count and the full list's link say the rest
+
+
+class CarerError(FieldErrors):
+    """Input the rules refuse: {field: message}."""
+
+
+# --- who is a key pupil, who qualifies for the waiver ------------------------------------------
+
+def _difficult():
+    return exists().where(ChildCategory.child_id == Child.id, ChildCategory.category.in_(DIFFICULT))
+
+
+def key_pupils(user):
+    """The key pupils `user` reaches: on the roll, at a school, 重点关注 or of a difficult category."""
+    return reachable_children(user).where(Child.status.in_(CURRENT_STATUSES), Child.school_id.is_not(None),
+                                          or_(Child.attention_level == "key", _difficult()))
+
+
+def _open_carer():
+    return exists().where(ResponsibleCarer.child_id == Child.id, ResponsibleCarer.ended_on.is_(None))
+
+
+def without_carer(query):
+    return query.where(~_open_carer())
+
+
+def _benefit_in(term: str):
+    start, end = term_bounds(term)
+    return exists().where(Benefit.child_id == Child.id, Benefit.kind == WAIVER_BENEFIT, Benefit.start_on <= end,
+                          or_(Benefit.end_on.is_(None), Benefit.end_on >= start))
+
+
+def qualifies(term: str):
+    """The clause on Child: the pupil qualifies for the waiver in `term`."""
+    return or_(_difficult(), _benefit_in(term))
+
+
+def waived_in(term: str):
+    return exists().where(FeeWaiver.child_id == Child.id, FeeWaiver.term == term)
+
+
+def waiver_terms(today: date) -> list[str]:
+    """The terms a waiver may be decided for, newest first: the next one (decided before it
+    starts), this one and the three before."""
+    following = term_of(term_bounds(term_of(today))[1] + timedelta(days=1))
+    return [following, *recent_terms(today, 4)]
+
+
+def waiver_reasons(children: list[Child], term: str) -> dict[int, list[str]]:
+    """Why each pupil qualifies in `term`: her difficult categories (loaded with her), and a
+    benefit running in the term (one query)."""
+    start, end = term_bounds(term)
+    with_benefit = set(db.session.scalars(select(Benefit.child_id).where(
+        Benefit.child_id.in_([c.id for c in children]), Benefit.kind == WAIVER_BENEFIT, Benefit.start_on <= end,
+        or_(Benefit.end_on.is_(None), Benefit.end_on >= start))))
+    return {c.id: [CATEGORY_SHORT[code] for code in c.category_codes if code in DIFFICULT]
+            + (["基本生活保障"] if c.id in with_benefit else []) for c in children}
+
+
+# --- the carer ---------------------------------------------------------------------------------
+
+def current_carer(child_id: int) -> ResponsibleCarer | None:
+    return db.session.scalar(select(ResponsibleCarer).where(ResponsibleCarer.child_id == child_id,
+                                                            ResponsibleCarer.ended_on.is_(None)))
+
+
+def school_accounts(school_id: int) -> list[User]:
+    """The accounts a school may name as carers: its own staff's, active."""
+    return list(db.session.scalars(select(User).where(User.role == "school", User.school_id == school_id,
+                                                      User.active.is_(True)).order_by(User.display_name, User.id)))
+
+
+def _lock_child(child: Child) -> None:
+    """Hold the pupil's row until the transaction ends, so that two namings at once are made one
+    after the other, the second reading the carer the first left (PostgreSQL; SQLite writes one at a time)."""
+    db.session.execute(select(Child.id).where(Child.id == child.id).with_for_update())
+
+
+def _check_since(since, errors: dict, not_before: ResponsibleCarer | None) -> None:
+    if not isinstance(since, date):
+        errors["since"] = "开始负责日期：请填写日期"
+    elif since > local_today():
+        errors["since"] = "开始负责日期：不能晚于今天"
+    elif not_before is not None and since < not_before.since:
+        errors["since"] = (f"开始负责日期：不能早于前一位关爱责任人 {not_before.name} 的开始日期 "
+                           f"{not_before.since:%Y-%m-%d}")
+
+
+def name_carer(child: Child, *, account: User | None, name: str | None, phone: str | None, since: date | None,
+               note: str | None, actor) -> ResponsibleCarer:
+    """Name the pupil's carer, or change her: the current row ends on `since` and a new one starts."""
+    ensure_open(child)
+    _lock_child(child)
+    current = current_carer(child.id)
+    errors: dict[str, str] = {}
+    if account is not None and not (account.role == "school" and account.school_id == child.school_id
+                                    and account.active):
+        errors["user_id"] = "本校老师：请从列表中选择"
+        account = None
+    name = account.display_name[:40] if account is not None else (name or "").strip()
+    phone = (phone or "").strip() or (account.phone if account is not None else None)
+    if not name and "user_id" not in errors:
+        errors["name"] = "姓名：请从本校老师中选择，或填写关爱责任人的姓名"
+    elif current is not None and (current.user_id == account.id if account is not None
+                                  else current.user_id is None and current.name == name):
+        errors["user_id" if account is not None else "name"] = (
+            f"{'本校老师' if account is not None else '姓名'}：{name} 已经是{child.name}的关爱责任人；"
+            "要改电话、备注或开始日期，请用“修改现任责任人信息”")
+    if not phone:
+        errors["phone"] = ("电话：这位老师的账号没有登记电话，请填写她的手机号" if account is not None
+                           else "电话：填写姓名时请同时填写关爱责任人的电话")
+    _check_since(since, errors, current)
+    if errors:
+        raise CarerError(errors)
+    actor_id = actor.id if actor is not None else None
+    if current is not None:
+        current.ended_on, current.end_note, current.ended_by_id = since, f"更换为 {name}", actor_id
+        db.session.flush()  # the current row ends before the new one becomes the current one
+    carer = ResponsibleCarer(child_id=child.id, school_id=child.school_id, user_id=account.id if account else None,
+                             name=name, phone=phone, since=since, note=(note or "").strip() or None,
+                             created_by_id=actor_id)
+    db.session.add(carer)
+    db.session.flush()
+    audit.record("carer_named", carer, user=actor,
+                 detail=f"{child.name}：{current.name} → {name}" if current is not None else f"{child.name}：{name}")
+    return carer
+
+
+def correct_carer(child: Child, *, phone: str | None, since: date | None, note: str | None,
+                  actor) -> ResponsibleCarer:
+    """Correct the current carer's phone, start or note in place (the same person: no new row)."""
+    ensure_open(child)
+    _lock_child(child)
+    current = current_carer(child.id)
+    if current is None:
+        raise CarerError({"phone": "电话：还没有指定关爱责任人，请先指定"})
+    errors: dict[str, str] = {}
+    if not (phone or "").strip():
+        errors["phone"] = "电话：请填写关爱责任人的电话"
+    before = db.session.scalar(select(ResponsibleCarer).where(
+        ResponsibleCarer.child_id == child.id, ResponsibleCarer.ended_on.is_not(None))
+        .order_by(ResponsibleCarer.since.desc(), ResponsibleCarer.id.desc()).limit(1))
+    _check_since(since, errors, before)
+    if errors:
+        raise CarerError(errors)
+    current.phone, current.since, current.note = phone.strip(), since, (note or "").strip() or None
+    audit.record("carer_updated", current, detail=f"{child.name}：{current.name}", user=actor)
+    return current
+
+
+# --- the fee waiver and holiday care -------------------------------------------------------------
+
+def set_fee_waiver(child: Child, term: str, waived: bool, *, actor) -> bool:
+    """Waive the pupil's after-school fee for `term`, or withdraw it; True when something changed."""
+    ensure_open(child)
+    if term not in waiver_terms(local_today()):
+        raise CarerError({"term": "学期：请从列表中选择"})
+    row = db.session.scalar(select(FeeWaiver).where(FeeWaiver.child_id == child.id, FeeWaiver.term == term))
+    if waived == (row is not None):
+        return False  # as asked already (a second tap, another tab)
+    if row is not None:
+        db.session.delete(row)
+        audit.record("fee_waiver_withdrawn", child, detail=f"{child.name}：{term_label(term)}", user=actor)
+        return True
+    try:
+        with db.session.begin_nested():  # another coordinator's tap at the same moment: hers stands
+            db.session.add(FeeWaiver(child_id=child.id, school_id=child.school_id, term=term, decided_on=local_today(),
+                                     decided_by_id=actor.id if actor is not None else None))
+    except IntegrityError:
+        return False
+    audit.record("fee_waiver_granted", child, detail=f"{child.name}：{term_label(term)}", user=actor)
+    return True
+
+
+def add_holiday_care(child: Child, *, kind: str | None, place: str | None, starts_on: date | None,
+                     ends_on: date | None, note: str | None, actor) -> HolidayCare:
+    ensure_open(child)
+    errors = {}
+    if kind not in HOLIDAY_CARE_KINDS:
+        errors["kind"] = "时段：请从列表中选择"
+    if not (place or "").strip():
+        errors["place"] = "关爱地点：请填写孩子在哪里、由谁照看，例如“村儿童之家”"
+    if not isinstance(starts_on, date):
+        errors["starts_on"] = "开始日期：请填写日期"
+    elif ends_on is not None and ends_on < starts_on:
+        errors["ends_on"] = f"结束日期：不能早于开始日期 {starts_on:%Y-%m-%d}"
+    if errors:
+        raise CarerError(errors)
+    care = HolidayCare(child_id=child.id, school_id=child.school_id, kind=kind, place=place.strip(),
+                       starts_on=starts_on, ends_on=ends_on, note=(note or "").strip() or None,
+                       recorded_by_id=actor.id if actor is not None else None)
+    db.session.add(care)
+    db.session.flush()
+    audit.record("holiday_care_added", care, user=actor,
+                 detail=f"{child.name}：{HOLIDAY_CARE_KINDS[kind]} {place.strip()}")
+    return care
+
+
+# --- the school's staff --------------------------------------------------------------------------
+
+def set_school_duty(staff: User, duty: str | None, *, actor) -> bool:
+    """Set a school account's duty; True when it changed. The school keeps an active coordinator."""
+    if duty not in SCHOOL_DUTIES:
+        raise CarerError({"duty": "职责：请从列表中选择"})
+    if staff.school_duty == duty:
+        return False
+    if staff.school_duty == "coordinator" and staff.active:
+        # Two coordinators stepping down at once: the second waits, then counts what the first left.
+        others = db.session.scalars(select(User.id).where(
+            User.role == "school", User.school_id == staff.school_id, User.school_duty == "coordinator",
+            User.active.is_(True), User.id != staff.id).with_for_update()).all()
+        if not others:
+            raise CarerError({"duty": f"职责：{staff.display_name} 是本校唯一的关爱工作负责人，"
+                                      "请先把另一位老师设为关爱工作负责人，再改她的职责"})
+    before = SCHOOL_DUTIES.get(staff.school_duty, "未设置")
+    staff.school_duty = duty
+    audit.record("school_duty_set", staff, user=actor,
+                 detail=f"{staff.username}（{staff.display_name}）：{before} → {SCHOOL_DUTIES[duty]}")
+    return True
+
+
+# --- the home cards ------------------------------------------------------------------------------
+
+def _named(query, order=(Child.grade, Child.name_pinyin)) -> tuple[int, list[Child]]:
+    total = db.session.scalar(query.with_only_columns(func.count(Child.id)).order_by(None)) or 0
+    children = db.session.scalars(query.order_by(*order, Child.id).limit(PANEL_NAMES)).all() if total else []
+    return total, list(children)
+
+
+def carer_panel(user) -> dict:
+    """The key pupils without a carer, named (the coordinator's card): two queries."""
+    total, children = _named(without_carer(key_pupils(user)))
+    return {"total": total, "children": children}
+
+
+def waiver_panel(user) -> dict:
+    """This term's qualifying pupils not yet waived, named, each with its button: two queries."""
+    term = term_of(local_today())
+    total, children = _named(pending_waivers(user, term))
+    return {"total": total, "children": children, "term": term, "term_label": term_label(term)}
+
+
+def pending_waivers(user, term: str):
+    return reachable_children(user).where(Child.status.in_(CURRENT_STATUSES), Child.school_id.is_not(None),
+                                          qualifies(term), ~waived_in(term))
+
+
+# --- the record and archive section -------------------------------------------------------------
+
+@dataclass
+class CarerFile:
+    """What the section shows of one pupil: her carer now, those before, weekend and holiday
+    care (newest first), and the terms her fee was waived (their labels)."""
+
+    current: ResponsibleCarer | None = None
+    before: list[ResponsibleCarer] = field(default_factory=list)
+    holiday: list[HolidayCare] = field(default_factory=list)
+    waived: list[str] = field(default_factory=list)
+
+
+def _files(child_ids: list[int], carers, holiday, waivers) -> dict[int, CarerFile]:
+    """Three queries for any number of pupils; `holiday` and `waivers` None: not shown."""
+    files = {child_id: CarerFile() for child_id in child_ids}
+    for carer in db.session.scalars(carers.where(ResponsibleCarer.child_id.in_(child_ids))
+                                    .order_by(ResponsibleCarer.since.desc(), ResponsibleCarer.id.desc())):
+        if carer.ended_on is None:
+            files[carer.child_id].current = carer
+        else:
+            files[carer.child_id].before.append(carer)
+    if holiday is not None:
+        for care in db.session.scalars(holiday.where(HolidayCare.child_id.in_(child_ids))
+                                       .order_by(HolidayCare.starts_on.desc(), HolidayCare.id.desc())):
+            files[care.child_id].holiday.append(care)
+    if waivers is not None:
+        rows = db.session.execute(waivers.where(FeeWaiver.child_id.in_(child_ids))
+                                  .with_only_columns(FeeWaiver.child_id, FeeWaiver.term)).all()
+        for child_id, term in sorted(rows, key=lambda row: term_bounds(row[1]), reverse=True):  # newest first
+            files[child_id].waived.append(term_label(term))
+    return files
+
+
+def record_carers(child_ids: list[int], viewer) -> dict[int, CarerFile]:
+    return _files(child_ids, reachable_carers(viewer), reachable_holiday_care(viewer),
+                  reachable_fee_waivers(viewer))
+
+
+def archive_carers(child_ids: list[int], printer) -> dict[int, dict]:
+    """For the archive (printed for pupils the printer reaches, by one holding carers:read), as
+    text: the carer and those before, the terms waived and the holiday care; for a child at a
+    school or with any of these (four queries)."""
+    if not printer.disclosure.shows("school.carer"):
+        return {}
+    schooling = printer.may("fee_waivers:read")
+    files = _files(child_ids, select(ResponsibleCarer), select(HolidayCare) if schooling else None,
+                   select(FeeWaiver) if schooling else None)
+    pupils = set(db.session.scalars(select(Child.id).where(Child.id.in_(child_ids), Child.school_id.is_not(None))))
+    found = {}
+    for child_id, f in files.items():
+        if child_id not in pupils and not (f.current or f.before or f.holiday or f.waived):
+            continue  # never at a school: the section is left out, not printed empty
+        found[child_id] = {
+            "carers": [{"name": c.name, "phone": c.phone or "—",
+                        "span": f"{format_date(c.since)} 至 " + (format_date(c.ended_on) if c.ended_on else "今"),
+                        "note": "；".join(part for part in (c.note, c.end_note) if part) or "—"}
+                       for c in ([f.current] if f.current else []) + f.before],
+            "waived": "、".join(f.waived) or "—" if schooling else None,
+            "holiday": [{"kind": HOLIDAY_CARE_KINDS.get(h.kind, h.kind), "place": h.place,
+                         "span": format_date(h.starts_on) + (f" 至 {format_date(h.ends_on)}" if h.ends_on else " 起"),
+                         "note": h.note or "—"} for h in f.holiday] if schooling else None,
+        }
+    return found
+
