@@ -114,8 +114,8 @@ def add_step(case: DropoutCase, values: dict, *, actor) -> DropoutStep:
     ensure_open(case.child)
     kind, done_on, note = values.get("kind"), values.get("done_on"), _note(values, "note")
     errors: dict[str, str] = {}
-    if case.closed_on is not None:
-        errors["kind"] = f"跟进方式：这条记录已于 {case.closed_on:%Y-%m-%d} 关闭"
+    if case.closed_on is not None and case.returned_on is not None:  # the watch ended with a new dropout
+        errors["kind"] = f"跟进方式：这条记录已于 {case.closed_on:%Y-%m-%d} 关闭，请在新的辍学记录里跟进"
     elif kind not in DROPOUT_STEPS:
         errors["kind"] = "跟进方式：请从列表中选择"
     if _date_errors(done_on, "日期", "done_on", errors) and done_on < case.dropped_on:
