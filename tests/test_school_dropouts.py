@@ -323,8 +323,8 @@ def test_each_role_reaches_what_it_may(client, town, monkeypatch):
     assert count(DropoutStep) == 0 and count(DropoutCase) == 1 and count(Enrolment) == 0
 
 
-def test_an_exited_child_gets_no_new_dropout(client, town, monkeypatch):
-    from blueprints.children.services import exit_child
+def test_an_exited_child_gets_no_dropout_written_until_she_is_back(client, town, monkeypatch):
+    from blueprints.children.services import exit_child, reinstate_child
 
     pupil = town["pupil"]
     set_today(monkeypatch, date(2026, 11, 16))
@@ -334,7 +334,18 @@ def test_an_exited_child_gets_no_new_dropout(client, town, monkeypatch):
     assert case_of(pupil)[0].closed_on == date(2026, 11, 12)  # the exit hook closed it
     login(client, "xuexiao_a")
     assert client.post(f"/schools/dropouts/{case.id}/return", data={"returned_on": "2026-11-16"}).status_code == 409
-    assert case_of(pupil)[0].returned_on is None
+    assert client.post(f"/schools/pupils/{pupil.id}/dropout",
+                       data={"dropped_on": "2026-11-16", "reason": "work"}).status_code == 409
+    assert case_of(pupil)[0].returned_on is None and count(DropoutCase) == 1
+    # back on the roll: the case closed with her exit waits for her return again
+    reinstate_child(db.session.get(type(pupil), pupil.id), "登记有误", actor=None)
+    db.session.commit()
+    refused = client.post(f"/schools/pupils/{pupil.id}/dropout", data={"dropped_on": "2026-11-16", "reason": "work"})
+    assert refused.status_code == 422 and "该生 2026-11-02 起的辍学还没有登记返校" in refused.text
+    assert 'id="return-form"' in client.get(f"/schools/dropouts/{case.id}").text
+    assert client.post(f"/schools/dropouts/{case.id}/return", data={"returned_on": "2026-11-16"}).status_code == 303
+    [case] = case_of(pupil)
+    assert case.returned_on == date(2026, 11, 16) and case.closed_on is None and state_of(pupil) == "enrolled"
 
 
 def test_two_reports_at_once_keep_one_case(_app, app, town, monkeypatch):
