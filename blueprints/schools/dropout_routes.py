@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -23,8 +23,9 @@ from blueprints.places.models import School
 from blueprints.schools import bp
 from blueprints.schools.access import get_dropout_or_404, reachable_dropouts
 from blueprints.schools.dropout_forms import AttendanceForm, DropoutForm, EnrolmentForm, ReturnForm, StepForm
-from blueprints.schools.dropouts import (CASE_STATES, LIST_FILTERS, DropoutError, add_step, case_state, dropout_page,
-                                         monday_of, record_attendance, record_return, report_dropout, watches, WATCH_WEEKS)
+from blueprints.schools.dropouts import (CASE_STATES, LIST_FILTERS, WATCH_WEEKS, DropoutError, add_step, case_state,
+                                         dropout_page, monday_of, record_attendance, record_return, report_dropout,
+                                         watches)
 from blueprints.schools.enrolment import EnrolmentError, change_enrolment, current_state, transfer_schools, waiting_case
 from blueprints.schools.models import DropoutCase
 from extensions import db
@@ -77,7 +78,7 @@ def dropout_new(child_id: int):
         waiting = waiting_case(child.id)
         if waiting is not None:
             flash(f"{child.name} {waiting.dropped_on:%Y-%m-%d} 起的辍学还没有登记返校，请在这条记录里继续跟进。", "info")
-            return redirect_after_post(url_for("schools.dropout_detail", case_id=waiting.id))
+            return redirect(url_for("schools.dropout_detail", case_id=waiting.id))
         form.dropped_on.data = local_today()
     elif form.validate():
         try:
