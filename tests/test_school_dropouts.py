@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -307,6 +307,8 @@ def test_each_role_reaches_what_it_may(client, town, monkeypatch):
     # 镇教办 lists the town's dropouts, named, and opens a case; writes nothing; no child record
     login(client, "jiaoban_a")
     assert "李小红" in client.get("/schools/dropouts").text
+    assert "李小红" in client.get(f"/schools/dropouts?school={town['school'].id}").text
+    assert "李小红" not in client.get(f"/schools/dropouts?school={town['other'].id}").text
     assert client.get(f"/schools/dropouts/{case.id}").status_code == 200
     for url, data in writes:
         assert client.post(url, data=data).status_code == 403, url
@@ -378,3 +380,27 @@ def test_two_reports_at_once_keep_one_case(_app, app, town, monkeypatch):
         assert "该生 2026-11-16 起的辍学还没有登记返校" in refused.text
     assert count(DropoutCase, DropoutCase.child_id == pupil.id) == 1
     assert count(EnrolmentChange) == 1
+
+
+def test_the_watch_lasts_eighteen_weeks_and_its_last_week_is_checked_after_it(client, town, monkeypatch):
+    pupil = town["pupil"]
+    case = create_dropout(pupil, dropped_on=date(2026, 10, 8), returned_on=date(2026, 10, 19),
+                          watch_until=date(2027, 2, 22))
+    for week in range(17):  # 19 October to 8 February, every week but the last
+        db.session.add(AttendanceCheck(case_id=case.id, week_of=date(2026, 10, 19) + timedelta(weeks=week)))
+    db.session.commit()
+    set_today(monkeypatch, date(2027, 2, 24))  # the Wednesday after the watch ended
+    login(client, "xuexiao_a")
+    home = client.get("/")
+    assert "待记考勤 1 人" in home.text and "2027-02-15 这一周" in home.text
+    page = client.get(f"/schools/dropouts/{case.id}")
+    assert 'data-case-state="done"' in page.text and 'value="2027-02-15"' in page.text
+    assert page.text.count('<tr data-week=') == 18
+    refused = client.post(f"/schools/dropouts/{case.id}/attendance", data={"week_of": "2027-02-22", "absent_days": "0"})
+    assert refused.status_code == 422 and "周次：复学观察到 2027-02-22 为止" in refused.text
+    assert client.post(f"/schools/dropouts/{case.id}/attendance",
+                       data={"week_of": "2027-02-15", "absent_days": "0"}).status_code == 303
+    assert count(AttendanceCheck) == 18 and "待记考勤 0 人" in client.get("/").text
+    assert "李小红" not in client.get("/schools/dropouts?state=relapsed").text
+    assert "李小红" not in client.get("/schools/dropouts?state=watched").text
+    assert "李小红" in client.get("/schools/dropouts?state=all").text

@@ -288,7 +288,6 @@ def case_state(case: DropoutCase, today: date) -> str:
 CASE_STATES = {"open": "未返校", "closed": "已关闭", "watched": "复学观察中", "done": "观察期满"}
 
 
-
 # --- the lists and the home cards ---------------------------------------------------------------
 
 LIST_FILTERS = {"open": "未返校", "watched": "复学观察中", "relapsed": "有反复", "all": "全部"}
