@@ -4,7 +4,8 @@ beside /healthz in the same run; the volunteer's phone pages; printing times (ar
 records through their background job). Medians over repeated requests, in-process (the Flask test
 client), so the figure is the server's own time without the network.
 
-Usage: python bench/run.py [--children N] [--pairings N] [--repeat N] [--print-runs N] [--database URL]
+Usage: python bench/run.py [--children N] [--pairings N] [--school-pupils N] [--repeat N] [--print-runs N]
+                           [--database URL]
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def median_ms(client, path: str, repeat: int) -> float:
 
 
 def run(database_url: str, children: int, visits: int, pairings: int, repeat: int, print_too: bool = False,
-        print_runs: int = 3) -> dict:
+        print_runs: int = 3, school_pupils: int = 3000) -> dict:
     instance = tempfile.mkdtemp(prefix="guanai-bench-")
     # HUEY_IMMEDIATE: a background job runs in this process, as the consumer would run it.
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
@@ -52,7 +53,8 @@ def run(database_url: str, children: int, visits: int, pairings: int, repeat: in
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         start = time.perf_counter()
-        seed_bench_data(children, app.config["ORG_NAME"], visits=visits, pairings=pairings)
+        seed_bench_data(children, app.config["ORG_NAME"], visits=visits, pairings=pairings,
+                        school_pupils=school_pupils)
         results["seed_s"] = round(time.perf_counter() - start, 1)
         results["children_in_db"] = db.session.scalar(select(func.count()).select_from(Child))
         village = db.session.scalar(select(Village).order_by(Village.id))
@@ -76,6 +78,7 @@ def run(database_url: str, children: int, visits: int, pairings: int, repeat: in
     }
     results["pages_ms"] = {name: round(median_ms(c, path, repeat), 1) for name, (c, path) in pages.items()}
     results["volunteer_pages_ms"] = volunteer_pages(app, repeat)
+    results["school_pages_ms"] = school_pages(app, repeat, school_pupils)
     if print_too:
         results.update(print_timings(app))
         results.update(pairing_print_timings(app, print_runs))
@@ -136,6 +139,24 @@ def volunteer_pages(app, repeat: int) -> dict[str, float | None]:
     return timings
 
 
+def school_pages(app, repeat: int, pupils: int) -> dict[str, float]:
+    """The school's home page for each duty (xuexiao1's school has `pupils` pupils from the bench
+    seed) and the town's dropout list, for civil affairs and for 镇教办."""
+    pages = {
+        f"/ (学校·关爱工作负责人, {pupils} 名学生)": ("xuexiao1", "/"),
+        f"/ (学校·班主任, {pupils} 名学生)": ("banzhuren1", "/"),
+        f"/ (学校·心理老师, {pupils} 名学生)": ("xinli1", "/"),
+        "/schools/dropouts (民政组, 全镇)": ("minzheng", "/schools/dropouts"),
+        "/schools/dropouts (教办, 全镇)": ("jiaoban", "/schools/dropouts"),
+    }
+    timings = {}
+    for name, (username, path) in pages.items():
+        client = app.test_client()
+        client.post("/login", data={"username": username, "password": "guanai-demo"})
+        timings[name] = round(median_ms(client, path, repeat), 1)
+    return timings
+
+
 def pairing_print_timings(app, runs: int = 3) -> dict:
     """100 pairing records of this year through the batch job (blueprints/volunteers/tasks.py), run
     as the huey consumer runs it (HUEY_IMMEDIATE: claim, work, finish): median of `runs` runs."""
@@ -172,6 +193,7 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=20000)
     parser.add_argument("--visits", type=int, default=200000)
     parser.add_argument("--pairings", type=int, default=300)
+    parser.add_argument("--school-pupils", type=int, default=3000, help="pupils of xuexiao1's school")
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--print-runs", type=int, default=3, help="runs of the 100 pairing records (median)")
     parser.add_argument("--database", action="append", required=True)
@@ -179,7 +201,7 @@ def main() -> None:
     args = parser.parse_args()
     # printing is CPU-bound, the database does not change it: measured once, on the first one
     all_results = [run(url, args.children, args.visits, args.pairings, args.repeat, print_too=(i == 0),
-                       print_runs=args.print_runs)
+                       print_runs=args.print_runs, school_pupils=args.school_pupils)
                    for i, url in enumerate(args.database)]
     for result in all_results:
         print(f"\n== {result['database']}: {result['children_in_db']} children, {result['visits']} visits "
@@ -187,6 +209,8 @@ def main() -> None:
         for name, ms in result["pages_ms"].items():
             flag = "" if name == "/healthz" or ms < 50 else "   OVER BUDGET (50 ms)"
             print(f"  {name:<40} median {ms:7.1f} ms{flag}")
+        for name, ms in result["school_pages_ms"].items():
+            print(f"  {name:<40} median {ms:7.1f} ms{'' if ms < 50 else '   OVER BUDGET (50 ms)'}")
         for name, ms in result["volunteer_pages_ms"].items():
             if ms is None:
                 print(f"  {name:<40} not measured: the page answers 404 (not written yet)")

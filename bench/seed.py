@@ -2,25 +2,27 @@
 (20,000 children with their families in seconds, where one-by-one registration takes minutes)."""
 from __future__ import annotations
 
-from sqlalchemy import insert, select
-
-from blueprints.auth.demo import seed_demo
-from blueprints.places.models import School, Village
-from blueprints.children.demo import demo_child
 import random
 import secrets
 import uuid
 from datetime import date, timedelta
 
+from sqlalchemy import insert, select, update
 from werkzeug.security import generate_password_hash
 
+from blueprints.auth.demo import seed_demo
 from blueprints.auth.models import User
+from blueprints.children.demo import demo_child
 from blueprints.children.models import Child, ChildCategory, FamilyMember, ParentContact
-from blueprints.visits.models import Visit, VisitNeed
-from blueprints.volunteers.models import Organisation, Pairing, PairingActivity, PairingNeed, Volunteer, VolunteerSkill
 from blueprints.children.search import name_keys
 from blueprints.core.clock import local_today, utcnow
-from blueprints.core.vocabulary import ACTIVITY_KINDS, PROGRAMMES, VOLUNTEER_KINDS
+from blueprints.core.vocabulary import ACTIVITY_KINDS, CURRENT_STATUSES, PROGRAMMES, VOLUNTEER_KINDS
+from blueprints.places.models import School, Village
+from blueprints.schools.models import (AttendanceCheck, DropoutCase, ResponsibleCarer, SchoolContact, Screening,
+                                       ScreeningInstrument)
+from blueprints.schools.terms import term_of
+from blueprints.visits.models import Visit, VisitNeed
+from blueprints.volunteers.models import Organisation, Pairing, PairingActivity, PairingNeed, Volunteer, VolunteerSkill
 from extensions import db
 
 BATCH = 2000
@@ -67,7 +69,8 @@ def seed_visit_history(child_id: int, visitor_ids: list[int], visits: int = 3000
     db.session.commit()
 
 
-def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0, pairings: int = 0) -> None:
+def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0, pairings: int = 0,
+                    school_pupils: int = 0) -> None:
     seed_demo(org_name)
     db.session.commit()
     villages = list(db.session.scalars(select(Village).where(Village.is_demo.is_(True)).order_by(Village.id)))
@@ -105,6 +108,8 @@ def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0,
         seed_bench_visits(visits)
     if pairings:
         seed_bench_pairings(pairings)
+    if school_pupils:
+        seed_bench_schools(school_pupils)
     if db.engine.dialect.name == "postgresql":
         # ids were given explicitly: move the sequence past them, then refresh planner statistics
         db.session.execute(db.text("SELECT setval('children_id_seq', (SELECT max(id) FROM children))"))
@@ -176,4 +181,75 @@ def seed_bench_pairings(pairings: int, per_volunteer: int = 5) -> None:
                 minutes=rng.choice((30, 45, 60, 90)), kind=rng.choice(kinds),
                 note="一起读绘本，辅导数学作业，聊了聊学校里的事和最近的心情", mood="开心", received_at=now))
     db.session.execute(insert(PairingActivity), activities)
+    db.session.commit()
+
+
+SCHOOL_DROPOUTS = 300  # dropout cases across the town, a third still out
+
+
+def seed_bench_schools(pupils: int) -> None:
+    """xuexiao1's school with `pupils` pupils on the roll (children moved to it), as its staff's
+    home pages see it: carers for half its key pupils, a school contact this month for half its
+    留守 pupils, a screening this term for every pupil (one in twenty 高风险, half of those without
+    follow-up); and SCHOOL_DROPOUTS dropout cases across the town's schools, a third open, the rest
+    returned and watched with weekly attendance checks."""
+    rng = random.Random("guanai-bench-schools")
+    today, now = local_today(), utcnow()
+    coordinator = db.session.scalar(select(User).where(User.username == "xuexiao1"))
+    school_id = coordinator.school_id
+    ids = list(db.session.scalars(select(Child.id).where(Child.status.in_(CURRENT_STATUSES))
+                                  .order_by(Child.id).limit(pupils)))
+    db.session.execute(update(Child).where(Child.id.in_(ids)).values(school_id=school_id))
+    key = set(db.session.scalars(select(Child.id).where(Child.id.in_(ids), Child.attention_level == "key")))
+    left_behind = set(db.session.scalars(select(ChildCategory.child_id).where(
+        ChildCategory.child_id.in_(ids), ChildCategory.category == "left_behind")))
+    db.session.execute(insert(ResponsibleCarer), [
+        dict(child_id=child_id, school_id=school_id, name=f"教师{i % 40 + 1}", phone="13900000000",
+             since=today - timedelta(days=200), created_at=now, updated_at=now)
+        for i, child_id in enumerate(sorted(key)) if i % 2 == 0])
+    month_start = today.replace(day=1)
+    db.session.execute(insert(SchoolContact), [
+        dict(client_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)), child_id=child_id,
+             school_id=school_id, contacted_on=month_start + timedelta(days=rng.randrange(today.day)),
+             contact_with="mother", method="phone", topics="study,life", note="电话沟通孩子学习和生活情况",
+             recorded_by_id=coordinator.id, received_at=now)
+        for i, child_id in enumerate(sorted(left_behind)) if i % 2 == 0])
+    instrument = db.session.scalar(select(ScreeningInstrument).order_by(ScreeningInstrument.id))
+    term = term_of(today)
+    screenings = []
+    for i, child_id in enumerate(ids):
+        high = i % 20 == 0
+        score = rng.randrange(25, 41) if high else rng.randrange(0, 25)
+        band = "high" if high else ("watch" if score >= 15 else "normal")
+        followed = high and i % 40 == 0
+        screenings.append(dict(child_id=child_id, school_id=school_id, term=term, instrument_id=instrument.id,
+                               screened_on=today - timedelta(days=rng.randrange(1, 30)), score=score, band=band,
+                               followup="talk" if followed else None,
+                               followup_on=today - timedelta(days=1) if followed else None,
+                               created_at=now, updated_at=now))
+    db.session.execute(insert(Screening), screenings)
+    schools = list(db.session.scalars(select(School.id).order_by(School.id)))
+    others = list(db.session.scalars(select(Child.id).where(Child.id.not_in(ids)).order_by(Child.id)
+                                     .limit(SCHOOL_DROPOUTS)))
+    cases = []
+    for i, child_id in enumerate((ids[:SCHOOL_DROPOUTS // 3] + others)[:SCHOOL_DROPOUTS]):
+        dropped = today - timedelta(days=rng.randrange(20, 200))
+        returned = None if i % 3 == 0 else dropped + timedelta(days=rng.randrange(5, 18))
+        cases.append(DropoutCase(
+            child_id=child_id, school_id=school_id if i < SCHOOL_DROPOUTS // 3 else schools[i % len(schools)],
+            dropped_on=dropped, reason=rng.choice(("poverty", "weariness", "work", "illness")),
+            reason_note="家长外出，孩子不愿上学", reported_by_id=coordinator.id, returned_on=returned,
+            watch_until=returned + timedelta(weeks=18) if returned else None))
+    db.session.add_all(cases)
+    db.session.flush()
+    checks = []
+    for case in cases:
+        if case.returned_on is None:
+            continue
+        monday = case.returned_on - timedelta(days=case.returned_on.weekday()) + timedelta(weeks=1)
+        while monday + timedelta(days=6) < today and monday <= case.watch_until:
+            checks.append(dict(case_id=case.id, week_of=monday, absent_days=rng.choice((0, 0, 0, 0, 1, 2)),
+                               checked_by_id=coordinator.id, created_at=now))
+            monday += timedelta(weeks=1)
+    db.session.execute(insert(AttendanceCheck), checks)
     db.session.commit()

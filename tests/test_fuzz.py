@@ -53,6 +53,8 @@ VISIT_FIELDS = ["client_uuid", "child_id", "visited_on", "kind", *TEXT_FIELDS, *
 CONTACT_FIELDS = ["client_uuid", "child_id", "contacted_on", "method", "who", "note"]
 ACTIVITY_FIELDS = ["client_uuid", "pairing_id", "done_on", "minutes", "kind", "note", "mood", "pass_on", "recorded_at"]
 PHOTO_FIELDS = ["client_uuid", "activity_uuid", "photo"]  # multipart; JSON sent here is refused whole
+SCHOOL_CONTACT_FIELDS = ["client_uuid", "child_id", "contacted_on", "contact_with", "method", "topics", "note",
+                         "hazard_water", "hazard_note", "recorded_at"]
 JSON_VALUE = st.recursive(
     st.one_of(st.none(), st.booleans(), BIG_INT, st.floats(), TEXT, st.uuids().map(str),
               st.sampled_from(["home", "phone", "video", "good", "education", "2026-03-02T08:00:00Z"])),
@@ -154,17 +156,19 @@ def test_no_get_route_answers_500(app, town):
 @pytest.mark.parametrize("url, fields", [("/api/v1/visits", VISIT_FIELDS),
                                          ("/api/v1/parent-contacts", CONTACT_FIELDS),
                                          ("/api/v1/pairing-activities", ACTIVITY_FIELDS),
-                                         ("/api/v1/activity-photos", PHOTO_FIELDS)])
+                                         ("/api/v1/activity-photos", PHOTO_FIELDS),
+                                         ("/api/v1/school-contacts", SCHOOL_CONTACT_FIELDS)])
 def test_no_api_post_answers_500(app, town, url, fields):
     clients, ids, child = town
     assert {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/") and "POST" in r.methods} \
         == {"/api/v1/visits", "/api/v1/parent-contacts", "/api/v1/pairing-activities",
-            "/api/v1/activity-photos"}  # a new API route joins the list above
+            "/api/v1/activity-photos", "/api/v1/school-contacts"}  # a new API route joins the list above
     today = local_today().isoformat()
     valid = st.fixed_dictionaries({
         "client_uuid": st.uuids().map(str), "child_id": st.just(child.id), "visited_on": st.just(today),
         "kind": st.just("home"), "contacted_on": st.just(today), "method": st.just("video"),
-        "pairing_id": st.just(ids["pairing_id"]), "done_on": st.just(today), "minutes": st.just(30), "note": st.just("陪读")})
+        "pairing_id": st.just(ids["pairing_id"]), "done_on": st.just(today), "minutes": st.just(30), "note": st.just("陪读"),
+        "contact_with": st.just("mother"), "topics": st.just(["study"])})
     mixed = st.dictionaries(st.one_of(st.sampled_from(fields), st.text(max_size=8)), JSON_VALUE, max_size=8)
     json_body = st.one_of(
         st.builds(lambda base, over: {**base, **over}, valid, mixed),  # mostly valid: gets as far as storing

@@ -63,12 +63,22 @@ DROPOUT_AUDIT: dict = {
 
 
 # --- contact with parents and caregivers, school home visits (contacts.py, contact_routes.py)
-CONTACT_NAV: tuple = ()
-CONTACT_PANELS: tuple = ()
-CONTACT_RECORD: tuple = ()
-CONTACT_ARCHIVE: tuple = ()
-CONTACT_AUDIT: dict = {}
-CONTACT_OFFLINE: tuple = ()
+CONTACT_NAV = (NavItem("家校联系", ("schools.contact_list", "schools.contact_log", "schools.contacts_due"),
+                       "school_contacts:write", order=22),)
+CONTACT_PANELS = (HomePanel("contacts_due", 14, "school_contacts:write", "schools/contacts/_home_panel.html",
+                            "contacts:home_panel"),)
+CONTACT_RECORD = (Section("school_contacts", "家校联系", 18, "school_contacts:read",
+                          "schools/contacts/_record_section.html", "contacts:record_contacts", ()),)
+CONTACT_ARCHIVE = (Section("school_contacts", "家校联系", 63, "school_contacts:read",
+                           "print/sections/school_contacts.html", "contacts:archive_contacts", ()),)
+CONTACT_AUDIT = {
+    "school_contact_logged": "记录家校联系",
+    "school_contact_form_opened": "打开家校联系记录表",
+    "school_contacts_viewed": "查看家校联系记录",
+    "school_pupils_downloaded": "下载学生名单（家校联系）",
+    "school_contacts_due_viewed": "查看本月待联系的留守学生",
+}
+CONTACT_OFFLINE = ("schools.contact_log",)  # the phone form; its picker's list is kept in IndexedDB
 
 
 # --- psychological screening (screenings.py, screening_routes.py)

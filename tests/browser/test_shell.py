@@ -96,7 +96,7 @@ def test_boosted_menu_link_opens_user_list(phone, login, screenshot):
     nav_link(phone, "用户").click()
 
     expect(phone.get_by_role("heading", level=1)).to_have_text("用户")
-    expect(phone.locator("#user-rows li.row").filter(has_text="zhuren1")).to_have_count(1)
+    expect(phone.locator("#user-rows li.row").filter(has_text="张秀英")).to_have_count(1)
     expect(nav_link(phone, "用户")).to_have_attribute("aria-current", "page")
     expect(phone).to_have_url(re.compile(r"/users"))
     assert phone.evaluate("window.__sameDocument === true"), "the menu link did a full page load, not hx-boost"
