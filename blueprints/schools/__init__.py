@@ -55,11 +55,32 @@ CARER_AUDIT: dict = {
 
 
 # --- enrolment, dropout, return and attendance (dropouts.py, dropout_routes.py)
-DROPOUT_NAV: tuple = ()
-DROPOUT_PANELS: tuple = ()
-DROPOUT_RECORD: tuple = ()
-DROPOUT_ARCHIVE: tuple = ()
-DROPOUT_AUDIT: dict = {}
+DROPOUT_NAV: tuple = (
+    NavItem("辍学", ("schools.dropout_list", "schools.dropout_detail", "schools.dropout_new", "schools.enrolment_edit"),
+            "dropouts:list", order=40),
+)
+DROPOUT_PANELS: tuple = (
+    HomePanel("school_dropouts", 12, "dropouts:write", "schools/dropouts/_home_school.html", "dropouts:school_panel"),
+    HomePanel("town_dropouts", 32, "dropouts:list", "schools/dropouts/_home_town.html", "dropouts:town_panel"),
+)
+DROPOUT_RECORD: tuple = (
+    Section("enrolment", "在读与辍学", 22, "dropouts:read", "schools/dropouts/_record_section.html",
+            "dropouts:record_schooling"),
+)
+DROPOUT_ARCHIVE: tuple = (
+    Section("enrolment", "在读与辍学", 62, "dropouts:read", "print/sections/school_enrolment.html",
+            "dropouts:archive_schooling"),
+)
+DROPOUT_AUDIT: dict = {
+    "enrolment_changed": "变更在读状态",
+    "pupil_transferred": "办理转学",
+    "dropout_reported": "报告辍学",
+    "dropout_step_added": "记录辍学劝返跟进",
+    "dropout_returned": "登记辍学学生返校",
+    "attendance_checked": "记录复学考勤",
+    "dropout_viewed": "查看辍学记录",
+    "dropout_list_viewed": "查看辍学名单",
+}
 
 
 # --- contact with parents and caregivers, school home visits (contacts.py, contact_routes.py)
