@@ -15,7 +15,8 @@ from blueprints.children.models import Benefit
 from blueprints.children.services import exit_child
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
-from blueprints.schools.carers import PANEL_NAMES, carer_panel, record_carers, waiver_panel
+from blueprints.core.areas import HOME_CARD_NAMES
+from blueprints.schools.carers import carer_panel, record_carers, waiver_panel
 from blueprints.schools.models import FeeWaiver, HolidayCare, ResponsibleCarer
 from blueprints.schools.terms import recent_terms, term_bounds, term_label, term_of
 from extensions import db
@@ -264,7 +265,7 @@ def test_the_coordinator_s_home_names_the_key_pupils_without_a_carer(town, clien
 
 def test_the_home_cards_cost_two_queries_each_and_name_a_few(town, app):
     school, village = town["school"], town["pupils"]["key"].residence_village
-    for n in range(PANEL_NAMES + 5):
+    for n in range(HOME_CARD_NAMES + 5):
         create_child(f"重点{n:02d}", village=village, school=school, categories=["poverty"], id_number=None)
     coordinator = db.session.get(User, town["users"]["coordinator"].id)
     assert coordinator.school_id == school.id  # loaded before counting
@@ -279,8 +280,8 @@ def test_the_home_cards_cost_two_queries_each_and_name_a_few(town, app):
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert len(statements) == 4
-    assert carers["total"] == PANEL_NAMES + 5 + 3 and len(carers["children"]) == PANEL_NAMES
-    assert waivers["total"] == PANEL_NAMES + 5 + 2 and len(waivers["children"]) == PANEL_NAMES
+    assert carers["total"] == HOME_CARD_NAMES + 5 + 3 and len(carers["children"]) == HOME_CARD_NAMES
+    assert waivers["total"] == HOME_CARD_NAMES + 5 + 2 and len(waivers["children"]) == HOME_CARD_NAMES
 
 
 # --- the fee waiver ---------------------------------------------------------------------------------

@@ -311,7 +311,7 @@ def test_the_teacher_sees_every_high_risk_without_follow_up_overdue_first(app, t
 
     for role in ("coordinator", "head_teacher", "director", "education", "admin"):
         page = sign_in(app, town["users"][role]).get("/").get_data(as_text=True)
-        assert "home-screenings" not in page and "钱三" not in page, role
+        assert "home-screenings" not in page and "高风险" not in page, role
 
 
 def test_the_list_puts_those_waiting_first_and_keeps_to_the_reach(app, town):

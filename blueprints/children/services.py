@@ -191,6 +191,14 @@ def ensure_open(child: Child, *, on: date | None = None) -> None:
     raise ChildExited(child, on)
 
 
+def lock_child(child: Child) -> None:
+    """Hold the child's row until the transaction ends and read it afresh, so that two writes that
+    depend on what she has (two reports of one pupil, two namings of her carer) are decided one
+    after the other, the second seeing the first's (PostgreSQL; SQLite writes one at a time)."""
+    db.session.execute(select(Child).where(Child.id == child.id).with_for_update(of=Child)
+                       .execution_options(populate_existing=True))
+
+
 def _apply(child: Child, values: dict, categories: list[str] | None, actor) -> int:
     """Set changed fields, keeping each change in the history; returns how many changed."""
     changed = 0

@@ -36,6 +36,11 @@ class NavItem:
         return self.endpoints[0]
 
 
+# How many names a home card lists on a phone: its count and a link to the full list say the rest
+# (a school's card of key pupils would otherwise run a phone's page long).
+HOME_CARD_NAMES = 8
+
+
 @dataclass(frozen=True)
 class HomePanel:
     """A card on the home page, shown to users holding `permission` (None: everyone signed in).

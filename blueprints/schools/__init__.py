@@ -31,16 +31,16 @@ CARER_NAV: tuple = (
                         "schools.holiday_care"), "carers:read", order=40),
     NavItem("学校人员", ("schools.staff", "schools.staff_duty"), "school_staff:manage", order=85),
 )
-CARER_PANELS: tuple = (  # today's work first: before the counts
-    HomePanel("school_carers", 4, "carers:manage", "schools/carers/_home_carers.html", "carers:carer_panel"),
-    HomePanel("school_waivers", 7, "fee_waivers:manage", "schools/carers/_home_waivers.html", "carers:waiver_panel"),
+CARER_PANELS: tuple = (  # today's work first (3–8), before the counts (10)
+    HomePanel("school_carers", 3, "carers:manage", "schools/carers/_home_carers.html", "carers:carer_panel"),
+    HomePanel("school_waivers", 8, "fee_waivers:manage", "schools/carers/_home_waivers.html", "carers:waiver_panel"),
 )
 CARER_RECORD: tuple = (
     Section("school_carer", "关爱责任人", 42, "carers:read", "schools/carers/_record_section.html",
             "carers:record_carers"),
 )
 CARER_ARCHIVE: tuple = (
-    Section("school_carer", "关爱责任人", 45, "carers:read", "print/sections/school_carer.html",
+    Section("school_carer", "关爱责任人", 61, "carers:read", "print/sections/school_carer.html",
             "carers:archive_carers"),
 )
 CARER_AUDIT: dict = {
@@ -60,11 +60,11 @@ DROPOUT_NAV: tuple = (
             "dropouts:list", order=40),
 )
 DROPOUT_PANELS: tuple = (
-    HomePanel("school_dropouts", 12, "dropouts:write", "schools/dropouts/_home_school.html", "dropouts:school_panel"),
+    HomePanel("school_dropouts", 4, "dropouts:write", "schools/dropouts/_home_school.html", "dropouts:school_panel"),
     HomePanel("town_dropouts", 32, "dropouts:list", "schools/dropouts/_home_town.html", "dropouts:town_panel"),
 )
 DROPOUT_RECORD: tuple = (
-    Section("enrolment", "在读与辍学", 22, "dropouts:read", "schools/dropouts/_record_section.html",
+    Section("enrolment", "在读与辍学", 43, "dropouts:read", "schools/dropouts/_record_section.html",
             "dropouts:record_schooling"),
 )
 DROPOUT_ARCHIVE: tuple = (
@@ -86,9 +86,9 @@ DROPOUT_AUDIT: dict = {
 # --- contact with parents and caregivers, school home visits (contacts.py, contact_routes.py)
 CONTACT_NAV = (NavItem("家校联系", ("schools.contact_list", "schools.contact_log", "schools.contacts_due"),
                        "school_contacts:write", order=22),)
-CONTACT_PANELS = (HomePanel("contacts_due", 14, "school_contacts:write", "schools/contacts/_home_panel.html",
+CONTACT_PANELS = (HomePanel("contacts_due", 5, "school_contacts:write", "schools/contacts/_home_panel.html",
                             "contacts:home_panel"),)
-CONTACT_RECORD = (Section("school_contacts", "家校联系", 18, "school_contacts:read",
+CONTACT_RECORD = (Section("school_contacts", "家校联系", 44, "school_contacts:read",
                           "schools/contacts/_record_section.html", "contacts:record_contacts", ()),)
 CONTACT_ARCHIVE = (Section("school_contacts", "家校联系", 63, "school_contacts:read",
                            "print/sections/school_contacts.html", "contacts:archive_contacts", ()),)
@@ -116,11 +116,11 @@ SCREENING_PANELS = (
               "screenings:oversight_panel"),
 )
 SCREENING_RECORD = (
-    Section("screenings", "心理筛查", 72, "screenings:read", "schools/screenings/_record_section.html",
+    Section("screenings", "心理筛查", 45, "screenings:read", "schools/screenings/_record_section.html",
             "screenings:record_screenings", ()),
 )
 SCREENING_ARCHIVE = (
-    Section("screenings", "心理筛查", 80, "screenings:read", "print/sections/screenings.html",
+    Section("screenings", "心理筛查", 64, "screenings:read", "print/sections/screenings.html",
             "screenings:archive_screenings", ()),
 )
 SCREENING_AUDIT = {

@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.auth.models import User
 from blueprints.children.access import reachable_children
 from blueprints.children.models import Benefit, Child, ChildCategory
-from blueprints.children.services import ensure_open
+from blueprints.children.services import ensure_open, lock_child
+from blueprints.core.areas import HOME_CARD_NAMES
 from blueprints.core import audit
 from blueprints.core.clock import format_date, local_today
 from blueprints.core.forms import FieldErrors
@@ -37,7 +38,6 @@ from extensions import db
 # 困境 (poverty, disability, guardianship), 孤儿, 事实无人抚养: a key pupil, and one the waiver is for
 DIFFICULT = ("poverty", "disability", "guardianship", "orphan", "unsupported")
 WAIVER_BENEFIT = "basic_living"
-PANEL_NAMES = 15  # names on a home card; the count and the full list's link say the rest
 
 
 class CarerError(FieldErrors):
@@ -110,12 +110,6 @@ def school_accounts(school_id: int) -> list[User]:
                                                       User.active.is_(True)).order_by(User.display_name, User.id)))
 
 
-def _lock_child(child: Child) -> None:
-    """Hold the pupil's row until the transaction ends, so that two namings at once are made one
-    after the other, the second reading the carer the first left (PostgreSQL; SQLite writes one at a time)."""
-    db.session.execute(select(Child.id).where(Child.id == child.id).with_for_update())
-
-
 def _check_since(since, errors: dict, not_before: ResponsibleCarer | None) -> None:
     if not isinstance(since, date):
         errors["since"] = "开始负责日期：请填写日期"
@@ -130,7 +124,7 @@ def name_carer(child: Child, *, account: User | None, name: str | None, phone: s
                note: str | None, actor) -> ResponsibleCarer:
     """Name the pupil's carer, or change her: the current row ends on `since` and a new one starts."""
     ensure_open(child)
-    _lock_child(child)
+    lock_child(child)
     current = current_carer(child.id)
     errors: dict[str, str] = {}
     if account is not None and not (account.role == "school" and account.school_id == child.school_id
@@ -170,7 +164,7 @@ def correct_carer(child: Child, *, phone: str | None, since: date | None, note: 
                   actor) -> ResponsibleCarer:
     """Correct the current carer's phone, start or note in place (the same person: no new row)."""
     ensure_open(child)
-    _lock_child(child)
+    lock_child(child)
     current = current_carer(child.id)
     if current is None:
         raise CarerError({"phone": "电话：还没有指定关爱责任人，请先指定"})
@@ -263,7 +257,7 @@ def set_school_duty(staff: User, duty: str | None, *, actor) -> bool:
 
 def _named(query, order=(Child.grade, Child.name_pinyin)) -> tuple[int, list[Child]]:
     total = db.session.scalar(query.with_only_columns(func.count(Child.id)).order_by(None)) or 0
-    children = db.session.scalars(query.order_by(*order, Child.id).limit(PANEL_NAMES)).all() if total else []
+    children = db.session.scalars(query.order_by(*order, Child.id).limit(HOME_CARD_NAMES)).all() if total else []
     return total, list(children)
 
 

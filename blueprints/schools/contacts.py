@@ -26,6 +26,7 @@ from blueprints.children.access import reachable_children
 from blueprints.children.models import Child, ChildCategory
 from blueprints.children.sections import newest_per_child
 from blueprints.children.services import ChildExited, ensure_open
+from blueprints.core.areas import HOME_CARD_NAMES
 from blueprints.core import audit
 from blueprints.core.clock import format_date, local_today
 from blueprints.core.disclosure import disclosure_for, shown_age
@@ -48,7 +49,6 @@ PUPIL_MESSAGE = "学生：请选择这次联系的学生"
 WITH_MESSAGE = "联系对象：请选择" + "、".join(CONTACT_WITH.values())
 METHOD_MESSAGE = "联系方式：请选择" + "、".join(SCHOOL_CONTACT_METHODS.values())
 TOPICS_MESSAGE = "联系内容：请至少选择一项：" + "、".join(CONTACT_TOPICS.values())
-PANEL_SHOWN = 15  # names on the home card; the count and the link give the rest
 DUE_SHOWN = 500  # names on the page of all those due (the count gives the rest)
 RECORD_SHOWN = 10
 ARCHIVE_SHOWN = 30
@@ -202,8 +202,8 @@ def due_pupils(user, limit: int, today: date | None = None) -> tuple[list[DuePup
 
 
 def home_panel(user) -> dict:
-    """The school's home card: the count and the first PANEL_SHOWN of the pupils due."""
-    pupils, total = due_pupils(user, PANEL_SHOWN)
+    """The school's home card: the count and the first HOME_CARD_NAMES of the pupils due."""
+    pupils, total = due_pupils(user, HOME_CARD_NAMES)
     return {"pupils": pupils, "total": total}
 
 

@@ -5,7 +5,7 @@ a relapse shows.
 Rules (each broken one is a message in Chinese naming its field):
 - one case waiting for a return per pupil: a second report names the first (the partial unique
   index ux_dropout_cases_open is the backstop; the child's row is locked so two reports at once
-  are decided one after the other, enrolment.lock_child);
+  are decided one after the other, children.services.lock_child);
 - dates not after today; a step and the return not before the dropout; a new dropout not before
   the last return; a week checked lies in the watch;
 - a new dropout during the watch ends that watch (closed_on): the earlier case shows as relapsed.
@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.models import Child
-from blueprints.children.services import ensure_open
+from blueprints.children.services import ensure_open, lock_child
+from blueprints.core.areas import HOME_CARD_NAMES
 from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.clock import format_date, local_today
@@ -33,7 +34,7 @@ from blueprints.core.forms import FieldErrors
 from blueprints.core.vocabulary import DROPOUT_REASONS, DROPOUT_STEPS, label
 from blueprints.places.models import School
 from blueprints.schools.access import reachable_dropouts, reachable_enrolment_changes, reachable_enrolments
-from blueprints.schools.enrolment import default_state, lock_child, record_state, waiting_case
+from blueprints.schools.enrolment import default_state, record_state, waiting_case
 from blueprints.schools.models import AttendanceCheck, DropoutCase, DropoutStep, Enrolment, EnrolmentChange
 from extensions import db
 
@@ -291,8 +292,7 @@ CASE_STATES = {"open": "未返校", "closed": "已关闭", "watched": "复学观
 # --- the lists and the home cards ---------------------------------------------------------------
 
 LIST_FILTERS = {"open": "未返校", "watched": "复学观察中", "relapsed": "有反复", "all": "全部"}
-PANEL_NAMES = 10  # names on a school's card
-TOWN_PANEL_NAMES = 20
+TOWN_PANEL_NAMES = 20  # civil affairs' and 镇教办's card, read at a desk
 
 
 @dataclass
@@ -367,8 +367,8 @@ def school_panel(user) -> dict:
     counts = db.session.execute(select(
         open_cases.with_only_columns(func.count(DropoutCase.id)).order_by(None).scalar_subquery(),
         due.with_only_columns(func.count(DropoutCase.id)).order_by(None).scalar_subquery())).one()
-    return {"open_count": counts[0], "open": _names(open_cases, PANEL_NAMES) if counts[0] else [],
-            "due_count": counts[1], "due": _names(due, PANEL_NAMES) if counts[1] else [],
+    return {"open_count": counts[0], "open": _names(open_cases, HOME_CARD_NAMES) if counts[0] else [],
+            "due_count": counts[1], "due": _names(due, HOME_CARD_NAMES) if counts[1] else [],
             "due_week": monday_of(today) - timedelta(days=7)}
 
 

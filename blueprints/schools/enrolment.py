@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import select
 
 from blueprints.children.models import Child
-from blueprints.children.services import ensure_open, update_child
+from blueprints.children.services import ensure_open, lock_child, update_child
 from blueprints.core import audit
 from blueprints.core.clock import local_today
 from blueprints.core.forms import FieldErrors
@@ -42,14 +42,6 @@ def current_state(child: Child) -> tuple[str, date | None]:
     """The pupil's state and since when (None: never changed here)."""
     row = db.session.get(Enrolment, child.id)
     return (row.state, row.since) if row else (default_state(child.school_id), None)
-
-
-def lock_child(child: Child) -> None:
-    """Lock the child's row until the transaction ends and read it afresh, so that two reports of
-    one pupil (two tabs, two teachers) are decided one after the other: the second sees the
-    first's case (PostgreSQL; SQLite writes one at a time anyway and ignores FOR UPDATE)."""
-    db.session.execute(select(Child).where(Child.id == child.id).with_for_update(of=Child)
-                       .execution_options(populate_existing=True))
 
 
 def waiting_case(child_id: int) -> DropoutCase | None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open
+from blueprints.core.areas import HOME_CARD_NAMES
 from blueprints.core import audit
 from blueprints.core.clock import format_date, local_today
 from blueprints.core.forms import FieldErrors
@@ -38,7 +39,6 @@ from extensions import db
 
 FOLLOWUP_DAYS = 7  # a 高风险 screening is followed up within a week (§2)
 HIGH = "high"
-PANEL_NAMES = 20  # names a home card shows; the count and the full list behind a link
 SCORE_LIMIT = 1000  # an instrument's scores lie within 0..SCORE_LIMIT
 # The worst first: a list of screenings shows the bands in this order.
 BANDS_WORST_FIRST = list(reversed(SCREENING_BANDS))
@@ -339,14 +339,14 @@ class Waiting:
 
 
 def _waiting(query, today: date) -> tuple[int, int, list[Waiting]]:
-    """(how many, how many overdue, the first PANEL_NAMES: overdue first, the oldest first): two queries."""
+    """(how many, how many overdue, the first HOME_CARD_NAMES: overdue first, the oldest first): two queries."""
     since = overdue_since(today)
     total, overdue = db.session.execute(query.with_only_columns(
         func.count(Screening.id), func.count(Screening.id).filter(Screening.screened_on < since)).order_by(None)).one()
     rows = db.session.execute(
         query.join(School, School.id == Child.school_id, isouter=True)
         .with_only_columns(Screening.id, Child.name, School.name, Screening.screened_on)
-        .order_by(Screening.screened_on, Screening.id).limit(PANEL_NAMES)).all()
+        .order_by(Screening.screened_on, Screening.id).limit(HOME_CARD_NAMES)).all()
     return total or 0, overdue or 0, [
         Waiting(sid, name, school or "", day, day + timedelta(days=FOLLOWUP_DAYS), day < since)
         for sid, name, school, day in rows]
