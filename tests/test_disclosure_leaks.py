@@ -19,7 +19,8 @@ from blueprints.core import access
 from blueprints.core.access import can
 from blueprints.core.disclosure import FULL, HIDDEN, MASKED, disclosure_for, mask_birth_date, mask_id_number
 from extensions import db
-from tests.factories import (create_child, create_pairing, create_school, create_user, create_village, create_volunteer,
+from tests.factories import (create_carer, create_child, create_dropout, create_pairing, create_school,
+                             create_school_contact, create_screening, create_user, create_village, create_volunteer,
                              valid_id_number)
 
 BIRTH = date(2014, 5, 6)
@@ -44,6 +45,12 @@ VALUES = {
 # The father's earlier ID number lives only in the history (record page and archive).
 HISTORY_ONLY = {"family.id_number": (FATHER_ID, {"record", "pdf"})}
 BIRTH_SHOWN_IN = {"record", "export", "pdf"}
+# The psychological file: a screening's follow-up note and score, shown only where the policy shows
+# screening.* (the school's mental-health teacher, civil affairs, the supervisor), in these outputs.
+PSYCH_NOTE = "孩子说夜里常做噩梦需要持续陪伴"
+PSYCH_SCORE = "37分"
+PSYCH_SHOWN_IN = {PSYCH_NOTE: {"pdf", "screening"},
+                  PSYCH_SCORE: {"record", "screening", "screenings", "screenings_fragment"}}  # a bare "37" in print
 
 
 def date_forms(day: date) -> set[str]:
@@ -80,6 +87,10 @@ def scene(app, client, auth):
         "department": create_user("department", username="u_pcs"),
         "volunteer": create_user("volunteer", username="u_zy"),
         "tuanwei": create_user("department", username="u_tw", department_code="youth"),  # manages pairings
+        # the school's staff by duty (u_xx above is its coordinator), and 镇教办 (the town's dropouts)
+        "head_teacher": create_user("school", username="u_bzr", school=school, school_duty="head_teacher"),
+        "mental_health": create_user("school", username="u_xl", school=school, school_duty="mental_health"),
+        "jiaoban": create_user("department", username="u_jb", department_code="education"),
     }
     child = create_child(
         "龚小雨", village=village, school=school, birth=WRONG_BIRTH, gender="female", id_number=CHILD_ID,
@@ -113,8 +124,14 @@ def scene(app, client, auth):
         "visited_on": date.today().isoformat(), "kind": "home", "needs": ["education"]})
     assert visit.status_code == 201
     auth.logout()
+    # What the school keeps: a carer, a dropout followed up, a contact with the caregiver, a screening.
+    create_carer(child, name="韩老师", phone="13600000009")
+    case = create_dropout(child, dropped_on=date(2026, 10, 8))
+    create_school_contact(child, users["head_teacher"], note="和奶奶电话沟通学习情况")
+    screening = create_screening(child, score=37, band="high", followup="talk", followup_on=date(2026, 10, 14),
+                                 followup_note=PSYCH_NOTE)
     return {"child": child, "father_id": father.id, "visit_id": visit.get_json()["id"], "users": users,
-            "pairing": pairing, "volunteer": volunteer}
+            "pairing": pairing, "volunteer": volunteer, "case": case, "screening": screening}
 
 
 def outputs(scene) -> dict[str, tuple[str, dict]]:
@@ -145,13 +162,31 @@ def outputs(scene) -> dict[str, tuple[str, dict]]:
         "my_log": ("/my/log", {}),
         "my_history": ("/my/history", {}),
         "my_pairings_json": ("/api/v1/my-pairings", {}),
+        # the schools area
+        "carers": ("/schools/carers?state=all", {}),
+        "carer_edit": (f"/schools/pupils/{child.id}/carer", {}),
+        "waivers": ("/schools/waivers?state=all", {}),
+        "holiday_care": (f"/schools/pupils/{child.id}/holiday-care", {}),
+        "school_staff": ("/schools/staff", {}),
+        "enrolment_form": (f"/schools/pupils/{child.id}/enrolment", {}),
+        "dropout_form": (f"/schools/pupils/{child.id}/dropout", {}),
+        "dropout_case": (f"/schools/dropouts/{scene['case'].id}", {}),
+        "dropouts": ("/schools/dropouts?state=all", {}),
+        "school_contacts": ("/schools/contacts", {}),
+        "contact_log": ("/schools/contacts/log", {}),
+        "contacts_due": ("/schools/contacts/due", {}),
+        "school_pupils_json": ("/api/v1/school-pupils", {}),
+        "screenings": ("/schools/screenings?term=", {}),
+        "screenings_fragment": ("/schools/screenings?term=", {"HX-Request": "true"}),
+        "screening": (f"/schools/screenings/{scene['screening'].id}/followup", {}),
+        "screening_new": (f"/schools/screenings/new?child_id={child.id}", {}),
     }
 
 
 ROLES = ["admin", "civil_affairs", "supervisor", "director", "school", "department", "volunteer"]
 
 
-@pytest.mark.parametrize("role", [*ROLES, "tuanwei"])
+@pytest.mark.parametrize("role", [*ROLES, "tuanwei", "head_teacher", "mental_health", "jiaoban"])
 def test_raw_values_appear_exactly_where_the_policy_allows(scene, client, auth, role):
     check_every_output(scene, client, auth, role)
 
@@ -163,7 +198,7 @@ def check_every_output(scene, client, auth, role):
     auth.login(user.username)
     seen_anywhere = set()
     for name, (path, headers) in outputs(scene).items():
-        response = client.get(path, headers=headers)
+        response = client.get(path, headers=headers, follow_redirects=True)  # a form may lead on to its record
         assert response.status_code in (200, 403, 404), (role, name, response.status_code)
         text = _text(response) if response.status_code == 200 else ""
         for field, (raw, shown_in) in (VALUES | {"history." + k: v for k, v in HISTORY_ONLY.items()}).items():
@@ -186,8 +221,17 @@ def check_every_output(scene, client, auth, role):
                 seen_anywhere.add("child.birth_date")
             else:
                 assert "2014年5月" in text, (role, name)
+        # The psychological file
+        for marker, shown_in in PSYCH_SHOWN_IN.items():
+            psych_allowed = response.status_code == 200 and name in shown_in and policy.shows("screening.band")
+            assert (marker in text) == psych_allowed, \
+                f"{role} · {name} · screening: {'missing' if psych_allowed else 'leaked'} {marker}"
+            if marker in text:
+                seen_anywhere.add("screening")
+    if policy.shows("screening.band"):
+        assert "screening" in seen_anywhere, role  # shown somewhere to those who may see it
     expected = {f for f in [*VALUES, "child.birth_date"] if policy.level(f) == FULL and policy.shows(f)}
-    if role in ("department", "volunteer", "tuanwei"):
+    if role in ("department", "volunteer", "tuanwei", "jiaoban"):
         expected = set()  # no ID, phone or address within their reach (referrals come with their area)
     assert expected <= seen_anywhere
 
@@ -211,6 +255,14 @@ def test_the_policy_the_leak_test_checks(app):
     assert levels["volunteer"].full("child.name") and levels["volunteer"].full("child.school")
     assert not levels["volunteer"].shows("child.birth_date")
     assert levels["department"].level("child.history") == HIDDEN
+    # the psychological file: civil affairs and the supervisor; of a school, only its mental-health teacher
+    shown = {role for role in ROLES if levels[role].shows("screening.band")}
+    assert shown == {"civil_affairs", "supervisor"}
+    school = create_school()
+    assert disclosure_for(create_user("school", school=school, school_duty="mental_health")).shows("screening.band")
+    for duty in ("coordinator", "head_teacher"):
+        assert not disclosure_for(create_user("school", school=school, school_duty=duty)).shows("screening.band")
+    assert levels["volunteer"].level("school.carer") == HIDDEN and levels["director"].full("school.dropout")
 
 
 def test_the_volunteer_sees_her_paired_child_by_name_and_nothing_of_the_archive(scene, client, auth):
