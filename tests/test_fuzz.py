@@ -25,11 +25,12 @@ from blueprints.visits.validation import BOOL_FIELDS, TEXT_FIELDS
 from extensions import db
 from tests.conftest import AuthActions
 from blueprints.volunteers.models import PairingActivity
-from tests.factories import (create_child, create_pairing, create_school, create_user, create_village, create_volunteer,
-                             department, valid_id_number)
+from tests.factories import (create_child, create_dropout, create_pairing, create_school, create_screening,
+                             create_user, create_village, create_volunteer, department, valid_id_number)
 
 # "department" is 团委 (it manages volunteers and pairings), "volunteer" an 爱心妈妈 paired with the child.
-ROLES = ("admin", "civil_affairs", "supervisor", "director", "school", "department", "volunteer")
+# "school" is a school's coordinator; "mental_health" its mental-health teacher (the screenings)
+ROLES = ("admin", "civil_affairs", "supervisor", "director", "school", "mental_health", "department", "volunteer")
 EXAMPLES_PER_GET_ROUTE = 3
 EXAMPLES_PER_API_ROUTE = 80
 
@@ -77,6 +78,7 @@ def town(app):
         "supervisor": create_user("supervisor"),
         "director": create_user("director", villages=[village]),
         "school": create_user("school", school=school),
+        "mental_health": create_user("school", school=school, school_duty="mental_health"),
         "department": create_user("department", department_code="youth"),
         "volunteer": create_user("volunteer", volunteer_kind="caring_mother"),
     }
@@ -96,9 +98,12 @@ def town(app):
     visit = clients["director"].post("/api/v1/visits", json={
         "client_uuid": "00000000-0000-4000-8000-000000000001", "child_id": child.id,
         "visited_on": local_today().isoformat(), "kind": "home"}).get_json()
+    screening = create_screening(child, screened_on=local_today())
+    case = create_dropout(child, dropped_on=local_today() - timedelta(days=20))
     ids = {"child_id": child.id, "village_id": village.id, "school_id": school.id, "user_id": users["director"].id,
            "visit_id": visit["id"], "member_id": member.id if member else 1, "department_id": 1,
-           "volunteer_id": volunteer.id, "pairing_id": pairing.id, "activity_id": activity.id}
+           "volunteer_id": volunteer.id, "pairing_id": pairing.id, "activity_id": activity.id,
+           "case_id": case.id, "screening_id": screening.id, "instrument_id": screening.instrument_id}
     return clients, ids, child
 
 
@@ -423,6 +428,14 @@ def fuzz_form(app, accounts, rule, roles: list, ids: dict, found, names_seen: se
     check()
 
 
+def account_of(role: str) -> User:
+    """The town's account of `role` (of ROLES): a school's by its duty."""
+    if role in ("school", "mental_health"):
+        duty = "coordinator" if role == "school" else role
+        return db.session.scalar(db.select(User).where(User.role == "school", User.school_duty == duty))
+    return db.session.scalar(db.select(User).where(User.role == role))
+
+
 @pytest.fixture
 def form_town(app, town):
     """The town's ids, a list of real ones per name: a second child, exited (the reinstate form), and
@@ -430,20 +443,22 @@ def form_town(app, town):
     switch off the account they edit); a department; an import batch waiting for its confirmation.
     Then each role's account as it stands, for signed_in to put back."""
     _, ids, child = town
-    users = {role: db.session.scalar(db.select(User).where(User.role == role)) for role in ROLES}
+    users = {role: account_of(role) for role in ROLES}
     village = child.residence_village
     exited = create_child("李四", village=village, family=[FamilyInput("母亲", "王芳", works_away=True)])
     exit_child(exited, next(iter(EXIT_REASONS)), local_today(), actor=None)
     member = FamilyMember(child_id=child.id, relation="父亲", name="张大")
     spare = create_user("director", villages=[village])
+    colleague = create_user("school", school=child.school, school_duty="head_teacher")  # whose duty is set
     batch = ImportBatch(user_id=users["civil_affairs"].id, filename="名单.xlsx", status="previewed", total_rows=1)
     db.session.add_all([member, batch])
     db.session.commit()
     ids = {**{name: [value] for name, value in ids.items()}, "child_id": [child.id, exited.id],
-           "member_id": [member.id], "user_id": [spare.id], "batch_id": [batch.id],
+           "member_id": [member.id], "user_id": [spare.id, colleague.id], "batch_id": [batch.id],
            "department_id": [department("police").id], "field": ["name", "birth_date"]}
     accounts = {role: {"id": user.id, "username": user.username, "password_hash": user.password_hash,
-                       "role": user.role, "active": True, "school_id": user.school_id} for role, user in users.items()}
+                       "role": user.role, "active": True, "school_id": user.school_id, "school_duty": user.school_duty}
+                for role, user in users.items()}
     return accounts, ids, {child.id: "active", exited.id: "exited"}
 
 
