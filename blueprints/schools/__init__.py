@@ -110,7 +110,7 @@ SCREENING_NAV = (
 )
 SCREENING_PANELS = (
     # The mental-health teacher's work first: every 高风险 of her pupils waiting for a follow-up.
-    HomePanel("screenings_waiting", 6, "screenings:write", "schools/screenings/_home_waiting.html",
+    HomePanel("screenings_waiting", 2, "screenings:write", "schools/screenings/_home_waiting.html",
               "screenings:teacher_panel"),
     HomePanel("screenings_overdue", 32, "screenings:oversight", "schools/screenings/_home_overdue.html",
               "screenings:oversight_panel"),
