@@ -79,3 +79,27 @@ def test_only_a_school_account_gets_a_school_duty_grant(scene):
         user.school_duty = "coordinator"
         assert not can(user, "carers:manage") and not can(user, "fee_waivers:manage"), role
     db.session.rollback()
+
+
+def test_an_exit_dated_back_never_ends_a_carer_before_she_was_named_nor_a_case_before_it_began(scene):
+    """The exit form takes a past date: the hook ends what is open that day, or the day it began
+    if that was later (as the volunteers' hook ends a pairing), so no row ends before it starts."""
+    from blueprints.children.services import exit_child
+    from blueprints.schools.models import DropoutCase, ResponsibleCarer
+    from tests.factories import create_carer, create_dropout
+
+    today = local_today()
+    child, earlier = scene["staying"], create_child("李早", village=scene["jia"], school=scene["school"])
+    carer = create_carer(child, since=today - timedelta(days=2))
+    case = create_dropout(child, dropped_on=today - timedelta(days=3))
+    old_carer = create_carer(earlier, since=today - timedelta(days=40))
+    old_case = create_dropout(earlier, dropped_on=today - timedelta(days=30), returned_on=today - timedelta(days=20),
+                              watch_until=today + timedelta(days=100))
+    for pupil in (child, earlier):
+        exit_child(pupil, "moved_away", today - timedelta(days=10), actor=scene["coordinator"])
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(ResponsibleCarer, carer.id).ended_on == today - timedelta(days=2)
+    assert db.session.get(DropoutCase, case.id).closed_on == today - timedelta(days=3)
+    assert db.session.get(ResponsibleCarer, old_carer.id).ended_on == today - timedelta(days=10)
+    assert db.session.get(DropoutCase, old_case.id).closed_on == today - timedelta(days=10)
