@@ -103,3 +103,10 @@ def test_an_exit_dated_back_never_ends_a_carer_before_she_was_named_nor_a_case_b
     assert db.session.get(DropoutCase, case.id).closed_on == today - timedelta(days=3)
     assert db.session.get(ResponsibleCarer, old_carer.id).ended_on == today - timedelta(days=10)
     assert db.session.get(DropoutCase, old_case.id).closed_on == today - timedelta(days=10)
+
+
+def test_a_grant_to_a_misspelt_school_duty_is_refused_when_the_area_declares_it():
+    from blueprints.core.access import add_grants
+
+    with pytest.raises(KeyError, match="school duty"):
+        add_grants("school:mental-health", {"screenings:read"})
