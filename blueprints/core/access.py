@@ -24,6 +24,7 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, false
 
+from blueprints.core.vocabulary import SCHOOL_DUTIES
 from extensions import db
 
 REACHES = {"town": "全镇", "village": "本村", "school": "本校", "department": "本部门", "own": "本人结对"}
@@ -86,6 +87,8 @@ def add_grants(role: str, permissions) -> None:
     "school:<duty>" for school staff with that duty."""
     if role not in ROLES and not role.startswith((DEPARTMENT_PREFIX, SCHOOL_DUTY_PREFIX)):
         raise KeyError(f"unknown role {role!r}")
+    if role.startswith(SCHOOL_DUTY_PREFIX) and role[len(SCHOOL_DUTY_PREFIX):] not in SCHOOL_DUTIES:
+        raise KeyError(f"unknown school duty {role!r}")  # a misspelt duty would grant nobody, silently
     _grants[role].update(permissions)
 
 
