@@ -161,3 +161,19 @@ def test_a_director_of_two_villages_reaches_both(app, client, auth):
     assert client.get(f"/villages/{a.id}").status_code == 200
     assert client.get(f"/villages/{b.id}").status_code == 200
     assert client.get(f"/villages/{c.id}").status_code == 404
+
+
+def test_a_school_account_without_a_school_reaches_no_child(app):
+    """The school reach compares with the account's school: without one it must not become IS NULL
+    (every child at no school, and through them their carers, dropouts and contacts)."""
+    from blueprints.children.access import reachable_children
+    from blueprints.schools.access import reachable_dropouts
+    from tests.factories import create_child, create_dropout
+
+    child = create_child("无校儿童", school=create_school("东村小学"))
+    create_dropout(child)
+    child.school_id = None  # she has left school since
+    db.session.commit()
+    stray = create_user("school", school=None)
+    assert db.session.scalars(reachable_children(stray)).all() == []
+    assert db.session.scalars(reachable_dropouts(stray)).all() == []

@@ -4,7 +4,7 @@ every list, search, count and export of children starts from."""
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from blueprints.children.models import Child
 from blueprints.core.access import get_reachable_or_404, reachable, register_reach
@@ -33,7 +33,9 @@ def setup() -> None:
     register_reach("children", "town", lambda user: None)
     register_reach("children", "village",
                    lambda user: Child.residence_village_id.in_([v.id for v in user.villages]))
-    register_reach("children", "school", lambda user: Child.school_id == user.school_id)
+    # `== None` would be IS NULL: a school account without a school would reach every child at none
+    register_reach("children", "school",
+                   lambda user: Child.school_id == user.school_id if user.school_id is not None else false())
     register_fields(CHILD_FIELDS)
 
 

@@ -64,6 +64,19 @@ def register_fields(fields: dict[str, str]) -> None:
     FIELDS.update(fields)
 
 
+# audit action → the kind of data its detail names (a screening recorded for a named child): the
+# audit log shows such a detail only to a reader who may see that kind. The event itself stays.
+AUDIT_DETAIL_KINDS: dict[str, str] = {}
+AUDIT_DETAIL_HIDDEN = "（无权查看详情）"
+
+
+def register_audit_details(actions: dict[str, str]) -> None:
+    for action, kind in actions.items():
+        if kind not in KINDS:
+            raise KeyError(f"{action}: unknown kind {kind!r}")
+    AUDIT_DETAIL_KINDS.update(actions)
+
+
 # What a role without children:read_ids sees of an ID number, and of a 残疾证号 (the holder's ID
 # number and two digits): that there is one, and not one digit of it; and of the birth date
 # (digits 7–14), the year and month only. Such a reader knows the township, and so the county:
@@ -163,6 +176,13 @@ class Disclosure:
             return MASKS.get(self.kind(name), mask_text)(str(value))
         return value
 
+    def audit_detail(self, event) -> str:
+        """An audit event's detail as this viewer may read it (AUDIT_DETAIL_KINDS)."""
+        kind = AUDIT_DETAIL_KINDS.get(event.action)
+        if kind is not None and self.levels[kind] == HIDDEN and event.detail:
+            return AUDIT_DETAIL_HIDDEN
+        return event.detail
+
     @property
     def masks_ids(self) -> bool:
         return self.levels["id_number"] == MASKED
@@ -195,12 +215,13 @@ def current_disclosure() -> Disclosure:
 
 
 def register_template_globals(app) -> None:
-    """`disclose(field, value)`, `discloses(field)`, `shown_age(birth_date, today)` and
-    `may(permission)`: what templates ask instead of testing roles."""
+    """`disclose(field, value)`, `discloses(field)`, `shown_age(birth_date, today)`,
+    `audit_detail(event)` and `may(permission)`: what templates ask instead of testing roles."""
     app.jinja_env.globals["may"] = lambda permission: can(current_user, permission)
     app.jinja_env.globals["disclose"] = lambda name, value: current_disclosure().show(name, value)
     app.jinja_env.globals["discloses"] = lambda name: current_disclosure().shows(name)
     app.jinja_env.globals["shown_age"] = lambda birth_date, today: shown_age(birth_date, today, current_disclosure())
+    app.jinja_env.globals["audit_detail"] = lambda event: current_disclosure().audit_detail(event)
 
 
 def disclosure_table() -> str:

@@ -11,12 +11,12 @@ screenings:read (core/disclosure.py)."""
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from blueprints.auth.models import User
 from blueprints.children.models import Child
 from blueprints.core.access import get_reachable_or_404, reachable, register_reach
-from blueprints.core.disclosure import register_fields
+from blueprints.core.disclosure import register_audit_details, register_fields
 from blueprints.schools.models import (AttendanceCheck, DropoutCase, DropoutStep, Enrolment, EnrolmentChange,
                                        FeeWaiver, HolidayCare, ResponsibleCarer, SchoolContact, Screening)
 
@@ -34,6 +34,8 @@ SCHOOL_FIELDS = {
 
 
 def _pupils_of_school(user):
+    if user.school_id is None:  # `== None` would be IS NULL: every child at no school
+        return select(Child.id).where(false())
     return select(Child.id).where(Child.school_id == user.school_id)
 
 
@@ -66,6 +68,9 @@ def setup() -> None:
     register_reach("school_staff", "town", lambda user: User.role == "school")
     register_reach("school_staff", "school", lambda user: (User.role == "school") & (User.school_id == user.school_id))
     register_fields(SCHOOL_FIELDS)
+    # Who had a screening, and was followed up, is itself the psychological file.
+    register_audit_details({"screening_recorded": "psychological", "screening_followed_up": "psychological",
+                            "screenings_viewed": "psychological"})
 
 
 def reachable_carers(user, permission: str = "carers:read") -> Select:
