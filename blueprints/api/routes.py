@@ -8,7 +8,7 @@ deep to parse, 404 for a child outside the user's reach (or none), 403 without t
 when the session has ended."""
 from __future__ import annotations
 
-from flask import abort, jsonify, request
+from flask import jsonify
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -17,7 +17,7 @@ from blueprints.children.access import get_child_or_404
 from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.clock import local_today
-from blueprints.core.offline import answer, forbidden, invalid
+from blueprints.core.offline import answer, forbidden, invalid, json_body
 from blueprints.core.payload import check_uuid
 from blueprints.core.vocabulary import CATEGORY_SHORT
 from blueprints.visits.services import due_list, record_contact, record_visit
@@ -25,12 +25,6 @@ from blueprints.visits.validation import check_child_id, parse_contact, parse_vi
 from extensions import db
 
 
-def _payload() -> dict:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the parser goes: json raises this, not a ValueError
-        abort(400)
-    return data if isinstance(data, dict) else {}
 
 
 def _child_or_errors(payload: dict, errors: dict):
@@ -52,7 +46,7 @@ def csrf_token():
 def create_visit():
     if not can(current_user, "visits:write"):
         return forbidden()
-    payload, errors = _payload(), {}
+    payload, errors = json_body(), {}
     client_uuid = check_uuid(payload, errors)
     child = _child_or_errors(payload, errors)
     values, needs, value_errors = parse_visit(payload)
@@ -69,7 +63,7 @@ def create_visit():
 def create_parent_contact():
     if not can(current_user, "children:write"):
         return forbidden()
-    payload, errors = _payload(), {}
+    payload, errors = json_body(), {}
     client_uuid = check_uuid(payload, errors)
     child = _child_or_errors(payload, errors)
     values, value_errors = parse_contact(payload)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
-from flask import jsonify
+from flask import abort, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -52,6 +52,16 @@ def _plain(value):
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def json_body() -> dict:
+    """What the phone posted: a JSON object, or {} for anything else (each field is then missing
+    and named in the 422); 400 for JSON nested deeper than the parser goes."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # json raises this, not a ValueError
+        abort(400)
+    return data if isinstance(data, dict) else {}
 
 
 def fingerprint(child_id: int | None, values: dict) -> str:

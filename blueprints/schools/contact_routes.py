@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import Response, abort, flash, render_template, request, url_for
+from flask import Response, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
@@ -25,7 +25,7 @@ from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.core.inputs import id_arg, month_arg, page_arg
-from blueprints.core.offline import answer, find_by_uuid, forbidden, invalid
+from blueprints.core.offline import answer, find_by_uuid, forbidden, invalid, json_body
 from blueprints.core.payload import check_uuid
 from blueprints.core.vocabulary import CONTACT_TOPICS, CONTACT_WITH, HAZARDS, SCHOOL_CONTACT_METHODS
 from blueprints.schools import bp
@@ -134,12 +134,6 @@ def contacts_due():
 
 # --- the phone's JSON -------------------------------------------------------------------------------
 
-def _payload() -> dict:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the parser goes
-        abort(400)
-    return data if isinstance(data, dict) else {}
 
 
 @bp.route("/api/v1/school-pupils")
@@ -159,7 +153,7 @@ def school_pupils_json():
 def create_contact():
     if not can(current_user, WRITE):
         return forbidden()
-    client_uuid, child, values, errors = _checked(_payload())
+    client_uuid, child, values, errors = _checked(json_body())
     if errors:
         return invalid(errors)
     outcome = record_contact(child, values, client_uuid, actor=current_user)  # ChildExited: 409 (children/routes.py)

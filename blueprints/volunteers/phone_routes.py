@@ -24,7 +24,7 @@ from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.htmx import redirect_after_post
 from blueprints.core.inputs import id_arg, page_arg
-from blueprints.core.offline import answer, find_by_uuid, forbidden, invalid
+from blueprints.core.offline import answer, find_by_uuid, forbidden, invalid, json_body
 from blueprints.core.payload import check_uuid
 from blueprints.core.security import accepts_upload
 from blueprints.core.vocabulary import ACTIVITY_KINDS
@@ -155,12 +155,6 @@ def activity_photo(activity_id: int):
 
 # --- the phone's JSON -------------------------------------------------------------------------------
 
-def _payload() -> dict:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the parser goes
-        abort(400)
-    return data if isinstance(data, dict) else {}
 
 
 @bp.route("/api/v1/my-pairings")
@@ -180,7 +174,7 @@ def my_pairings_json():
 def create_activity():
     if not can(current_user, WRITE):
         return forbidden()
-    payload = _payload()
+    payload = json_body()
     client_uuid, pairing, values, errors = _checked(payload)
     if errors:
         return invalid(errors)
