@@ -95,3 +95,23 @@ def test_the_coordinator_names_a_carer_and_reports_a_dropout_and_the_town_sees_i
     screenshot(town, "town-dropouts")
     town.context.close()
     phone.context.close()
+
+
+def test_a_teacher_finds_her_pupil_in_a_long_list_by_typing(browser, live_server, pupils, login):
+    """A school's picker holds every pupil: typing part of a name, a village or a grade narrows it."""
+    phone = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740}).new_page()
+    login(phone, "banzhuren1")
+    phone.goto("/schools/contacts/log")
+    picker = phone.locator("#f-child_id")
+    expect(picker.locator("option", has_text="钟小江")).to_have_count(1)
+    phone.locator("#f-pupil-search").fill("小禾")
+    expect(picker.locator("option:not([hidden])", has_text="钟小禾")).to_have_count(1)
+    expect(picker.locator("option[hidden]", has_text="钟小江")).to_have_count(1)
+    expect(phone.locator("[data-picker-count]")).to_have_text("找到 1 名")
+    phone.locator("#f-pupil-search").press("Enter")  # searching does not send the form
+    expect(phone.locator("#f-pupil-search")).to_have_value("小禾")
+    picker.select_option(label=picker.locator("option:not([hidden])", has_text="钟小禾").inner_text())
+    phone.locator("#f-pupil-search").fill("")
+    expect(picker.locator("option[hidden]")).to_have_count(0)
+    expect(picker).to_have_value(str(pupils["key"]))
+    phone.context.close()

@@ -71,18 +71,50 @@
     select.value = value;
   }
 
+  // A search box before a long list (a school's pupils, input[data-picker-search]): what is typed
+  // narrows the options to those whose label holds it (a name, a village, a grade); the chosen
+  // child and the prompt always stay.
+  function narrow(select, search) {
+    var query = search.value.trim();
+    var shown = 0;
+    forEach(Array.prototype.slice.call(select.options), function (option) {
+      var hide = Boolean(query) && option.value !== "" && option.value !== select.value
+        && option.textContent.indexOf(query) < 0;
+      option.hidden = hide;
+      if (!hide && option.value) shown++;
+    });
+    var count = search.form && search.form.querySelector("[data-picker-count]");
+    if (count) count.textContent = query ? "找到 " + shown + " 名" : "";
+  }
+
+  function searchable(form, select) {
+    var search = form.querySelector("input[data-picker-search]");
+    if (!search) return function () {};
+    if (!search.__narrowing) {
+      search.__narrowing = true;
+      search.addEventListener("input", function () { narrow(select, search); });
+      search.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") event.preventDefault();  // a search, not the form's submit
+      });
+    }
+    return function () { narrow(select, search); };
+  }
+
   async function setup(form, wanted) {
     var select = form.querySelector("select[data-child-picker]");
     var source = form.dataset.offlinePicker;
     if (!select || !source) return;
+    var renarrow = searchable(form, select);
     var generation = form.__outbox.generation;
     var stored = await store.readChildren(source).catch(function () { return []; });
     fill(select, stored, wanted);
+    renarrow();
     if (!util.online()) return;
     var fresh = await fetchChildren(source);
     if (fresh && document.contains(select)) {
       // keep what the user chose meanwhile; after a save (reset) no child is wanted any more
       fill(select, fresh, select.value || (form.__outbox.generation === generation ? wanted : ""));
+      renarrow();
     }
   }
 
