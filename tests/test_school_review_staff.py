@@ -1,0 +1,119 @@
+"""Review of the school staff's parts (issue 10): what a pupil's leaving her school does to her
+responsible carer and to the coordinator's lists, and what the psychological file shows after a
+transfer."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.core.clock import local_today
+from blueprints.schools.models import ResponsibleCarer
+from extensions import db
+from tests.conftest import AuthActions
+from tests.factories import create_carer, create_child, create_school, create_user, create_village
+
+TODAY = local_today()
+
+
+def sign_in(app, user):
+    client = app.test_client()
+    assert AuthActions(client).login(user.username).status_code in (302, 303)
+    return client
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def home_card(client, card_id: str) -> str:
+    """The text of one home card (its <section id=…> … </section>), '' when absent."""
+    page = client.get("/").get_data(as_text=True)
+    found = re.search(rf'id="{card_id}".*?</section>', page, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))) if found else ""
+
+
+@pytest.fixture
+def town(app):
+    village = create_village("东洼村")
+    school, other = create_school("中心小学", villages=[village]), create_school("二中", villages=[village])
+    teacher = create_user("school", username="laoshi", school=school, school_duty="head_teacher", display_name="黄志刚")
+    teacher.phone = "13900001111"
+    users = {
+        "coordinator": create_user("school", username="xuexiao", school=school, display_name="陈静"),
+        "other_coordinator": create_user("school", username="xuexiao2", school=other, display_name="周老师"),
+        "teacher": teacher,
+    }
+    db.session.commit()
+    pupil = create_child("王小明", village=village, school=school, categories=["poverty"], grade="三年级")
+    carer = create_carer(pupil, name="黄志刚", phone="13900001111", user=teacher, since=TODAY - timedelta(days=60))
+    return {"users": users, "pupil": pupil, "carer": carer, "school": school, "other": other}
+
+
+def test_a_transfer_ends_the_old_school_s_carer_and_the_new_school_is_asked_for_one(app, town):
+    pupil, other = town["pupil"], town["other"]
+    client = sign_in(app, town["users"]["coordinator"])
+    response = client.post(f"/schools/pupils/{pupil.id}/enrolment", data={
+        "state": "transferred", "changed_on": TODAY.isoformat(), "to_school_id": str(other.id), "note": ""})
+    assert response.status_code == 303
+    db.session.expire_all()
+    carer = db.session.get(ResponsibleCarer, town["carer"].id)
+    assert (carer.ended_on, carer.end_note, carer.ended_by_id) == (TODAY, "转学到二中", town["users"]["coordinator"].id)
+    assert db.session.scalar(select(ResponsibleCarer).where(ResponsibleCarer.child_id == pupil.id,
+                                                            ResponsibleCarer.ended_on.is_(None))) is None
+    # the new school's coordinator is asked to name one: her card, her list, the record page
+    new = sign_in(app, town["users"]["other_coordinator"])
+    assert "王小明" in home_card(new, "school-carers")
+    assert "王小明" in text_of(new.get("/schools/carers?state=without"))
+    record = text_of(new.get(f"/children/{pupil.id}"))
+    assert "还没有指定关爱责任人" in record and "转学到二中" in record
+    # and may name her own teacher
+    named = new.post(f"/schools/pupils/{pupil.id}/carer", data={
+        "intent": "name", "user_id": "", "name": "周老师", "phone": "13800002222", "since": TODAY.isoformat(),
+        "note": ""})
+    assert named.status_code == 303
+
+
+@pytest.mark.parametrize("state", ["graduated", "transferred"])
+def test_a_pupil_who_left_the_school_leaves_the_carer_and_waiver_lists(app, town, state):
+    """毕业, or 转学 out of the town (she stays on the old school's roll): no carer is asked for her,
+    no waiver; her carer's naming ended that day. Back at school (在读), she is asked for again."""
+    pupil, coordinator = town["pupil"], town["users"]["coordinator"]
+    client = sign_in(app, coordinator)
+    assert "王小明" in text_of(client.get("/schools/waivers"))
+    day = TODAY - timedelta(days=3)
+    response = client.post(f"/schools/pupils/{pupil.id}/enrolment", data={
+        "state": state, "changed_on": day.isoformat(), "to_school_id": "", "note": "转到外县某小学"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    carer = db.session.get(ResponsibleCarer, town["carer"].id)
+    assert (carer.ended_on, carer.end_note) == (day, {"graduated": "毕业", "transferred": "转学"}[state])
+    assert "王小明" not in home_card(client, "school-carers")
+    assert "王小明" not in text_of(client.get("/schools/carers"))
+    assert "王小明" not in home_card(client, "school-waivers")
+    assert "王小明" not in text_of(client.get("/schools/waivers"))
+    refused = client.post(f"/schools/pupils/{pupil.id}/carer", data={
+        "intent": "name", "user_id": str(town["users"]["teacher"].id), "name": "", "phone": "",
+        "since": TODAY.isoformat(), "note": ""})
+    assert refused.status_code == 422
+    assert f"本校老师：王小明已{ {'graduated': '毕业', 'transferred': '转学'}[state]}，不再由本校指定关爱责任人" in text_of(refused)
+    back = client.post(f"/schools/pupils/{pupil.id}/enrolment", data={
+        "state": "enrolled", "changed_on": TODAY.isoformat(), "to_school_id": "", "note": ""})
+    assert back.status_code == 303
+    assert "王小明" in home_card(client, "school-carers")
+    assert "王小明" in text_of(client.get("/schools/waivers"))
+
+
+def test_a_carer_named_after_the_day_of_a_late_recorded_leaving_ends_the_day_she_began(app, town):
+    """The leaving is recorded with an earlier date than the carer's start: her row never ends
+    before it began."""
+    pupil = town["pupil"]
+    client = sign_in(app, town["users"]["coordinator"])
+    day = TODAY - timedelta(days=90)  # before the carer's start (60 days ago)
+    assert client.post(f"/schools/pupils/{pupil.id}/enrolment", data={
+        "state": "graduated", "changed_on": day.isoformat(), "to_school_id": "", "note": ""}).status_code == 303
+    db.session.expire_all()
+    carer = db.session.get(ResponsibleCarer, town["carer"].id)
+    assert carer.ended_on == carer.since == TODAY - timedelta(days=60)
