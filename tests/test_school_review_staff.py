@@ -117,3 +117,23 @@ def test_a_carer_named_after_the_day_of_a_late_recorded_leaving_ends_the_day_she
     db.session.expire_all()
     carer = db.session.get(ResponsibleCarer, town["carer"].id)
     assert carer.ended_on == carer.since == TODAY - timedelta(days=60)
+
+
+def test_a_corrected_start_moves_the_end_of_the_carer_she_replaced(app, town):
+    """A change ends the carer before on the new one's first day: when that day is corrected, the
+    history keeps one carer at a time (no two at once, no days with none)."""
+    pupil = town["pupil"]
+    client = sign_in(app, town["users"]["coordinator"])
+    changed_on = TODAY - timedelta(days=10)
+    assert client.post(f"/schools/pupils/{pupil.id}/carer", data={
+        "intent": "name", "user_id": "", "name": "周老师", "phone": "13800002222",
+        "since": changed_on.isoformat(), "note": ""}).status_code == 303
+    for corrected in (TODAY - timedelta(days=30), TODAY - timedelta(days=5)):  # earlier, then later
+        assert client.post(f"/schools/pupils/{pupil.id}/carer", data={
+            "intent": "correct", "fix-phone": "13800002222", "fix-since": corrected.isoformat(),
+            "fix-note": ""}).status_code == 303
+        db.session.expire_all()
+        before, now = db.session.scalars(select(ResponsibleCarer).where(ResponsibleCarer.child_id == pupil.id)
+                                         .order_by(ResponsibleCarer.id)).all()
+        assert (before.name, before.ended_on, now.name, now.since, now.ended_on) == (
+            "黄志刚", corrected, "周老师", corrected, None)

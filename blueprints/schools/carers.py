@@ -184,6 +184,8 @@ def correct_carer(child: Child, *, phone: str | None, since: date | None, note: 
     _check_since(since, errors, before)
     if errors:
         raise CarerError(errors)
+    if before is not None and before.ended_on == current.since:  # she replaced `before` that day
+        before.ended_on = since
     current.phone, current.since, current.note = phone.strip(), since, (note or "").strip() or None
     audit.record("carer_updated", current, detail=f"{child.name}：{current.name}", user=actor)
     return current
