@@ -137,3 +137,22 @@ def test_a_corrected_start_moves_the_end_of_the_carer_she_replaced(app, town):
                                          .order_by(ResponsibleCarer.id)).all()
         assert (before.name, before.ended_on, now.name, now.since, now.ended_on) == (
             "黄志刚", corrected, "周老师", corrected, None)
+
+
+def test_the_follow_up_kinds_are_pills_to_tap_and_a_missing_one_is_named(app, town):
+    from tests.factories import create_instrument, create_screening
+    from blueprints.schools.terms import term_of
+    pupil = town["pupil"]
+    teacher = create_user("school", username="xinli", school=town["school"], school_duty="mental_health")
+    screening = create_screening(pupil, create_instrument(), score=30, band="high", term=term_of(TODAY),
+                                 screened_on=TODAY)
+    client = sign_in(app, teacher)
+    page = client.get(f"/schools/screenings/{screening.id}/followup").get_data(as_text=True)
+    assert re.search(r'<label class="pill"><input[^>]*name="followup"[^>]*value="talk"[^>]*> 谈心</label>', page)
+    assert "<li>" not in page.split('id="followup-kind"')[1].split("</fieldset>")[0]
+    response = client.post(f"/schools/screenings/{screening.id}/followup", data={
+        "followup_on": TODAY.isoformat(), "followup_note": "已约家长面谈"})
+    assert response.status_code == 422
+    kinds = response.get_data(as_text=True).split('id="followup-kind"')[1].split("</fieldset>")[0]
+    assert 'id="followup-error">请填写跟进方式<' in kinds and 'aria-invalid="true"' in kinds
+    assert "已约家长面谈" in response.get_data(as_text=True)
