@@ -99,6 +99,10 @@ def test_a_pupil_who_left_the_school_leaves_the_carer_and_waiver_lists(app, town
         "since": TODAY.isoformat(), "note": ""})
     assert refused.status_code == 422
     assert f"本校老师：王小明已{ {'graduated': '毕业', 'transferred': '转学'}[state]}，不再由本校指定关爱责任人" in text_of(refused)
+    assert "王小明" not in text_of(client.get("/schools/waivers?state=all"))
+    from blueprints.schools.terms import term_of
+    waive = client.post(f"/schools/waivers/{pupil.id}", data={"term": term_of(TODAY), "waived": "1"})
+    assert waive.status_code == 422 and "不在本校参加课后服务，不用减免" in text_of(waive)
     back = client.post(f"/schools/pupils/{pupil.id}/enrolment", data={
         "state": "enrolled", "changed_on": TODAY.isoformat(), "to_school_id": "", "note": ""})
     assert back.status_code == 303

@@ -198,6 +198,9 @@ def set_fee_waiver(child: Child, term: str, waived: bool, *, actor) -> bool:
     ensure_open(child)
     if term not in waiver_terms(local_today()):
         raise CarerError({"term": "学期：请从列表中选择"})
+    state, _ = current_state(child)
+    if waived and state in LEFT_SCHOOL:  # withdrawing one stays possible
+        raise CarerError({"term": f"学期：{child.name}已{ENROLMENT_STATES[state]}，不在本校参加课后服务，不用减免"})
     row = db.session.scalar(select(FeeWaiver).where(FeeWaiver.child_id == child.id, FeeWaiver.term == term))
     if waived == (row is not None):
         return False  # as asked already (a second tap, another tab)
