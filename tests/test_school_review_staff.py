@@ -160,3 +160,55 @@ def test_the_follow_up_kinds_are_pills_to_tap_and_a_missing_one_is_named(app, to
     kinds = response.get_data(as_text=True).split('id="followup-kind"')[1].split("</fieldset>")[0]
     assert 'id="followup-error">请填写跟进方式<' in kinds and 'aria-invalid="true"' in kinds
     assert "已约家长面谈" in response.get_data(as_text=True)
+
+
+def test_two_withdrawals_of_one_waiver_at_once_both_stand(_app, app, town):
+    """A double tap on 取消减免 (or two coordinators at once): both requests read the waiver, the
+    first deletes it; the second finds nothing to delete and says so, without an error page.
+    PostgreSQL only: SQLite lets one writer at a time, so both reads never precede the deletes."""
+    import threading
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from blueprints.schools.models import FeeWaiver
+    from blueprints.schools.terms import term_of
+    from tests.factories import PASSWORD
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("two transactions at once: PostgreSQL")
+    pupil, term = town["pupil"], term_of(TODAY)
+    db.session.add(FeeWaiver(child_id=pupil.id, school_id=pupil.school_id, term=term, decided_on=TODAY))
+    second = create_user("school", username="xuexiao3", school=town["school"], display_name="李红")
+    db.session.commit()
+    barrier = threading.Barrier(2)
+
+    def both_read_first(state):  # each request waits after reading the waiver until the other has read it too
+        if state.is_select and "fee_waivers" in str(state.statement) and "EXISTS" not in str(state.statement):
+            result = state.invoke_statement()
+            barrier.wait(10)
+            return result
+
+    clients = []
+    for user in (town["users"]["coordinator"], second):
+        c = _app.test_client()
+        c.post("/login", data={"username": user.username, "password": PASSWORD})
+        clients.append(c)
+    answers, url = [], f"/schools/waivers/{pupil.id}"
+
+    def withdraw(c):
+        answers.append(c.post(url, data={"term": term, "waived": "0"}).status_code)
+
+    event.listen(Session, "do_orm_execute", both_read_first)
+    try:
+        threads = [threading.Thread(target=withdraw, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        event.remove(Session, "do_orm_execute", both_read_first)
+    assert answers == [303, 303]
+    assert db.session.scalar(select(FeeWaiver).where(FeeWaiver.child_id == pupil.id)) is None
+    from blueprints.core.audit import AuditEvent
+    assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "fee_waiver_withdrawn")).all()) == 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.auth.models import User
@@ -205,7 +205,8 @@ def set_fee_waiver(child: Child, term: str, waived: bool, *, actor) -> bool:
     if waived == (row is not None):
         return False  # as asked already (a second tap, another tab)
     if row is not None:
-        db.session.delete(row)
+        if not db.session.execute(delete(FeeWaiver).where(FeeWaiver.id == row.id)).rowcount:
+            return False  # withdrawn by another tap at the same moment
         audit.record("fee_waiver_withdrawn", child, detail=f"{child.name}：{term_label(term)}", user=actor)
         return True
     try:
