@@ -55,6 +55,7 @@ def town(app):
 def test_a_transfer_ends_the_old_school_s_carer_and_the_new_school_is_asked_for_one(app, town):
     pupil, other = town["pupil"], town["other"]
     client = sign_in(app, town["users"]["coordinator"])
+    assert "她的关爱责任人同日卸任" in text_of(client.get(f"/schools/pupils/{pupil.id}/enrolment"))
     response = client.post(f"/schools/pupils/{pupil.id}/enrolment", data={
         "state": "transferred", "changed_on": TODAY.isoformat(), "to_school_id": str(other.id), "note": ""})
     assert response.status_code == 303
