@@ -213,3 +213,24 @@ def test_two_withdrawals_of_one_waiver_at_once_both_stand(_app, app, town):
     assert db.session.scalar(select(FeeWaiver).where(FeeWaiver.child_id == pupil.id)) is None
     from blueprints.core.audit import AuditEvent
     assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "fee_waiver_withdrawn")).all()) == 1
+
+
+def test_a_dropout_is_not_dated_before_the_pupil_s_present_state_began(app, town):
+    """She came into this school by a transfer on a day: the new school cannot report her dropout
+    before it (her enrolment history would run backwards); the field is named, what was typed kept."""
+    pupil, other = town["pupil"], town["other"]
+    moved_on = TODAY - timedelta(days=5)
+    client = sign_in(app, town["users"]["coordinator"])
+    assert client.post(f"/schools/pupils/{pupil.id}/enrolment", data={
+        "state": "transferred", "changed_on": moved_on.isoformat(), "to_school_id": str(other.id),
+        "note": ""}).status_code == 303
+    new = sign_in(app, town["users"]["other_coordinator"])
+    early = (moved_on - timedelta(days=1)).isoformat()
+    refused = new.post(f"/schools/pupils/{pupil.id}/dropout", data={
+        "dropped_on": early, "reason": "other", "reason_note": "随父母外出"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert f"辍学日期：不能早于目前状态“在读”的开始日期 {moved_on:%Y-%m-%d}" in page
+    assert early in page and "随父母外出" in page
+    assert new.post(f"/schools/pupils/{pupil.id}/dropout", data={
+        "dropped_on": moved_on.isoformat(), "reason": "other", "reason_note": "随父母外出"}).status_code == 303
