@@ -28,6 +28,7 @@ from blueprints.schools.carer_forms import CarerCorrectionForm, CarerForm, DutyF
 from blueprints.schools.carers import (CarerError, add_holiday_care, correct_carer, current_carer, key_pupils,
                                        name_carer, pending_waivers, qualifies, school_accounts, set_fee_waiver,
                                        set_school_duty, waived_in, waiver_reasons, waiver_terms, without_carer)
+from blueprints.schools.enrolment import at_school
 from blueprints.schools.models import HolidayCare, ResponsibleCarer
 from blueprints.schools.terms import term_label, term_of
 from extensions import db
@@ -159,7 +160,7 @@ def _waiver_page(term, terms, state, q, status=200):
     elif state == "waived":
         query = pupils.where(waived_in(term))
     else:
-        query = pupils.where(or_(waived_in(term), Child.status.in_(CURRENT_STATUSES) & qualifies(term)))
+        query = pupils.where(or_(waived_in(term), Child.status.in_(CURRENT_STATUSES) & at_school() & qualifies(term)))
     query, schools, school = _school_filter(query)
     if q:
         query = query.where(Child.name.contains(q, autoescape=True))

@@ -3,9 +3,10 @@ care places, and the duties of a school's staff: the rules, the services that ke
 takes actor=, writes its audit event and leaves the commit to the request), the home cards and
 the record and archive section.
 
-Key pupils: on the roll, at a school, and 重点关注 or of a difficult category (困境, 孤儿,
-事实无人抚养). Who qualifies for the waiver in a term: a difficult category, or a 基本生活保障
-benefit running some day of the term. Rules (each broken one is a message naming its field):
+Key pupils: on the roll, at a school (not transferred, graduated or 未入学 there: enrolment.py
+LEFT_SCHOOL), and 重点关注 or of a difficult category (困境, 孤儿, 事实无人抚养). Who qualifies for
+the waiver in a term: such a pupil of a difficult category, or with a 基本生活保障 benefit running
+some day of the term. Rules (each broken one is a message naming its field):
 - a carer is one of the pupil's school's active accounts (her name, and her phone unless another
   is typed), or a typed name with a phone; from a day not after today, and not before the carer
   she replaces; the pupil is on the roll (children/services.py ensure_open: 409 otherwise);
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.auth.models import User
@@ -29,8 +30,10 @@ from blueprints.core.areas import HOME_CARD_NAMES
 from blueprints.core import audit
 from blueprints.core.clock import format_date, local_today
 from blueprints.core.forms import FieldErrors
-from blueprints.core.vocabulary import CATEGORY_SHORT, CURRENT_STATUSES, HOLIDAY_CARE_KINDS, SCHOOL_DUTIES
+from blueprints.core.vocabulary import (CATEGORY_SHORT, CURRENT_STATUSES, ENROLMENT_STATES, HOLIDAY_CARE_KINDS,
+                                        SCHOOL_DUTIES)
 from blueprints.schools.access import reachable_carers, reachable_fee_waivers, reachable_holiday_care
+from blueprints.schools.enrolment import LEFT_SCHOOL, at_school, current_state
 from blueprints.schools.models import FeeWaiver, HolidayCare, ResponsibleCarer
 from blueprints.schools.terms import recent_terms, term_bounds, term_label, term_of
 from extensions import db
@@ -52,7 +55,7 @@ def _difficult():
 
 def key_pupils(user):
     """The key pupils `user` reaches: on the roll, at a school, 重点关注 or of a difficult category."""
-    return reachable_children(user).where(Child.status.in_(CURRENT_STATUSES), Child.school_id.is_not(None),
+    return reachable_children(user).where(Child.status.in_(CURRENT_STATUSES), Child.school_id.is_not(None), at_school(),
                                           or_(Child.attention_level == "key", _difficult()))
 
 
@@ -127,6 +130,10 @@ def name_carer(child: Child, *, account: User | None, name: str | None, phone: s
     lock_child(child)
     current = current_carer(child.id)
     errors: dict[str, str] = {}
+    state, _ = current_state(child)
+    if state in LEFT_SCHOOL:
+        raise CarerError({"user_id": f"本校老师：{child.name}已{ENROLMENT_STATES[state]}，不再由本校指定关爱责任人；"
+                                     "回校后请先把在读状态改回“在读”"})
     if account is not None and not (account.role == "school" and account.school_id == child.school_id
                                     and account.active):
         errors["user_id"] = "本校老师：请从列表中选择"
@@ -177,6 +184,8 @@ def correct_carer(child: Child, *, phone: str | None, since: date | None, note: 
     _check_since(since, errors, before)
     if errors:
         raise CarerError(errors)
+    if before is not None and before.ended_on == current.since:  # she replaced `before` that day
+        before.ended_on = since
     current.phone, current.since, current.note = phone.strip(), since, (note or "").strip() or None
     audit.record("carer_updated", current, detail=f"{child.name}：{current.name}", user=actor)
     return current
@@ -189,11 +198,15 @@ def set_fee_waiver(child: Child, term: str, waived: bool, *, actor) -> bool:
     ensure_open(child)
     if term not in waiver_terms(local_today()):
         raise CarerError({"term": "学期：请从列表中选择"})
+    state, _ = current_state(child)
+    if waived and state in LEFT_SCHOOL:  # withdrawing one stays possible
+        raise CarerError({"term": f"学期：{child.name}已{ENROLMENT_STATES[state]}，不在本校参加课后服务，不用减免"})
     row = db.session.scalar(select(FeeWaiver).where(FeeWaiver.child_id == child.id, FeeWaiver.term == term))
     if waived == (row is not None):
         return False  # as asked already (a second tap, another tab)
     if row is not None:
-        db.session.delete(row)
+        if not db.session.execute(delete(FeeWaiver).where(FeeWaiver.id == row.id)).rowcount:
+            return False  # withdrawn by another tap at the same moment
         audit.record("fee_waiver_withdrawn", child, detail=f"{child.name}：{term_label(term)}", user=actor)
         return True
     try:
@@ -276,7 +289,7 @@ def waiver_panel(user) -> dict:
 
 def pending_waivers(user, term: str):
     return reachable_children(user).where(Child.status.in_(CURRENT_STATUSES), Child.school_id.is_not(None),
-                                          qualifies(term), ~waived_in(term))
+                                          at_school(), qualifies(term), ~waived_in(term))
 
 
 # --- the record and archive section -------------------------------------------------------------

@@ -7,7 +7,8 @@ Rules (each broken one is a message in Chinese naming its field):
   index ux_dropout_cases_open is the backstop; the child's row is locked so two reports at once
   are decided one after the other, children.services.lock_child);
 - dates not after today; a step and the return not before the dropout; a new dropout not before
-  the last return; a week checked lies in the watch;
+  the last return, nor before the pupil's present state began (e.g. her transfer in); a week
+  checked lies in the watch;
 - a new dropout during the watch ends that watch (closed_on): the earlier case shows as relapsed.
 
 The watch, week by week: weeks begin on Monday, the first is the week of the return, the last
@@ -31,10 +32,10 @@ from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.clock import format_date, local_today
 from blueprints.core.forms import FieldErrors
-from blueprints.core.vocabulary import DROPOUT_REASONS, DROPOUT_STEPS, label
+from blueprints.core.vocabulary import DROPOUT_REASONS, DROPOUT_STEPS, ENROLMENT_STATES, label
 from blueprints.places.models import School
 from blueprints.schools.access import reachable_dropouts, reachable_enrolment_changes, reachable_enrolments
-from blueprints.schools.enrolment import default_state, record_state, waiting_case
+from blueprints.schools.enrolment import current_state, default_state, record_state, waiting_case
 from blueprints.schools.models import AttendanceCheck, DropoutCase, DropoutStep, Enrolment, EnrolmentChange
 from extensions import db
 
@@ -75,8 +76,13 @@ def report_dropout(child: Child, values: dict, *, actor) -> DropoutCase:
     if waiting is not None:
         errors["dropped_on"] = (f"辍学日期：该生 {waiting.dropped_on:%Y-%m-%d} 起的辍学还没有登记返校，"
                                 "请在那条记录里继续跟进")
-    elif _date_errors(dropped_on, "辍学日期", "dropped_on", errors) and last_return and dropped_on < last_return:
-        errors["dropped_on"] = f"辍学日期：不能早于上次返校日期 {last_return:%Y-%m-%d}"
+    elif _date_errors(dropped_on, "辍学日期", "dropped_on", errors):
+        state, since = current_state(child)
+        if last_return and dropped_on < last_return:
+            errors["dropped_on"] = f"辍学日期：不能早于上次返校日期 {last_return:%Y-%m-%d}"
+        elif since is not None and dropped_on < since:
+            errors["dropped_on"] = (f"辍学日期：不能早于目前状态“{ENROLMENT_STATES[state]}”的开始日期 "
+                                    f"{since:%Y-%m-%d}，请核对")
     if reason not in DROPOUT_REASONS:
         errors["reason"] = "辍学原因：请从列表中选择"
     elif reason == "other" and not note:

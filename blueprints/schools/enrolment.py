@@ -8,7 +8,10 @@ Rules (each broken one is a message in Chinese naming its field):
 - a transfer to a school of the town changes the child's school through the children area's
   service (its history records it), and she leaves the old school's reach for the new one's; a
   transfer out of the town names the school in the note, and the pupil stays on the old school's
-  roll as 转学.
+  roll as 转学;
+- a pupil who leaves the school (a transfer, 毕业, 未入学: LEFT_SCHOOL) leaves her responsible
+  carer too: the carer's row ends that day (a teacher of the old school looks after her no more,
+  and the new school's card names her as a key pupil without a carer).
 
 Two writers to one pupil (a dropout reported while her state is changed) wait for each other on
 the child's row (lock_child)."""
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open, lock_child, update_child
@@ -25,8 +28,12 @@ from blueprints.core.clock import local_today
 from blueprints.core.forms import FieldErrors
 from blueprints.core.vocabulary import ENROLMENT_STATES
 from blueprints.places.models import School
-from blueprints.schools.models import DropoutCase, Enrolment, EnrolmentChange
+from blueprints.schools.models import DropoutCase, Enrolment, EnrolmentChange, ResponsibleCarer
 from extensions import db
+
+
+# The states of a pupil no longer at her school: no carer, no waiver is asked for her there.
+LEFT_SCHOOL = ("transferred", "graduated", "not_enrolled")
 
 
 class EnrolmentError(FieldErrors):
@@ -42,6 +49,20 @@ def current_state(child: Child) -> tuple[str, date | None]:
     """The pupil's state and since when (None: never changed here)."""
     row = db.session.get(Enrolment, child.id)
     return (row.state, row.since) if row else (default_state(child.school_id), None)
+
+
+def at_school():
+    """The clause on Child: her enrolment state, if any, is not one of LEFT_SCHOOL."""
+    return ~exists().where(Enrolment.child_id == Child.id, Enrolment.state.in_(LEFT_SCHOOL))
+
+
+def _end_carer(child: Child, on: date, why: str, actor) -> None:
+    """Her carer's naming ends on `on` (or the day it began, when that is later)."""
+    carer = db.session.scalar(select(ResponsibleCarer).where(ResponsibleCarer.child_id == child.id,
+                                                             ResponsibleCarer.ended_on.is_(None)))
+    if carer is not None:
+        carer.ended_on, carer.end_note = max(on, carer.since), why
+        carer.ended_by_id = actor.id if actor is not None else None
 
 
 def waiting_case(child_id: int) -> DropoutCase | None:
@@ -115,10 +136,13 @@ def change_enrolment(child: Child, values: dict, *, actor) -> EnrolmentChange:
         old_school = child.school.name if child.school else ""
         change = record_state(child, "enrolled", on, note, actor=actor, to_school_id=to_school.id,
                               label="transferred")
+        _end_carer(child, on, f"转学到{to_school.name}", actor)
         update_child(child, {"school_id": to_school.id}, actor=actor)
         audit.record("pupil_transferred", child, detail=f"{child.name}：{old_school} → {to_school.name}", user=actor)
         return change
     change = record_state(child, state, on, note, actor=actor)
+    if state in LEFT_SCHOOL:
+        _end_carer(child, on, ENROLMENT_STATES[state], actor)
     audit.record("enrolment_changed", child,
                  detail=f"{child.name}：{ENROLMENT_STATES[current]} → {ENROLMENT_STATES[state]}", user=actor)
     return change
