@@ -60,7 +60,10 @@ def key_pupils(user):
 
 
 def _open_carer():
-    return exists().where(ResponsibleCarer.child_id == Child.id, ResponsibleCarer.ended_on.is_(None))
+    # named by her present school: a pupil moved to another school by an edit of her record (not
+    # a transfer here, which ends the carer) is that school's to provide for
+    return exists().where(ResponsibleCarer.child_id == Child.id, ResponsibleCarer.ended_on.is_(None),
+                          ResponsibleCarer.school_id == Child.school_id)
 
 
 def without_carer(query):

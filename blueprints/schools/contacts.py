@@ -38,7 +38,8 @@ from blueprints.core.vocabulary import (CATEGORY_SHORT, CONTACT_TOPICS, CONTACT_
                                         SCHOOL_CONTACT_METHODS)
 from blueprints.places.models import Village
 from blueprints.schools.access import reachable_school_contacts
-from blueprints.schools.models import Enrolment, SchoolContact
+from blueprints.schools.enrolment import at_school
+from blueprints.schools.models import SchoolContact
 from extensions import db
 
 WRITE = "school_contacts:write"
@@ -49,9 +50,6 @@ PUPIL_MESSAGE = "学生：请选择这次联系的学生"
 WITH_MESSAGE = "联系对象：请选择" + "、".join(CONTACT_WITH.values())
 METHOD_MESSAGE = "联系方式：请选择" + "、".join(SCHOOL_CONTACT_METHODS.values())
 TOPICS_MESSAGE = "联系内容：请至少选择一项：" + "、".join(CONTACT_TOPICS.values())
-# Enrolment states of a pupil no longer at her school, though children.school_id still names it
-# until the town moves her (a transfer out of the town, graduation): not the school's to contact.
-LEFT_SCHOOL = ("transferred", "graduated", "not_enrolled")
 DUE_SHOWN = 500  # names on the page of all those due (the count gives the rest)
 RECORD_SHOWN = 10
 ARCHIVE_SHOWN = 30
@@ -136,8 +134,7 @@ def record_contact(child: Child, values: dict, client_uuid: str, *, actor) -> Ou
 def _on_roll(user):
     """The pupils the user may log a contact with: her school's, on the roll and still at school
     (in school, suspended or dropped out: the family of a dropout is the one to keep in touch with)."""
-    gone = exists().where(Enrolment.child_id == Child.id, Enrolment.state.in_(LEFT_SCHOOL))
-    return reachable_children(user).where(Child.status.in_(CURRENT_STATUSES), ~gone)
+    return reachable_children(user).where(Child.status.in_(CURRENT_STATUSES), at_school())
 
 
 def _left_behind():
