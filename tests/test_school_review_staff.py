@@ -255,3 +255,15 @@ def test_a_dropout_is_not_dated_before_the_pupil_s_present_state_began(app, town
     assert early in page and "随父母外出" in page
     assert new.post(f"/schools/pupils/{pupil.id}/dropout", data={
         "dropped_on": moved_on.isoformat(), "reason": "other", "reason_note": "随父母外出"}).status_code == 303
+
+
+def test_the_summary_of_errors_names_each_field_once(app, town):
+    """A service's message names its field already ("电话：…"): the summary above the form does not
+    name it a second time; a message that does not is given its field's name."""
+    client = sign_in(app, town["users"]["coordinator"])
+    pupil = create_child("李小红", school=town["school"], categories=["poverty"])
+    response = client.post(f"/schools/pupils/{pupil.id}/carer", data={
+        "intent": "name", "user_id": "", "name": "周老师", "phone": "", "since": TODAY.isoformat(), "note": ""})
+    page = text_of(response)
+    assert response.status_code == 422 and "电话：填写姓名时请同时填写关爱责任人的电话" in page
+    assert "电话：电话" not in page
