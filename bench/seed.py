@@ -188,7 +188,8 @@ SCHOOL_DROPOUTS = 300  # dropout cases across the town, a third still out
 
 
 def seed_bench_schools(pupils: int) -> None:
-    """xuexiao1's school with `pupils` pupils on the roll (children moved to it), as its staff's
+    """xuexiao1's school with exactly `pupils` pupils on the roll (its own moved to another school,
+    the first `pupils` children moved to it), as its staff's
     home pages see it: carers for half its key pupils, a school contact this month for half its
     留守 pupils, a screening this term for every pupil (one in twenty 高风险, half of those without
     follow-up); and SCHOOL_DROPOUTS dropout cases across the town's schools, a third open, the rest
@@ -199,6 +200,8 @@ def seed_bench_schools(pupils: int) -> None:
     school_id = coordinator.school_id
     ids = list(db.session.scalars(select(Child.id).where(Child.status.in_(CURRENT_STATUSES))
                                   .order_by(Child.id).limit(pupils)))
+    other = db.session.scalar(select(School.id).where(School.id != school_id).order_by(School.id))
+    db.session.execute(update(Child).where(Child.school_id == school_id).values(school_id=other))
     db.session.execute(update(Child).where(Child.id.in_(ids)).values(school_id=school_id))
     key = set(db.session.scalars(select(Child.id).where(Child.id.in_(ids), Child.attention_level == "key")))
     left_behind = set(db.session.scalars(select(ChildCategory.child_id).where(

@@ -49,8 +49,11 @@ class CarerError(FieldErrors):
 
 # --- who is a key pupil, who qualifies for the waiver ------------------------------------------
 
+# Membership of a town-wide set (a difficult category, a benefit, a waiver) is asked as IN
+# (subquery), read once for a school's thousands of pupils; what depends on the pupil's own row
+# (her carer named by her present school) as EXISTS (make bench: the school's home).
 def _difficult():
-    return exists().where(ChildCategory.child_id == Child.id, ChildCategory.category.in_(DIFFICULT))
+    return Child.id.in_(select(ChildCategory.child_id).where(ChildCategory.category.in_(DIFFICULT)))
 
 
 def key_pupils(user):
@@ -72,8 +75,8 @@ def without_carer(query):
 
 def _benefit_in(term: str):
     start, end = term_bounds(term)
-    return exists().where(Benefit.child_id == Child.id, Benefit.kind == WAIVER_BENEFIT, Benefit.start_on <= end,
-                          or_(Benefit.end_on.is_(None), Benefit.end_on >= start))
+    return Child.id.in_(select(Benefit.child_id).where(Benefit.kind == WAIVER_BENEFIT, Benefit.start_on <= end,
+                                                       or_(Benefit.end_on.is_(None), Benefit.end_on >= start)))
 
 
 def qualifies(term: str):
@@ -82,7 +85,7 @@ def qualifies(term: str):
 
 
 def waived_in(term: str):
-    return exists().where(FeeWaiver.child_id == Child.id, FeeWaiver.term == term)
+    return Child.id.in_(select(FeeWaiver.child_id).where(FeeWaiver.term == term))
 
 
 def waiver_terms(today: date) -> list[str]:
@@ -272,9 +275,14 @@ def set_school_duty(staff: User, duty: str | None, *, actor) -> bool:
 # --- the home cards ------------------------------------------------------------------------------
 
 def _named(query, order=(Child.grade, Child.name_pinyin)) -> tuple[int, list[Child]]:
-    total = db.session.scalar(query.with_only_columns(func.count(Child.id)).order_by(None)) or 0
-    children = db.session.scalars(query.order_by(*order, Child.id).limit(HOME_CARD_NAMES)).all() if total else []
-    return total, list(children)
+    """How many, and the first HOME_CARD_NAMES: the ids with the count as a window over them (no
+    whole rows of thousands of pupils to sort), then those few children."""
+    rows = db.session.execute(query.with_only_columns(Child.id, func.count().over()).order_by(*order, Child.id)
+                              .limit(HOME_CARD_NAMES)).all()
+    if not rows:
+        return 0, []
+    found = {c.id: c for c in db.session.scalars(select(Child).where(Child.id.in_([r[0] for r in rows])))}
+    return rows[0][1], [found[r[0]] for r in rows]
 
 
 def carer_panel(user) -> dict:

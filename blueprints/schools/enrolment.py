@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open, lock_child, update_child
@@ -53,7 +53,7 @@ def current_state(child: Child) -> tuple[str, date | None]:
 
 def at_school():
     """The clause on Child: her enrolment state, if any, is not one of LEFT_SCHOOL."""
-    return ~exists().where(Enrolment.child_id == Child.id, Enrolment.state.in_(LEFT_SCHOOL))
+    return Child.id.not_in(select(Enrolment.child_id).where(Enrolment.state.in_(LEFT_SCHOOL)))
 
 
 def _end_carer(child: Child, on: date, why: str, actor) -> None:
