@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from blueprints.auth.models import User
 from blueprints.children.models import Benefit
@@ -16,7 +16,7 @@ from blueprints.children.services import exit_child
 from blueprints.core.audit import AuditEvent
 from blueprints.core.clock import local_today
 from blueprints.core.areas import HOME_CARD_NAMES
-from blueprints.schools.carers import carer_panel, record_carers, waiver_panel
+from blueprints.schools.carers import CarerError, carer_panel, end_holiday_care, record_carers, waiver_panel
 from blueprints.schools.models import FeeWaiver, HolidayCare, ResponsibleCarer
 from blueprints.schools.terms import recent_terms, term_bounds, term_label, term_of
 from extensions import db
@@ -384,6 +384,112 @@ def test_a_holiday_care_place_is_recorded_and_shown_in_the_record(town, client, 
         assert client.post(url, data={"kind": "weekend", "place": "家", "starts_on": TODAY.isoformat()}).status_code \
             == status, role
     assert count(HolidayCare) == 1
+
+
+def open_place(pupil, school, starts_on, place="村儿童之家") -> HolidayCare:
+    care = HolidayCare(child_id=pupil.id, school_id=school.id, kind="weekend", place=place, starts_on=starts_on)
+    db.session.add(care)
+    db.session.commit()
+    return care
+
+
+def end_url(pupil, care) -> str:
+    return f"/schools/pupils/{pupil.id}/holiday-care/{care.id}/end"
+
+
+def ends_on_of(care):
+    return db.session.scalar(select(HolidayCare.ends_on).where(HolidayCare.id == care.id))
+
+
+def test_an_open_holiday_care_place_is_ended_on_a_day_from_its_start_to_today(town, client, auth):
+    login(client, auth, town["users"]["coordinator"])
+    pupil = town["pupils"]["orphan"]
+    starts = TODAY - timedelta(days=40)
+    care = open_place(pupil, town["school"], starts)
+    other = open_place(pupil, town["school"], TODAY - timedelta(days=5), place="外婆家")
+    page_url = f"/schools/pupils/{pupil.id}/holiday-care"
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'action="{end_url(pupil, care)}"' in page and f'action="{end_url(pupil, other)}"' in page
+    assert f'name="end-{care.id}-ends_on"' in page and f'value="{TODAY.isoformat()}"' in page  # today by default
+    field = f"end-{care.id}-ends_on"
+    before = starts - timedelta(days=1)
+    cases = ((before.isoformat(), f"结束日期：不能早于开始日期 {starts:%Y-%m-%d}"),
+             ((TODAY + timedelta(days=1)).isoformat(), "结束日期不能晚于今天"),
+             ("", "请填写结束日期"))
+    for typed, message in cases:
+        response = client.post(end_url(pupil, care), data={field: typed})
+        assert response.status_code == 422 and message in text_of(response), typed
+        html = response.get_data(as_text=True)
+        start = html.index(f'id="holiday-care-{care.id}"')
+        row = html[start:html.index("</li>", start)]
+        assert message in row, typed  # beside the place it is about, not the other one
+        if typed:
+            assert f'value="{typed}"' in row, typed
+    assert ends_on_of(care) is None and ends_on_of(other) is None
+    assert count(AuditEvent, AuditEvent.action == "holiday_care_ended") == 0
+
+    ends = TODAY - timedelta(days=2)
+    response = client.post(end_url(pupil, care), data={field: ends.isoformat()})
+    assert response.status_code == 303
+    assert ends_on_of(care) == ends and ends_on_of(other) is None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "holiday_care_ended")).one()
+    assert (event.object_type, event.object_id, event.user_id) == (
+        "holiday_care", str(care.id), town["users"]["coordinator"].id)
+    assert "赵小兰" in event.detail and "村儿童之家" in event.detail
+    page = client.get(page_url)
+    assert f"村儿童之家 · {starts:%Y-%m-%d} 至 {ends:%Y-%m-%d}" in text_of(page)
+    assert f'action="{end_url(pupil, care)}"' not in page.get_data(as_text=True)  # no form for an ended place
+    assert f'action="{end_url(pupil, other)}"' in page.get_data(as_text=True)
+    assert f"村儿童之家 · {starts:%Y-%m-%d} 至 {ends:%Y-%m-%d}" in text_of(client.get(f"/children/{pupil.id}"))
+
+    # ended already (another tab): refused, the day it ended named, nothing changed
+    response = client.post(end_url(pupil, care), data={field: TODAY.isoformat()})
+    assert response.status_code == 422
+    assert f"结束日期：这处关爱已于 {ends:%Y-%m-%d} 结束" in text_of(response)
+    assert ends_on_of(care) == ends
+    assert count(AuditEvent, AuditEvent.action == "holiday_care_ended") == 1
+
+
+def test_of_two_ends_at_the_same_moment_the_first_stands(town):
+    care = open_place(town["pupils"]["orphan"], town["school"], TODAY - timedelta(days=10))
+    first = TODAY - timedelta(days=3)
+    # another request ends it after this one loaded the place (still open in this session's copy)
+    db.session.execute(update(HolidayCare).where(HolidayCare.id == care.id).values(ends_on=first)
+                       .execution_options(synchronize_session=False))
+    assert care.ends_on is None
+    with pytest.raises(CarerError) as refused:
+        end_holiday_care(care, TODAY, actor=None)
+    assert refused.value.errors == {"ends_on": f"结束日期：这处关爱已于 {first:%Y-%m-%d} 结束，不用再结束"}
+    assert ends_on_of(care) == first and count(AuditEvent, AuditEvent.action == "holiday_care_ended") == 0
+
+
+def test_a_place_of_a_pupil_off_the_roll_is_not_ended(town, client, auth):
+    login(client, auth, town["users"]["coordinator"])
+    pupil = town["pupils"]["orphan"]
+    care = open_place(pupil, town["school"], TODAY - timedelta(days=10))
+    exit_child(pupil, "moved_away", TODAY, actor=None)
+    db.session.commit()
+    response = client.post(end_url(pupil, care), data={f"end-{care.id}-ends_on": TODAY.isoformat()})
+    assert response.status_code == 409 and "已退出关爱服务" in text_of(response)
+    assert ends_on_of(care) is None
+
+
+def test_who_may_end_a_holiday_care_place(town, client, auth):
+    pupil, other_pupil = town["pupils"]["orphan"], town["pupils"]["key"]
+    care = open_place(pupil, town["school"], TODAY - timedelta(days=10))
+    elsewhere = open_place(town["pupils"]["other"], town["other"], TODAY - timedelta(days=10), place="二中宿舍")
+    data = {f"end-{care.id}-ends_on": TODAY.isoformat()}
+    for role, status in (("head_teacher", 403), ("director", 403), ("volunteer", 403), ("other_coordinator", 404)):
+        login(client, auth, town["users"][role])
+        assert client.post(end_url(pupil, care), data=data).status_code == status, role
+    login(client, auth, town["users"]["coordinator"])
+    # a place of another child (of her school, or of another school) under this child's address
+    assert client.post(end_url(other_pupil, care), data=data).status_code == 404
+    assert client.post(end_url(pupil, elsewhere), data={f"end-{elsewhere.id}-ends_on": TODAY.isoformat()}) \
+        .status_code == 404
+    assert client.post(f"/schools/pupils/{pupil.id}/holiday-care/2147483647/end", data=data).status_code == 404
+    assert ends_on_of(care) is None and ends_on_of(elsewhere) is None
+    assert count(AuditEvent, AuditEvent.action == "holiday_care_ended") == 0
 
 
 # --- the school's staff and their duties ------------------------------------------------------------

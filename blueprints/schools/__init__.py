@@ -28,7 +28,7 @@ TOWN = KEEPERS | {"dropouts:list", "screenings:read", "screenings:oversight"}
 # --- responsible carers, school staff duties, fee waivers and holiday care (carers.py, carer_routes.py)
 CARER_NAV: tuple = (
     NavItem("关爱责任人", ("schools.carer_list", "schools.carer_edit", "schools.fee_waivers", "schools.fee_waiver_set",
-                        "schools.holiday_care"), "carers:read", order=40),
+                        "schools.holiday_care", "schools.holiday_care_end"), "carers:read", order=40),
     NavItem("学校人员", ("schools.staff", "schools.staff_duty"), "school_staff:manage", order=85),
 )
 CARER_PANELS: tuple = (  # today's work first (3–8), before the counts (10)
@@ -50,6 +50,7 @@ CARER_AUDIT: dict = {
     "fee_waiver_granted": "减免课后服务费",
     "fee_waiver_withdrawn": "取消课后服务费减免",
     "holiday_care_added": "登记周末或假期关爱",
+    "holiday_care_ended": "结束周末或假期关爱",
     "holiday_care_viewed": "查看周末和假期关爱",
 }
 

@@ -1,4 +1,4 @@
-"""The forms of the carer pages: naming a carer, a fee waiver, a holiday care place, a duty."""
+"""The forms of the carer pages: naming a carer, a fee waiver, a holiday care place and its end, a duty."""
 from __future__ import annotations
 
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
@@ -45,6 +45,12 @@ class HolidayCareForm(BaseForm):
     ends_on = DateField("结束日期", validators=[Optional(), calendar_date("结束日期")],
                         description="可不填；每个周末都去的，不填")
     note = TextAreaField("备注", validators=[max_length("备注", 200)])
+
+
+class HolidayCareEndForm(BaseForm):
+    """The end of one open place, a small form beside it (prefixed with the place's id)."""
+
+    ends_on = DateField("结束日期", validators=[required("结束日期"), calendar_date("结束日期", not_after_today=True)])
 
 
 class DutyForm(BaseForm):

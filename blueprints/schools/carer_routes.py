@@ -24,9 +24,10 @@ from blueprints.places.access import reachable_schools
 from blueprints.places.models import School
 from blueprints.schools import bp
 from blueprints.schools.access import get_staff_or_404, reachable_carers, reachable_holiday_care, reachable_school_staff
-from blueprints.schools.carer_forms import CarerCorrectionForm, CarerForm, DutyForm, HolidayCareForm, WaiverForm
-from blueprints.schools.carers import (CarerError, add_holiday_care, correct_carer, current_carer, key_pupils,
-                                       name_carer, pending_waivers, qualifies, school_accounts, set_fee_waiver,
+from blueprints.schools.carer_forms import (CarerCorrectionForm, CarerForm, DutyForm, HolidayCareEndForm, HolidayCareForm,
+                                           WaiverForm)
+from blueprints.schools.carers import (CarerError, add_holiday_care, correct_carer, current_carer, end_holiday_care,
+                                       key_pupils, name_carer, pending_waivers, qualifies, school_accounts, set_fee_waiver,
                                        set_school_duty, waived_in, waiver_reasons, waiver_terms, without_carer)
 from blueprints.schools.enrolment import at_school
 from blueprints.schools.models import HolidayCare, ResponsibleCarer
@@ -200,13 +201,18 @@ def fee_waiver_set(child_id: int):
 
 # --- weekend and holiday care --------------------------------------------------------------------
 
-@bp.route("/schools/pupils/<int:child_id>/holiday-care", methods=["GET", "POST"])
-@require("fee_waivers:manage")
-def holiday_care(child_id: int):
+def _pupil_for_holiday_care(child_id: int) -> Child:
     child = get_child_or_404(child_id, "fee_waivers:manage",
                              options=(joinedload(Child.school), joinedload(Child.residence_village)))
     if child.school_id is None:
         abort(404)
+    return child
+
+
+@bp.route("/schools/pupils/<int:child_id>/holiday-care", methods=["GET", "POST"])
+@require("fee_waivers:manage")
+def holiday_care(child_id: int):
+    child = _pupil_for_holiday_care(child_id)
     ensure_open(child)
     form = HolidayCareForm(formdata=None, starts_on=local_today())
     if request.method == "POST":
@@ -221,13 +227,44 @@ def holiday_care(child_id: int):
                 db.session.commit()
                 flash(f"已登记 {child.name} 的周末或假期关爱。", "success")
                 return redirect_after_post(url_for("schools.holiday_care", child_id=child.id))
-    places = db.session.scalars(reachable_holiday_care(current_user).where(HolidayCare.child_id == child.id)
-                                .order_by(HolidayCare.starts_on.desc(), HolidayCare.id.desc())).all()
-    page = render_template("schools/carers/holiday_care.html", child=child, form=form, places=places,
-                           today=local_today())
+    page = _holiday_care_page(child, form)
     if request.method == "GET":
         audit.record_view("holiday_care_viewed", child, detail=child.name)
     return page, 422 if request.method == "POST" else 200
+
+
+@bp.route("/schools/pupils/<int:child_id>/holiday-care/<int:care_id>/end", methods=["POST"])
+@require("fee_waivers:manage")
+def holiday_care_end(child_id: int, care_id: int):
+    child = _pupil_for_holiday_care(child_id)
+    care = db.session.scalar(reachable_holiday_care(current_user, "fee_waivers:manage")
+                             .where(HolidayCare.id == care_id, HolidayCare.child_id == child.id))
+    if care is None:
+        abort(404)
+    ensure_open(child)
+    form = HolidayCareEndForm(prefix=f"end-{care.id}")
+    if form.validate():
+        try:
+            end_holiday_care(care, form.ends_on.data, actor=current_user)
+        except CarerError as error:
+            add_errors(form, error.errors)
+        else:
+            db.session.commit()
+            flash(f"{child.name} 在{care.place}的关爱已于 {care.ends_on:%Y-%m-%d} 结束。", "success")
+            return redirect_after_post(url_for("schools.holiday_care", child_id=child.id) + f"#holiday-care-{care.id}")
+    db.session.rollback()
+    return _holiday_care_page(child, HolidayCareForm(formdata=None, starts_on=local_today()), {care.id: form}), 422
+
+
+def _holiday_care_page(child: Child, form: HolidayCareForm, failed: dict | None = None) -> str:
+    """The pupil's places, each open one with its end form (`failed`: the one posted, as typed)."""
+    places = db.session.scalars(reachable_holiday_care(current_user).where(HolidayCare.child_id == child.id)
+                                .order_by(HolidayCare.starts_on.desc(), HolidayCare.id.desc())).all()
+    today = local_today()
+    end_forms = {h.id: HolidayCareEndForm(formdata=None, prefix=f"end-{h.id}", ends_on=today)
+                 for h in places if h.ends_on is None} | (failed or {})
+    return render_template("schools/carers/holiday_care.html", child=child, form=form, places=places,
+                           end_forms=end_forms, today=today)
 
 
 # --- the school's staff and their duties ---------------------------------------------------------

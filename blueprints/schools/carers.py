@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.auth.models import User
@@ -246,6 +246,32 @@ def add_holiday_care(child: Child, *, kind: str | None, place: str | None, start
     db.session.flush()
     audit.record("holiday_care_added", care, user=actor,
                  detail=f"{child.name}：{HOLIDAY_CARE_KINDS[kind]} {place.strip()}")
+    return care
+
+
+def _ended_already(care: HolidayCare) -> CarerError:
+    return CarerError({"ends_on": f"结束日期：这处关爱已于 {care.ends_on:%Y-%m-%d} 结束，不用再结束"})
+
+
+def end_holiday_care(care: HolidayCare, ends_on: date | None, *, actor) -> HolidayCare:
+    """End a place still open, on a day from its start to today."""
+    ensure_open(care.child)
+    if care.ends_on is not None:
+        raise _ended_already(care)
+    if not isinstance(ends_on, date):
+        raise CarerError({"ends_on": "结束日期：请填写日期"})
+    if ends_on > local_today():
+        raise CarerError({"ends_on": "结束日期：不能晚于今天"})
+    if ends_on < care.starts_on:
+        raise CarerError({"ends_on": f"结束日期：不能早于开始日期 {care.starts_on:%Y-%m-%d}"})
+    # only while still open: of two taps at the same moment (two tabs, two coordinators) the first stands
+    if not db.session.execute(update(HolidayCare).where(HolidayCare.id == care.id, HolidayCare.ends_on.is_(None))
+                              .values(ends_on=ends_on)).rowcount:
+        db.session.refresh(care)
+        raise _ended_already(care)
+    audit.record("holiday_care_ended", care, user=actor,
+                 detail=f"{care.child.name}：{HOLIDAY_CARE_KINDS.get(care.kind, care.kind)} {care.place}，"
+                        f"{ends_on:%Y-%m-%d} 结束")
     return care
 
 
