@@ -21,10 +21,11 @@ from blueprints.children.forms import EXIT_REASONS
 from blueprints.children.models import Child, FamilyMember, ImportBatch
 from blueprints.children.services import FamilyInput, exit_child, reinstate_child
 from blueprints.core.clock import local_today
+from blueprints.schools.models import HolidayCare
 from blueprints.visits.validation import BOOL_FIELDS, TEXT_FIELDS
+from blueprints.volunteers.models import PairingActivity
 from extensions import db
 from tests.conftest import AuthActions
-from blueprints.volunteers.models import PairingActivity
 from tests.factories import (create_child, create_dropout, create_pairing, create_school, create_screening,
                              create_user, create_village, create_volunteer, department, valid_id_number)
 
@@ -100,10 +101,15 @@ def town(app):
         "visited_on": local_today().isoformat(), "kind": "home"}).get_json()
     screening = create_screening(child, screened_on=local_today())
     case = create_dropout(child, dropped_on=local_today() - timedelta(days=20))
+    care = HolidayCare(child_id=child.id, school_id=school.id, kind="weekend", place="村儿童之家",
+                       starts_on=local_today() - timedelta(days=30))
+    db.session.add(care)
+    db.session.commit()
     ids = {"child_id": child.id, "village_id": village.id, "school_id": school.id, "user_id": users["director"].id,
            "visit_id": visit["id"], "member_id": member.id if member else 1, "department_id": 1,
            "volunteer_id": volunteer.id, "pairing_id": pairing.id, "activity_id": activity.id,
-           "case_id": case.id, "screening_id": screening.id, "instrument_id": screening.instrument_id}
+           "case_id": case.id, "screening_id": screening.id, "instrument_id": screening.instrument_id,
+           "care_id": care.id}
     return clients, ids, child
 
 
