@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
-from flask import abort, jsonify, request
+from flask import Response, abort, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -62,6 +62,12 @@ def json_body() -> dict:
     except RecursionError:  # json raises this, not a ValueError
         abort(400)
     return data if isinstance(data, dict) else {}
+
+
+def picker_list(key: str, rows: list[dict]) -> Response:
+    """A phone's picker list as JSON, {key: rows}, UTF-8 as it is: half the bytes of \\u escapes
+    for Chinese, on a poor signal."""
+    return Response(json.dumps({key: rows}, ensure_ascii=False), mimetype="application/json")
 
 
 def fingerprint(child_id: int | None, values: dict) -> str:
