@@ -19,8 +19,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
+from sqlalchemy import select
+
 from app import create_app
 from blueprints.auth.demo import DEMO_PASSWORD, seed_demo
+from blueprints.auth.models import User
+from blueprints.auth.services import end_sessions
 from extensions import db
 from tests.consumer import start_consumer, stop_consumer
 
@@ -143,6 +147,15 @@ def screenshot(request):
         return path
 
     return take
+
+
+def end_sessions_on_server(live_app, username: str) -> None:
+    """End the user's sessions as the server does (expiry, a password change, an administrator).
+    Not by dropping the browser's cookie: a response already on its way sets the cookie again."""
+    with live_app.app_context():
+        end_sessions(db.session.scalar(select(User).where(User.username == username)), "test")
+        db.session.commit()
+        db.session.remove()
 
 
 def fill_login_form(page, username: str, password: str) -> None:

@@ -23,7 +23,7 @@ from blueprints.children.services import FamilyInput, create_child
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from extensions import db
-from tests.browser.conftest import PAGES_STORED, PHONE_VIEWPORT, fill_login_form, wait_until
+from tests.browser.conftest import PAGES_STORED, PHONE_VIEWPORT, end_sessions_on_server, fill_login_form, wait_until
 from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
@@ -321,7 +321,7 @@ def test_after_the_session_ends_offline_signing_in_again_sends_by_itself(phone, 
     try:
         save(phone)
         expect(bar(phone)).to_contain_text("待上传 1 条")
-        phone_context.clear_cookies()  # the session ends while the phone has no network
+        end_sessions_on_server(live_app, "zhuren1")  # while the phone has no network
     finally:
         phone_context.set_offline(False)
 

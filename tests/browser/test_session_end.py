@@ -2,9 +2,9 @@
 sessionEnded): as at logout, the stored pages, the child list and drafts leave the phone; unsent
 records stay (and only they), the user is told so, and they are sent after the next login.
 
-The session is ended on the server's side by dropping the browser's cookie: the server then
-answers exactly as for an expired or deleted session (401 {"error": "login_required"} from the
-API, a redirect to the login page for a page). Two ways for the phone to hear it: a page load that
+The session is ended on the server's side (its row ended, as on expiry or a password change): the
+server then answers 401 {"error": "login_required"} from the API and a redirect to the login page
+for a page. Two ways for the phone to hear it: a page load that
 ends on the login page, and a request of the page's script (the picker's list, the outbox's sync).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from blueprints.children.services import FamilyInput, create_child
 from blueprints.places.models import Village
 from blueprints.visits.models import Visit
 from extensions import db
-from tests.browser.conftest import fill_login_form
+from tests.browser.conftest import end_sessions_on_server, fill_login_form
 from tests.browser.test_offline_visits import (
     CHILDREN_STORED,
     bar,
@@ -99,9 +99,9 @@ def ready_for_offline(page, login):
     return page.locator("select[data-child-picker] option[data-from-list]").first.get_attribute("value")
 
 
-def test_a_page_that_ends_on_the_login_page_clears_the_phone(phone, phone_context, login, village_children, screenshot):
+def test_a_page_that_ends_on_the_login_page_clears_the_phone(phone, login, village_children, live_app, screenshot):
     ready_for_offline(phone, login)
-    phone_context.clear_cookies()  # the session ends on the server's side
+    end_sessions_on_server(live_app, "zhuren1")
     phone.goto("/visits/due")
     expect(phone.get_by_role("heading", name="登录")).to_be_visible()
     notice = phone.locator("[data-session-ended]")
@@ -116,13 +116,13 @@ def test_a_page_that_ends_on_the_login_page_clears_the_phone(phone, phone_contex
 
 
 @pytest.mark.parametrize("answer", ["401", "redirect-to-login"])
-def test_a_request_of_the_open_page_clears_the_phone(phone, phone_context, login, village_children, answer):
+def test_a_request_of_the_open_page_clears_the_phone(phone, login, village_children, live_app, answer):
     """The API answers 401 {"error": "login_required"}; a fetch that ends on the login page (a proxy's
     or an older server's way of saying the same) counts as well."""
     ready_for_offline(phone, login)
     phone.goto("/visits/due")
     phone.wait_for_load_state("networkidle")  # its own fetch of the list is answered
-    phone_context.clear_cookies()
+    end_sessions_on_server(live_app, "zhuren1")
     if answer == "redirect-to-login":
         phone.route("**/api/v1/due-list", lambda route: route.fulfill(
             status=302, headers={"Location": "/login?next=/api/v1/due-list"}))
@@ -152,7 +152,7 @@ def test_unsent_records_are_kept_alone_and_sent_after_the_next_login(phone, phon
     try:
         save(phone)
         expect(bar(phone)).to_contain_text("待上传 1 条")
-        phone_context.clear_cookies()  # the session ends while the phone has no network
+        end_sessions_on_server(live_app, "zhuren1")  # while the phone has no network
     finally:
         phone_context.set_offline(False)  # the `online` event sends: the server answers 401
 
@@ -172,13 +172,13 @@ def test_unsent_records_are_kept_alone_and_sent_after_the_next_login(phone, phon
     assert count_rows(live_app, Visit, item["uuid"]) == 1
 
 
-def test_unsent_records_are_kept_when_a_page_ends_on_the_login_page(phone, phone_context, login, village_children):
+def test_unsent_records_are_kept_when_a_page_ends_on_the_login_page(phone, login, village_children, live_app):
     child = ready_for_offline(phone, login)
     phone.route("**/api/v1/visits", lambda route: route.fulfill(status=503, body="maintenance"))
     open_form(phone, f"/visits/new?child={child}")
     save(phone)
     expect(bar(phone)).to_contain_text("待上传 1 条")
-    phone_context.clear_cookies()
+    end_sessions_on_server(live_app, "zhuren1")
     phone.goto("/outbox")
     expect(phone.get_by_role("heading", name="登录")).to_be_visible()
     expect(phone.locator("[data-session-ended]")).to_have_text(CLEARED + "；还有 1 条记录未发送，重新登录后会自动发送。")
