@@ -12,6 +12,8 @@ AREA_NAMES = [
     "visits",
     "volunteers",
     "schools",
+    "care",
+    "notices",
     "dashboard",
     "api",
     "pwa",

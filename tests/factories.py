@@ -207,3 +207,51 @@ def create_school_contact(child, user, contacted_on=None, contact_with: str = "m
     db.session.add(contact)
     db.session.commit()
     return contact
+
+
+# --- care (issue 11): needs, measures, referrals, urgent flags. Rows as the services leave them,
+# without their checks or notices: a test of a service calls the service.
+def create_need(child, category: str = "safety", description: str = "住所旁有水塘，无护栏", source: str = "manual",
+                source_id: int | None = None, **values):
+    from blueprints.care.models import Need
+
+    need = Need(child_id=child.id, category=category, description=description, source=source,
+                source_id=source_id, **values)
+    db.session.add(need)
+    db.session.commit()
+    return need
+
+
+def create_measure(need, action: str = "协调村委在水塘边加装护栏", owner_name: str = "张秀英", due_on=None,
+                   department_code: str | None = None, **values):
+    from datetime import date
+
+    from blueprints.care.models import Measure
+
+    measure = Measure(need_id=need.id, child_id=need.child_id, action=action, owner_name=owner_name,
+                      due_on=due_on or date(2026, 12, 20),
+                      department_id=department(department_code).id if department_code else None, **values)
+    db.session.add(measure)
+    db.session.commit()
+    return measure
+
+
+def create_referral(measure, department_code: str = "police", by=None, state: str = "sent",
+                    note: str = "请协助排查水塘安全", **values):
+    from blueprints.care.models import Referral
+
+    referral = Referral(measure_id=measure.id, child_id=measure.child_id,
+                        department_id=department(department_code).id, note=note,
+                        referred_by_id=by.id if by else None, state=state, **values)
+    db.session.add(referral)
+    db.session.commit()
+    return referral
+
+
+def create_urgent_flag(child, by=None, situation: str = "孩子独自在家三天，无人照料", **values):
+    from blueprints.care.models import UrgentFlag
+
+    flag = UrgentFlag(child_id=child.id, situation=situation, flagged_by_id=by.id if by else None, **values)
+    db.session.add(flag)
+    db.session.commit()
+    return flag

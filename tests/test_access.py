@@ -32,7 +32,7 @@ MENUS = {
     "supervisor": ["首页", "儿童", "村", "学校"],
     "director": ["首页", "儿童", "村", "学校"],
     "school": ["首页", "儿童", "村", "学校"],
-    "department": ["首页"],
+    "department": ["首页", "儿童"],  # the children referred to it (care area)
     "volunteer": ["首页"],
 }
 ALL_MENU_LABELS = {"首页", "儿童", "村", "学校", "用户", "基础数据", "操作日志"}

@@ -29,7 +29,7 @@ def test_seed_demo_creates_one_user_per_role_and_twice_changes_nothing(app, runn
     assert result.exit_code == 0, result.output
     assert "已生成演示数据" in result.output and "儿童 25" in result.output and "zhuren1" in result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
-    assert set(users) == {"admin", "minzheng", "dudao", "zhuren1", "zhuren2", "xuexiao1", "banzhuren1", "xinli1", "jiaoban", "paichusuo",
+    assert set(users) == {"admin", "minzheng", "dudao", "zhuren1", "zhuren2", "xuexiao1", "banzhuren1", "xinli1", "jiaoban", "paichusuo", "sifasuo", "weijian", "canlian", "renshe",
                           "tuanwei", "fulian", "zhiyuan1", "aixinmama1",
                           # the volunteers area's own (blueprints/volunteers/demo.py)
                           "aixinmama2", "jiaoshi1", "shegong1", "zhiyuan2"}

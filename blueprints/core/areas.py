@@ -16,6 +16,7 @@ from importlib import import_module
 from typing import Any, Callable
 
 from flask import Blueprint, Flask
+from markupsafe import Markup
 
 
 def resolve(package: str, ref: str) -> Any:
@@ -72,6 +73,23 @@ class Section:
     empty: Any = None
 
 
+@dataclass(frozen=True)
+class Slot:
+    """A piece that an area adds to a page it does not own: the page names its slot
+    (`{{ slots("visit", visit=visit) }}`), the areas fill it, and the page knows none of them
+    (the care plan's "需要跟进" on the visit page, the notice bell in the top bar).
+
+    `context` ("module:function") takes the viewer and the page's values and returns what the
+    template shows, or None to show nothing; without it the template gets the page's values."""
+
+    page: str
+    key: str
+    order: int
+    permission: str | None
+    template: str
+    context: str | None = None
+
+
 @dataclass
 class Area:
     name: str
@@ -95,6 +113,7 @@ class Area:
     # pairings end), in the exit's own transaction
     on_child_exit: str | None = None
     setup: str | None = None  # "module:function()" registering reach clauses and disclosure fields
+    slots: tuple[Slot, ...] = ()  # pieces of other areas' pages (and of the shell's top bar)
 
     @property
     def package(self) -> str:
@@ -118,6 +137,7 @@ class House:
     seeders: list[tuple[Area, Callable]] = field(default_factory=list)
     child_notices: list[Callable] = field(default_factory=list)
     exit_hooks: list[Callable] = field(default_factory=list)
+    slots: dict[str, list[tuple[Area, Slot]]] = field(default_factory=dict)  # page → its pieces
 
 
 house = House()
@@ -153,12 +173,16 @@ def compose(areas: list[Area]) -> House:
             house.child_notices.append(area.resolve(area.child_notices))
         if area.on_child_exit:
             house.exit_hooks.append(area.resolve(area.on_child_exit))
+        for slot in area.slots:
+            house.slots.setdefault(slot.page, []).append((area, slot))
     house.areas = list(areas)
     house.nav.sort(key=lambda item: item.order)
     house.home_panels.sort(key=lambda pair: pair[1].order)
     house.record_sections.sort(key=lambda pair: pair[1].order)
     house.archive_sections.sort(key=lambda pair: pair[1].order)
     house.seeders.sort(key=lambda pair: pair[0].seed_order)
+    for pieces in house.slots.values():
+        pieces.sort(key=lambda pair: pair[1].order)
     _composed.extend(names)
     return house
 
@@ -173,7 +197,25 @@ def install(app: Flask, areas: list[Area]) -> House:
             app.register_blueprint(area.blueprint)
         if area.cli:
             area.resolve(area.cli)(app)
+    app.jinja_env.globals["slots"] = render_slots
     return house
+
+
+def render_slots(page: str, **values) -> Markup:
+    """The pieces the areas add to `page` for the signed-in user, in order (a template global)."""
+    from flask import render_template
+    from flask_login import current_user
+
+    from blueprints.core.access import can
+
+    parts = []
+    for area, slot in house.slots.get(page, ()):
+        if slot.permission is not None and not can(current_user, slot.permission):
+            continue
+        context = area.resolve(slot.context)(current_user, **values) if slot.context else values
+        if context is not None:
+            parts.append(render_template(slot.template, **context))
+    return Markup("".join(parts))
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ KINDS = {
     "history": "档案变更记录",
     "schooling": "在校情况：关爱责任人、在读与辍学、家校联系、课后服务减免",
     "psychological": "心理筛查与心理档案",
+    "care": "帮扶方案（需求与措施）、转介、监护评估、紧急情况、个案会商",
 }
 
 # Reach → level of each kind. Staff who keep the records (town, village, school) see everything

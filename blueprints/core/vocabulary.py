@@ -59,16 +59,21 @@ HAZARDS = {
     "hazard_other": "其他隐患",
 }
 MENTAL_STATES = {"good": "良好", "fair": "一般", "concern": "需要关注"}
+# One list of needs (plan §10 §14 §15 §23), shared by visits, pairings, schools and care plans.
 NEED_CATEGORIES = {
-    "living": "生活照料",
+    "living": "基本生活",
     "medical": "医疗康复",
     "education": "教育帮扶",
     "psychological": "心理疏导",
     "guardianship": "监护指导",
     "safety": "安全防护",
-    "assistance": "救助申请",
+    "legal": "法律援助",
+    "employment": "父母就业",
     "other": "其他",
 }
+# Codes that phones may still send, from before the one list (an offline record saved weeks ago):
+# accepted and stored as the code they became (migration 0011_care moved the recorded rows).
+NEED_ALIASES = {"assistance": "living"}
 
 # --- places and people
 SCHOOL_KINDS = {
@@ -158,6 +163,38 @@ SCREENING_BANDS = {"normal": "正常", "watch": "关注", "high": "高风险"}
 SCREENING_FOLLOWUPS = {"talk": "谈心", "referral": "转介心理咨询", "notify_guardian": "告知监护人"}
 HOLIDAY_CARE_KINDS = {"weekend": "周末", "winter": "寒假", "summer": "暑假", "other": "其他假期"}
 
+# --- care that follows up (精准帮扶: plan §5 §8 §10 §14 §15 §23, 保障一)
+# Where a need in a child's care plan came from (each source links back to its record).
+NEED_SOURCES = {
+    "visit": "走访",
+    "school": "学校记录",
+    "assessment": "监护评估",
+    "rule": "预警规则",
+    "conference": "个案会商",
+    "manual": "直接登记",
+}
+NEED_STATES = {"open": "待解决", "met": "已解决", "closed": "不再需要"}
+MEASURE_STATES = {"open": "待办", "in_progress": "办理中", "done": "已完成", "closed": "已终止"}
+REFERRAL_STATES = {"sent": "待接收", "accepted": "办理中", "done": "已办结", "declined": "已退回"}
+# A visit's review (visits.review_state): None is not yet reviewed.
+REVIEW_STATES = {"ok": "已评阅", "returned": "已退回待答复", "answered": "已答复待复核"}
+ASSESSMENT_LEVELS = {"capable": "有能力", "partial": "部分缺失", "severe": "严重缺失"}
+# An item's answer in a guardianship assessment: how far the family provides it.
+ASSESSMENT_ANSWERS = {2: "具备", 1: "部分具备", 0: "缺失"}
+INTERVENTIONS = {
+    "family_education": "家庭教育指导",
+    "supervision_order": "申请督促监护令",
+    "temporary_guardianship": "临时监护",
+}
+NOTICE_KINDS = {
+    "referral_received": "收到转介",
+    "referral_returned": "转介办结或退回",
+    "measure_due": "帮扶措施即将到期",
+    "measure_overdue": "帮扶措施已逾期",
+    "visit_returned": "走访被退回",
+    "urgent_flag": "紧急情况",
+}
+
 # label(code, name) looks the code up here; the names are what templates pass to the filter.
 VOCABULARIES: dict[str, dict[str, str]] = {
     "gender": GENDERS,
@@ -191,6 +228,14 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "screening_band": SCREENING_BANDS,
     "screening_followup": SCREENING_FOLLOWUPS,
     "holiday_care_kind": HOLIDAY_CARE_KINDS,
+    "need_source": NEED_SOURCES,
+    "need_state": NEED_STATES,
+    "measure_state": MEASURE_STATES,
+    "referral_state": REFERRAL_STATES,
+    "review_state": REVIEW_STATES,
+    "assessment_level": ASSESSMENT_LEVELS,
+    "intervention": INTERVENTIONS,
+    "notice_kind": NOTICE_KINDS,
 }
 
 # A child on the roll: registered (not yet confirmed) or active. Exited children keep their record.

@@ -25,6 +25,7 @@ class Visit(db.Model):
         Index("ix_visits_child_visited", "child_id", "visited_on"),
         # covers the monthly compliance count: visits in a date range, by child
         Index("ix_visits_visited_superseded_child", "visited_on", "superseded", "child_id"),
+        Index("ix_visits_review_state", "review_state", "visited_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +68,13 @@ class Visit(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # The review queue (/visits/review): None until reviewed; "returned" with a question for the
+    # visitor, "answered" once she answers it (back in the queue), "ok" when reviewed (REVIEW_STATES).
+    review_state: Mapped[str | None] = mapped_column(String(10))
+    review_question: Mapped[str | None] = mapped_column(Text)
+    returned_at: Mapped[datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
 
     child: Mapped[Child] = relationship()
     visitor: Mapped[User] = relationship(foreign_keys=[visitor_id])

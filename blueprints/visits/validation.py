@@ -9,7 +9,7 @@ from blueprints.core.clock import local_today
 from blueprints.core.inputs import as_id
 from blueprints.core.payload import choice_field, date_field, text_field, timestamp_field, truthy
 from blueprints.core.text import clean_text
-from blueprints.core.vocabulary import CONTACT_METHODS, HAZARDS, MENTAL_STATES, NEED_CATEGORIES, VISIT_KINDS
+from blueprints.core.vocabulary import CONTACT_METHODS, HAZARDS, MENTAL_STATES, NEED_ALIASES, NEED_CATEGORIES, VISIT_KINDS
 
 TEXT_FIELDS = {
     "living_conditions": ("居住情况", 1000), "hazard_note": ("隐患说明", 200), "study": ("学习情况", 1000),
@@ -61,6 +61,7 @@ def parse_visit(payload: dict, today: date | None = None) -> tuple[dict, list[st
     needs = payload.get("needs") or []
     if not isinstance(needs, list):
         needs = [needs]  # one code alone
+    needs = [NEED_ALIASES.get(n, n) if isinstance(n, str) else n for n in needs]  # a phone's older codes
     unknown = [n for n in needs if not isinstance(n, str) or n not in NEED_CATEGORIES]
     if unknown:
         shown = [clean_text(n)[:20] if isinstance(n, str) else "（不是文字）" for n in unknown[:5]]
