@@ -23,7 +23,8 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
-from bench.seed import BENCH_PROGRAMME, seed_bench_data, seed_visit_history  # noqa: E402
+from bench.seed import (BENCH_PLAN_NEEDS, BENCH_REFERRALS, BENCH_PROGRAMME, BENCH_UNREVIEWED,  # noqa: E402
+                        seed_bench_care, seed_bench_data, seed_visit_history)
 from blueprints.places.models import Village  # noqa: E402
 from blueprints.children.models import Child  # noqa: E402
 from extensions import db  # noqa: E402
@@ -59,6 +60,7 @@ def run(database_url: str, children: int, visits: int, pairings: int, repeat: in
         results["children_in_db"] = db.session.scalar(select(func.count()).select_from(Child))
         village = db.session.scalar(select(Village).order_by(Village.id))
         some_child = db.session.scalar(select(Child).where(Child.residence_village_id == village.id).limit(1))
+        seed_bench_care(some_child.id)
         db.session.remove()
 
     client = app.test_client()
@@ -79,6 +81,7 @@ def run(database_url: str, children: int, visits: int, pairings: int, repeat: in
     results["pages_ms"] = {name: round(median_ms(c, path, repeat), 1) for name, (c, path) in pages.items()}
     results["volunteer_pages_ms"] = volunteer_pages(app, repeat)
     results["school_pages_ms"] = school_pages(app, repeat, school_pupils)
+    results["care_pages_ms"] = care_pages(app, repeat, some_child.id)
     if print_too:
         results.update(print_timings(app))
         results.update(pairing_print_timings(app, print_runs))
@@ -157,6 +160,24 @@ def school_pages(app, repeat: int, pupils: int) -> dict[str, float]:
     return timings
 
 
+def care_pages(app, repeat: int, plan_child_id: int) -> dict[str, float]:
+    """The police's referral inbox and home, the supervisor's review queue, and a child's record page
+    and care plan with BENCH_PLAN_NEEDS needs (the bench seed: seed_bench_care)."""
+    pages = {
+        f"/referrals (派出所, {BENCH_REFERRALS} 条转介)": ("paichusuo", "/referrals"),
+        f"/ (派出所首页, {BENCH_REFERRALS} 条转介)": ("paichusuo", "/"),
+        f"/visits/review (督导员, {BENCH_UNREVIEWED} 条待评阅)": ("dudao", "/visits/review"),
+        f"/children/<id> (民政组, 帮扶方案 {BENCH_PLAN_NEEDS} 项需求)": ("minzheng", f"/children/{plan_child_id}"),
+        f"/children/<id>/plan (民政组, {BENCH_PLAN_NEEDS} 项需求)": ("minzheng", f"/children/{plan_child_id}/plan"),
+    }
+    timings = {}
+    for name, (username, path) in pages.items():
+        client = app.test_client()
+        client.post("/login", data={"username": username, "password": "guanai-demo"})
+        timings[name] = round(median_ms(client, path, repeat), 1)
+    return timings
+
+
 def pairing_print_timings(app, runs: int = 3) -> dict:
     """100 pairing records of this year through the batch job (blueprints/volunteers/tasks.py), run
     as the huey consumer runs it (HUEY_IMMEDIATE: claim, work, finish): median of `runs` runs."""
@@ -209,7 +230,7 @@ def main() -> None:
         for name, ms in result["pages_ms"].items():
             flag = "" if name == "/healthz" or ms < 50 else "   OVER BUDGET (50 ms)"
             print(f"  {name:<40} median {ms:7.1f} ms{flag}")
-        for name, ms in result["school_pages_ms"].items():
+        for name, ms in (result["school_pages_ms"] | result["care_pages_ms"]).items():
             print(f"  {name:<40} median {ms:7.1f} ms{'' if ms < 50 else '   OVER BUDGET (50 ms)'}")
         for name, ms in result["volunteer_pages_ms"].items():
             if ms is None:

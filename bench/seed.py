@@ -256,3 +256,58 @@ def seed_bench_schools(pupils: int) -> None:
             monday += timedelta(weeks=1)
     db.session.execute(insert(AttendanceCheck), checks)
     db.session.commit()
+
+
+BENCH_REFERRALS = 500  # referred to the police (paichusuo's inbox)
+BENCH_UNREVIEWED = 2000  # visits waiting in the supervisor's review queue
+BENCH_PLAN_NEEDS = 6  # needs in the care plan of the child whose page is measured
+
+
+def seed_bench_care(plan_child_id: int) -> None:
+    """The care area as its busiest users see it: every visit reviewed but the BENCH_UNREVIEWED most
+    recent (a fifth of them with concerns); BENCH_REFERRALS measures referred to the police, most
+    open (a third overdue), some returned within the last 30 days; and a care plan of
+    BENCH_PLAN_NEEDS needs with two measures each (one referred) for `plan_child_id`."""
+    from blueprints.care.models import Measure, Need, Referral
+    from blueprints.places.models import Department
+
+    rng = random.Random("guanai-bench-care")
+    today, now = local_today(), utcnow()
+    db.session.execute(update(Visit).values(review_state="ok", reviewed_at=now))
+    recent = list(db.session.scalars(select(Visit.id).order_by(Visit.visited_on.desc(), Visit.id.desc())
+                                     .limit(BENCH_UNREVIEWED)))
+    db.session.execute(update(Visit).where(Visit.id.in_(recent))
+                       .values(review_state=None, reviewed_at=None))
+    db.session.execute(update(Visit).where(Visit.id.in_(recent[::5])).values(follow_up_needed=True,
+                                                                              follow_up_note="家中水塘无护栏"))
+    director = db.session.scalar(select(User.id).where(User.username == "zhuren1"))
+    police = db.session.scalar(select(Department.id).where(Department.code == "police"))
+    justice = db.session.scalar(select(Department.id).where(Department.code == "justice"))
+    child_ids = list(db.session.scalars(select(Child.id).where(Child.status.in_(CURRENT_STATUSES))
+                                        .order_by(Child.id).offset(5000).limit(BENCH_REFERRALS)))
+
+    def plan(child_id: int, needs: int, department_id: int, referred_state) -> None:
+        for n in range(needs):
+            need = Need(child_id=child_id, category=("safety", "legal", "guardianship", "living")[n % 4],
+                        description="走访发现住所旁水塘无护栏，孩子常去玩水", source="manual", created_by_id=director)
+            db.session.add(need)
+            db.session.flush()
+            for m in range(2 if needs > 1 else 1):
+                measure = Measure(need_id=need.id, child_id=child_id, action="排查水塘安全并督促加装护栏",
+                                  owner_name="赵强", department_id=department_id,
+                                  due_on=today + timedelta(days=rng.randrange(-30, 60)), state="in_progress",
+                                  created_by_id=director)
+                db.session.add(measure)
+                db.session.flush()
+                if m == 0:
+                    state = referred_state()
+                    closed = today - timedelta(days=rng.randrange(0, 30)) if state in ("done", "declined") else None
+                    db.session.add(Referral(measure_id=measure.id, child_id=child_id, department_id=department_id,
+                                            note="请协助排查", referred_by_id=director,
+                                            referred_at=now - timedelta(days=rng.randrange(1, 90)), state=state,
+                                            closed_on=closed, return_note="已处理" if closed else None))
+
+    for child_id in child_ids:
+        plan(child_id, 1, police, lambda: rng.choice(("sent", "sent", "accepted", "accepted", "accepted", "done")))
+    plan(plan_child_id, BENCH_PLAN_NEEDS, justice, lambda: rng.choice(("sent", "accepted", "done")))
+    db.session.commit()
