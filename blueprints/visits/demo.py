@@ -91,7 +91,7 @@ def _visit_row(rng: random.Random, child: Child, on: date, visitor_id: int, left
         parents_contacted=(rng.random() < 0.85) if left_behind else None,
         follow_up_needed=follow_up, follow_up_note=rng.choice(FOLLOW_UPS) if follow_up else None,
         recorded_at=at, received_at=at + timedelta(minutes=rng.randrange(1, 600)),
-        reviewed_by_id=None, reviewed_at=None, review_comment=None,
+        reviewed_by_id=None, reviewed_at=None, review_comment=None, review_state=None,
     )
     if left_behind and row["parents_contacted"]:
         row["parents_contacted_on"] = on - timedelta(days=rng.randrange(0, 6))
@@ -99,9 +99,11 @@ def _visit_row(rng: random.Random, child: Child, on: date, visitor_id: int, left
     else:
         row["parents_contacted_on"] = None
         row["parents_contact_method"] = None
-    if reviewer_id is not None and (today - on).days > 5 and rng.random() < 0.35:
+    # The supervisor keeps up: most visits of past months reviewed, a third of this month's
+    days = (today - on).days
+    if reviewer_id is not None and days > 5 and rng.random() < (0.95 if days > 30 else 0.35):
         row.update(reviewed_by_id=reviewer_id, reviewed_at=at + timedelta(days=rng.randrange(1, 5)),
-                   review_comment=rng.choice(REVIEWS))
+                   review_comment=rng.choice(REVIEWS), review_state="ok")
     needs = []
     if follow_up or rng.random() < 0.15:
         needs = rng.sample(["living", "education", "psychological", "safety", "medical"], rng.randrange(1, 3))
