@@ -128,8 +128,9 @@ def test_every_item_must_be_answered_and_nothing_typed_is_lost(app, town):
             in response.text)  # the answers given stay ticked
     assert count(GuardianshipAssessment) == 0
     future = (local_today() + timedelta(days=1)).isoformat()
-    response = client.post(f"/children/{child.id}/assessments/new", data=answers(items, 2, 2, 2, assessed_on=future))
+    response = client.post(f"/children/{child.id}/assessments/new", data=answers(items, 2, 2, None, assessed_on=future))
     assert response.status_code == 422 and "评估日期不能晚于今天" in response.text
+    assert "第 3 项“父母每周与孩子联系”：请选择具备、部分具备或缺失" in response.text  # both at once
     assert count(GuardianshipAssessment) == 0
 
 

@@ -12,7 +12,7 @@ from blueprints.care.access import get_assessment_or_404, get_urgent_flag_or_404
 from blueprints.care.assessment_forms import ActionForm, InterventionsForm, UrgentForm, assessment_form, scale_form
 from blueprints.care.assessments import (SUGGESTED_INTERVENTIONS, AssessmentError, active_items, add_suggested_need,
                                          all_items, item_field, record_assessment, save_scale, set_interventions,
-                                         suggested_needs, thresholds)
+                                         suggested_needs, thresholds, unanswered)
 from blueprints.care.models import GuardianshipAssessment, UrgentFlag
 from blueprints.care.urgent import FlagClosed, UrgentError, audit_read, flag_child, open_flag, record_action
 from blueprints.children.access import get_child_or_404
@@ -45,7 +45,9 @@ def assessment_new(child_id: int):
     form = assessment_form(items, None if request.method == "GET" else request.form)
     if request.method == "GET":
         form.assessed_on.data = local_today()
-    elif form.validate():
+    elif not form.validate():
+        add_errors(form, unanswered(items, form.answers(items)))  # every mistake at once, not in two rounds
+    else:
         try:
             assessment = record_assessment(child, {"items": items, "answers": form.answers(items),
                                                    "assessed_on": form.assessed_on.data, "note": form.note.data},

@@ -74,6 +74,12 @@ def level_of(percent: int, limits: dict[str, int]) -> str:
     return "partial" if percent >= limits["partial"] else "severe"
 
 
+def unanswered(items: list[AssessmentItem], answers: dict) -> dict[str, str]:
+    """{field: message} of each item not answered, named by its number and text."""
+    return {item_field(item.id): f"第 {number} 项“{item.text}”：请选择具备、部分具备或缺失"
+            for number, item in enumerate(items, start=1) if answers.get(item.id) not in ASSESSMENT_ANSWERS}
+
+
 def record_assessment(child: Child, values: dict, *, actor) -> GuardianshipAssessment:
     """values: items (the active items the form asked), answers {item id: 2|1|0|None}, assessed_on, note."""
     ensure_open(child)
@@ -81,9 +87,7 @@ def record_assessment(child: Child, values: dict, *, actor) -> GuardianshipAsses
     errors: dict[str, str] = {}
     if not items:
         errors["assessed_on"] = "评估项目：还没有启用的评估项目，请联系系统管理员在“监护评估量表”里设置"
-    for number, item in enumerate(items, start=1):
-        if answers.get(item.id) not in ASSESSMENT_ANSWERS:
-            errors[item_field(item.id)] = f"第 {number} 项“{item.text}”：请选择具备、部分具备或缺失"
+    errors |= unanswered(items, answers)
     day = values.get("assessed_on")
     if not isinstance(day, date):
         errors["assessed_on"] = "评估日期：请填写日期"
