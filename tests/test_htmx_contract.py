@@ -197,6 +197,21 @@ def _screening(user):
     return {}
 
 
+def _assessment(user):
+    from blueprints.care.models import AssessmentAnswer, AssessmentItem, GuardianshipAssessment
+
+    child = create_child("王小丽", village=create_village("前王庄村"))
+    item = AssessmentItem(text="孩子生病时能及时就医", weight=2, need_category="medical")
+    db.session.add(item)
+    db.session.flush()
+    assessment = GuardianshipAssessment(child_id=child.id, assessed_on=child.created_at.date(), percent=0,
+                                        level="severe", answers=[AssessmentAnswer(
+                                            item_id=item.id, item_text=item.text, weight=2, answer=0)])
+    db.session.add(assessment)
+    db.session.commit()
+    return {"assessment": assessment.id}
+
+
 FRAGMENT_CASES = {
     "admin.users": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/users?q=boss", headers=h), "共 1 个用户"),
     "admin.audit": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/audit", headers=h), "登录"),
@@ -223,6 +238,10 @@ FRAGMENT_CASES = {
         'id="import-job"', setup=_volunteer_import_job),
     "schools.screening_list": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.get("/schools/screenings?term=", headers=h), "李小红", setup=_screening),
+    # a POST: 303 to the assessment's page, or the suggestion's row (idempotent: posted four times here)
+    "care.assessment_need": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.post(f"/care/assessments/{ctx['assessment']}/needs/medical", headers=h,
+                                                  follow_redirects=True), "已加入帮扶方案", setup=_assessment),
 }
 
 

@@ -40,12 +40,35 @@ REFERRAL_AUDIT: dict = {}
 
 
 # --- guardianship assessment and urgent flags (assessments.py, assessment_routes.py, urgent.py)
-ASSESSMENT_NAV: tuple = ()
-ASSESSMENT_PANELS: tuple = ()
-ASSESSMENT_RECORD: tuple = ()
-ASSESSMENT_ARCHIVE: tuple = ()
-ASSESSMENT_SLOTS: tuple = ()
-ASSESSMENT_AUDIT: dict = {}
+ASSESSMENT_NAV: tuple = (
+    NavItem("紧急情况", ("care.urgent_list", "care.urgent_detail"), "urgent:read", order=15),
+    NavItem("监护评估量表", ("care.assessment_scale",), "assessments:scale", order=85),
+)
+ASSESSMENT_PANELS: tuple = (
+    # A child in danger without care (§67): before everything but the greeting (0).
+    HomePanel("urgent_flags", 1, "urgent:read", "care/urgent/_home_panel.html", "urgent:home_panel"),
+)
+ASSESSMENT_RECORD: tuple = (
+    Section("care_assessments", "监护评估", 47, "assessments:read", "care/assessments/_record_section.html",
+            "assessments:record_assessments", ()),
+)
+ASSESSMENT_ARCHIVE: tuple = (
+    Section("care_assessments", "监护评估", 66, "assessments:read", "print/sections/care_assessments.html",
+            "assessments:archive_assessments", ()),
+)
+ASSESSMENT_SLOTS: tuple = (
+    Slot("child", "urgent", 1, None, "care/urgent/_child_slot.html", "urgent:child_slot"),
+)
+ASSESSMENT_AUDIT: dict = {
+    "assessment_recorded": "录入监护评估",
+    "assessment_viewed": "查看监护评估",
+    "assessment_interventions_set": "确定监护干预措施",
+    "assessment_need_added": "把评估建议的需求加入帮扶方案",
+    "assessment_scale_saved": "修改监护评估量表",
+    "urgent_flagged": "标记紧急情况",
+    "urgent_acted": "记录紧急情况的处置",
+    "urgent_viewed": "查看紧急情况",
+}
 
 
 # --- case conferences (conferences.py, conference_routes.py)
@@ -60,7 +83,7 @@ CONFERENCE_AUDIT: dict = {}
 area = Area(
     name="care",
     blueprint=bp,
-    route_modules=(),
+    route_modules=("assessment_routes",),
     model_modules=("models",),
     nav=PLAN_NAV + REFERRAL_NAV + ASSESSMENT_NAV + CONFERENCE_NAV,
     grants={
