@@ -197,6 +197,14 @@ def _screening(user):
     return {}
 
 
+def _notice(user):
+    from blueprints.notices.services import notify
+
+    notice = notify([user], "measure_due", "一项帮扶措施将于 2026-11-22 到期", key="measure_due:1")[0]
+    db.session.commit()
+    return {"notice": notice.id}
+
+
 FRAGMENT_CASES = {
     "admin.users": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/users?q=boss", headers=h), "共 1 个用户"),
     "admin.audit": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/audit", headers=h), "登录"),
@@ -223,6 +231,10 @@ FRAGMENT_CASES = {
         'id="import-job"', setup=_volunteer_import_job),
     "schools.screening_list": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.get("/schools/screenings?term=", headers=h), "李小红", setup=_screening),
+    # a notice marked read: its row and the bell; without htmx, back to the list
+    "notices.notice_read": FragmentCase(
+        "director", lambda c, ctx, h: c.post(f"/notices/{ctx['notice']}/read", headers=h, follow_redirects=True),
+        'hx-swap-oob="true"', setup=_notice),
 }
 
 
