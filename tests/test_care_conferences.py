@@ -192,6 +192,9 @@ def test_the_archive_prints_the_conferences(client, town):
     hold(client, child)
     text = "".join("".join(pdf_pages(client.get(f"/children/{child.id}/archive.pdf").data)).split())
     assert "个案会商" in text and unicodedata.normalize("NFKC", SUMMARY[:20]) in text and "在水塘边加装护栏并设警示牌" in text and "待办" in text
+    # a child who never had one: no section at all (most never do)
+    other = create_child("李小花", village=town["village"])
+    assert "个案会商" not in "".join(pdf_pages(client.get(f"/children/{other.id}/archive.pdf").data))
 
 
 def test_who_reaches_conferences(client, town):
