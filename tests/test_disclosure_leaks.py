@@ -6,22 +6,25 @@ printed. New outputs of a child's data join OUTPUTS (and SHOWN_IN)."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from blueprints.care.conferences import hold_conference
 from blueprints.children.services import FamilyInput, save_family_member, update_child
 from blueprints.children.models import Child, ChildChange, FamilyMember
 from blueprints.core import access
 from blueprints.core.access import can
+from blueprints.core.clock import local_today
 from blueprints.core.disclosure import FULL, HIDDEN, MASKED, disclosure_for, mask_birth_date, mask_id_number
+from blueprints.notices.services import notify
 from extensions import db
 from tests.factories import (create_carer, create_child, create_dropout, create_pairing, create_school,
                              create_school_contact, create_screening, create_user, create_village, create_volunteer,
-                             valid_id_number)
+                             department, valid_id_number)
 
 BIRTH = date(2014, 5, 6)
 WRONG_BIRTH = date(2014, 5, 7)  # registered first, then corrected: the history holds both
@@ -130,8 +133,16 @@ def scene(app, client, auth):
     create_school_contact(child, users["head_teacher"], note="和奶奶电话沟通学习情况")
     screening = create_screening(child, score=37, band="high", followup="talk", followup_on=date(2026, 10, 14),
                                  followup_note=PSYCH_NOTE)
+    # A case conference on her, with one decision (a measure of her plan), and a notice naming her.
+    conference = hold_conference(child, {"held_on": date(2026, 10, 20), "summary": "监护不足，需要多部门协作",
+                                         "department_ids": [department("police").id]},
+                                 [{"category": "guardianship", "action": "家庭教育指导", "owner_name": "王芳",
+                                   "due_on": local_today() + timedelta(days=30)}], actor=users["civil_affairs"])
+    notify(users.values(), "measure_due", "龚小雨 的帮扶措施将于下月到期", key="leak:1", url="/notices")
+    db.session.commit()
     return {"child": child, "father_id": father.id, "visit_id": visit.get_json()["id"], "users": users,
-            "pairing": pairing, "volunteer": volunteer, "case": case, "screening": screening}
+            "pairing": pairing, "volunteer": volunteer, "case": case, "screening": screening,
+            "conference": conference}
 
 
 def outputs(scene) -> dict[str, tuple[str, dict]]:
@@ -180,6 +191,12 @@ def outputs(scene) -> dict[str, tuple[str, dict]]:
         "screenings_fragment": ("/schools/screenings?term=", {"HX-Request": "true"}),
         "screening": (f"/schools/screenings/{scene['screening'].id}/followup", {}),
         "screening_new": (f"/schools/screenings/new?child_id={child.id}", {}),
+        # the care area: case conferences and their minutes; the notices
+        "conferences": ("/care/conferences", {}),
+        "conference": (f"/care/conferences/{scene['conference'].id}", {}),
+        "conference_pdf": (f"/care/conferences/{scene['conference'].id}/pdf", {}),
+        "conference_form": (f"/children/{child.id}/conferences/new", {}),
+        "notices": ("/notices", {}),
     }
 
 

@@ -212,6 +212,14 @@ def _assessment(user):
     return {"assessment": assessment.id}
 
 
+def _notice(user):
+    from blueprints.notices.services import notify
+
+    notice = notify([user], "measure_due", "一项帮扶措施将于 2026-11-22 到期", key="measure_due:1")[0]
+    db.session.commit()
+    return {"notice": notice.id}
+
+
 FRAGMENT_CASES = {
     "admin.users": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/users?q=boss", headers=h), "共 1 个用户"),
     "admin.audit": FragmentCase("admin", lambda c, ctx, h: c.get("/admin/audit", headers=h), "登录"),
@@ -242,6 +250,10 @@ FRAGMENT_CASES = {
     "care.assessment_need": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.post(f"/care/assessments/{ctx['assessment']}/needs/medical", headers=h,
                                                   follow_redirects=True), "已加入帮扶方案", setup=_assessment),
+    # a notice marked read: its row and the bell; without htmx, back to the list
+    "notices.notice_read": FragmentCase(
+        "director", lambda c, ctx, h: c.post(f"/notices/{ctx['notice']}/read", headers=h, follow_redirects=True),
+        'hx-swap-oob="true"', setup=_notice),
 }
 
 

@@ -72,18 +72,32 @@ ASSESSMENT_AUDIT: dict = {
 
 
 # --- case conferences (conferences.py, conference_routes.py)
-CONFERENCE_NAV: tuple = ()
+CONFERENCE_NAV: tuple = (
+    NavItem("个案会商", ("care.conference_list", "care.conference_detail", "care.conference_new"), "conferences:read",
+            order=36),
+)
 CONFERENCE_PANELS: tuple = ()
-CONFERENCE_RECORD: tuple = ()
-CONFERENCE_ARCHIVE: tuple = ()
+CONFERENCE_RECORD: tuple = (
+    Section("conferences", "个案会商", 17, "conferences:read", "care/conferences/_record_section.html",
+            "conferences:record_conferences", ()),
+)
+CONFERENCE_ARCHIVE: tuple = (
+    Section("conferences", "个案会商", 68, "conferences:read", "print/sections/care_conferences.html",
+            "conferences:archive_conferences", ()),
+)
 CONFERENCE_SLOTS: tuple = ()
-CONFERENCE_AUDIT: dict = {}
+CONFERENCE_AUDIT: dict = {
+    "conference_held": "记录个案会商",
+    "conference_viewed": "查看个案会商",
+    "conference_list_viewed": "查看个案会商列表",
+    "conference_printed": "打印个案会商记录",
+}
 
 
 area = Area(
     name="care",
     blueprint=bp,
-    route_modules=("assessment_routes",),
+    route_modules=("assessment_routes", "conference_routes", "reminders"),
     model_modules=("models",),
     nav=PLAN_NAV + REFERRAL_NAV + ASSESSMENT_NAV + CONFERENCE_NAV,
     grants={

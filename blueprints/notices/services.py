@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from sqlalchemy import event, func, select
+from flask import abort
+from sqlalchemy import event, func, select, update
 
+from blueprints.core.clock import utcnow
 from blueprints.notices.models import Notice
 from extensions import db
 
@@ -48,3 +50,35 @@ def _send_after_commit(notices: list[Notice]) -> None:
 def unread_count(user) -> int:
     return db.session.scalar(select(func.count(Notice.id)).where(Notice.user_id == user.id,
                                                                   Notice.read_at.is_(None))) or 0
+
+
+def bell(viewer) -> dict:
+    """The bell's slot in the top bar (one query): how many of the viewer's notices are unread."""
+    return {"unread": unread_count(viewer)}
+
+
+def own_notice_or_404(notice_id: int, user) -> Notice:
+    """The user's own notice; anyone else's looks the same as none."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None or notice.user_id != user.id:
+        abort(404)
+    return notice
+
+
+def notices_page(user, page: int, size: int) -> tuple[list[Notice], int]:
+    """A page of the user's notices, unread first, newest first; and how many she has. Two queries."""
+    mine = select(Notice).where(Notice.user_id == user.id)
+    total = db.session.scalar(mine.with_only_columns(func.count(Notice.id))) or 0
+    rows = db.session.scalars(mine.order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc())
+                              .limit(size).offset((page - 1) * size)).all()
+    return list(rows), total
+
+
+def mark_read(notice: Notice) -> None:
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+
+
+def mark_all_read(user) -> int:
+    return db.session.execute(update(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None))
+                              .values(read_at=utcnow())).rowcount
