@@ -449,6 +449,7 @@ def test_the_home_card_lists_measures_due_within_a_week_or_overdue(client, town)
     need = create_need(child)
     overdue = create_measure(need, action="送棉衣", due_on=date(2026, 11, 10))
     soon = create_measure(need, action="联系学校", due_on=date(2026, 11, 27))
+    create_measure(need, action="告知家长", due_on=TODAY)
     create_measure(need, action="下月再看", due_on=date(2026, 11, 28))  # 8 days: not yet
     create_measure(need, action="已完成的", due_on=date(2026, 11, 10), state="done", outcome="好", finished_on=TODAY)
     elsewhere = create_child("李小军", village=town["other_village"])
@@ -456,13 +457,14 @@ def test_the_home_card_lists_measures_due_within_a_week_or_overdue(client, town)
     login(client, "zhuren_a")
     home = client.get("/").get_data(as_text=True)
     card = home.split('id="home-care-due"', 1)[1].split("</section>", 1)[0]
-    assert "（2）" in card and "送棉衣" in card and "已逾期 10 天" in card and "2026-11-27 到期" in card
-    assert card.index("送棉衣") < card.index("联系学校")
+    assert "（3）" in card and "送棉衣" in card and "已逾期 10 天" in card and "2026-11-27 到期" in card
+    assert "告知家长" in card.split("今天到期", 1)[0]
+    assert card.index("送棉衣") < card.index("告知家长") < card.index("联系学校")
     assert f"/children/{child.id}/plan#measure-{overdue.id}" in card and f"#measure-{soon.id}" in card
     assert "下月再看" not in card and "已完成的" not in card and "别村的" not in card
     login(client, "minzheng_a")  # the town's keeper sees the town's
     card = client.get("/").get_data(as_text=True).split('id="home-care-due"', 1)[1].split("</section>", 1)[0]
-    assert "（3）" in card and "别村的" in card
+    assert "（4）" in card and "别村的" in card
     login(client, "xuexiao_a")  # a reader has no such card
     assert 'id="home-care-due"' not in client.get("/").get_data(as_text=True)
 
