@@ -3,9 +3,10 @@ and a due date, a measure done or closed, a need met only once its measures are 
 who writes what; the keeper's card of measures due; the record page and the archive."""
 from __future__ import annotations
 
+import threading
 import unicodedata
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from io import BytesIO
 
 import pytest
@@ -112,6 +113,30 @@ def test_a_visit_offers_its_needs_and_follow_up_and_one_tap_adds_each_once(clien
     # the plan names where each came from, with the link to the visit
     plan = client.get(f"/children/{child.id}/plan").get_data(as_text=True)
     assert f'href="/visits/{visit_id}">走访 2026-11-20</a>' in plan
+
+
+def test_taps_from_several_phones_at_once_add_the_need_once(_app, client, town):
+    login(client, "zhuren_a")
+    visit_id = post_visit(client, town["child"])
+    phones = []
+    for _ in range(6):
+        phone = _app.test_client()
+        phone.post("/login", data={"username": "zhuren_a", "password": PASSWORD})
+        phones.append(phone)
+    barrier = threading.Barrier(len(phones))
+    statuses = []
+
+    def tap(phone):
+        barrier.wait()
+        statuses.append(phone.post(f"/care/visits/{visit_id}/needs/safety", headers={"HX-Request": "true"}).status_code)
+
+    threads = [threading.Thread(target=tap, args=(p,)) for p in phones]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert statuses == [200] * len(phones)
+    assert [n.category for n in needs_of(town["child"])] == ["safety"]
 
 
 def test_a_visit_with_its_own_other_need_takes_the_follow_up_into_it(client, town):

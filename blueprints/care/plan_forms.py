@@ -7,9 +7,9 @@ from __future__ import annotations
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 
 from blueprints.core.forms import BaseForm, calendar_date, choices, max_length, required
-from blueprints.core.vocabulary import MEASURE_STATES, NEED_CATEGORIES
+from blueprints.core.vocabulary import MEASURE_STATES, NEED_CATEGORIES, NEED_STATES
 
-RESOLUTIONS = {"met": "已解决（措施已落实）", "closed": "不再需要"}
+RESOLUTIONS = [(code, NEED_STATES[code]) for code in ("met", "closed")]  # how an open need ends
 
 
 class NeedForm(BaseForm):
@@ -20,7 +20,7 @@ class NeedForm(BaseForm):
 
 
 class ResolveForm(BaseForm):
-    resolution = RadioField("结果", choices=choices(RESOLUTIONS.items()), validators=[required("结果")])
+    resolution = RadioField("结果", choices=choices(RESOLUTIONS), validators=[required("结果")])
     note = TextAreaField("说明", validators=[required("说明"), max_length("说明", 500)],
                          description="已解决：情况有了什么变化；不再需要：为什么")
 
