@@ -133,7 +133,7 @@ def test_empty_sections_say_none(town, client, auth):
     bare = create_child("田甜", village=town["east"], family=[])
     auth.login("minzheng")
     text = pdf_text(get_archive(client, bare))
-    assert text.count("暂无") == 9  # health, family, caregiver, contacts, visits, pairings, benefits, screenings, guardianship assessments (history has 建档)
+    assert text.count("暂无") == 10  # health, family, caregiver, contacts, visits, pairings, benefits, screenings, guardianship assessments, care plan (history has 建档)
     assert "建档" in text
 
 

@@ -212,6 +212,19 @@ def _assessment(user):
     return {"assessment": assessment.id}
 
 
+def _visit_with_findings(user):
+    import uuid
+
+    from blueprints.core.clock import local_today
+    from blueprints.visits.services import record_visit
+
+    child = create_child("张三", village=create_village("东洼村"))
+    visit = record_visit(child, {"visited_on": local_today(), "kind": "home"}, ["safety"], str(uuid.uuid4()),
+                         actor=user).record
+    db.session.commit()
+    return {"visit": visit.id}
+
+
 def _notice(user):
     from blueprints.notices.services import notify
 
@@ -250,6 +263,10 @@ FRAGMENT_CASES = {
     "care.assessment_need": FragmentCase(
         "civil_affairs", lambda c, ctx, h: c.post(f"/care/assessments/{ctx['assessment']}/needs/medical", headers=h,
                                                   follow_redirects=True), "已加入帮扶方案", setup=_assessment),
+    # a POST: without htmx (or boosted) 303 to the visit page, followed here
+    "care.need_confirm": FragmentCase(
+        "civil_affairs", lambda c, ctx, h: c.post(f"/care/visits/{ctx['visit']}/needs/safety", headers=h,
+                                                  follow_redirects=True), "已加入", setup=_visit_with_findings),
     # a notice marked read: its row and the bell; without htmx, back to the list
     "notices.notice_read": FragmentCase(
         "director", lambda c, ctx, h: c.post(f"/notices/{ctx['notice']}/read", headers=h, follow_redirects=True),

@@ -78,3 +78,63 @@ def test_upgrade_keeps_the_rows_of_a_database_in_use(empty_database_url, tmp_pat
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0011_merges_the_old_need_code_and_keeps_the_reviews(empty_database_url, tmp_path):
+    """A database at 0010 whose visits and pairings recorded "assistance" (救助申请), one of each also
+    "living": after 0011 each has "living" once (the one list of needs), and a visit reviewed before
+    the review queue counts as reviewed ("ok")."""
+    app = make_app(empty_database_url, tmp_path)
+    now = "CURRENT_TIMESTAMP"
+    with app.app_context():
+        try:
+            upgrade(revision="0010_schools")
+            with db.engine.begin() as conn:
+                conn.execute(text(f"INSERT INTO villages (id, name, is_demo, active, created_at, updated_at) "
+                                  f"VALUES (1, '前王庄村', false, true, {now}, {now})"))
+                for user_id, username, role in ((1, "zhuren", "director"), (2, "zhiyuan", "volunteer"),
+                                                (3, "dudao", "supervisor")):
+                    conn.execute(text(f"INSERT INTO users (id, username, display_name, password_hash, role, active, "
+                                      f"is_demo, created_at, updated_at) VALUES ({user_id}, '{username}', '{username}', "
+                                      f"'x', '{role}', true, false, {now}, {now})"))
+                for child_id in (1, 2):  # one pairing per child and volunteer
+                    conn.execute(text(
+                        "INSERT INTO children (id, archive_no, name, name_initials, name_pinyin, gender, birth_date, "
+                        "ethnicity, residence_village_id, attention_level, status, state_guardianship, created_at, "
+                        f"updated_at) VALUES ({child_id}, '202600000{child_id}', '王小花', 'wxh', 'wangxiaohua', "
+                        f"'female', '2015-03-02', '汉族', 1, 'general', 'active', 'none', {now}, {now})"))
+                for visit_id, reviewed in ((1, "NULL"), (2, now), (3, "NULL")):
+                    conn.execute(text(
+                        "INSERT INTO visits (id, client_uuid, child_id, visitor_id, visited_on, kind, hazard_water, "
+                        "hazard_electric, hazard_gas, hazard_fire, hazard_waters, hazard_other, internet_concern, "
+                        "social_concern, follow_up_needed, received_at, superseded, reviewed_at, reviewed_by_id) "
+                        f"VALUES ({visit_id}, '{uuid.uuid4()}', 1, 1, '2026-11-0{visit_id}', 'home', false, false, "
+                        f"false, false, false, false, false, false, false, {now}, false, {reviewed}, "
+                        f"{'3' if reviewed != 'NULL' else 'NULL'})"))
+                conn.execute(text("INSERT INTO visit_needs (visit_id, category) VALUES (1, 'assistance'), "
+                                  "(1, 'living'), (1, 'education'), (2, 'assistance'), (3, 'medical')"))
+                conn.execute(text(f"INSERT INTO volunteers (id, user_id, name, kind, capacity, active, login_stopped, "
+                                  f"created_at, updated_at) VALUES (1, 2, '孙晓雨', 'youth', 2, true, false, {now}, {now})"))
+                for pairing_id in (1, 2):
+                    conn.execute(text(
+                        "INSERT INTO pairings (id, programme, child_id, volunteer_id, started_on, goals, "
+                        f"times_per_month, created_at, updated_at) VALUES ({pairing_id}, 'qianshou', {pairing_id}, 1, "
+                        f"'2026-01-0{pairing_id}', '陪伴', 2, {now}, {now})"))
+                conn.execute(text("INSERT INTO pairing_needs (pairing_id, category) VALUES (1, 'assistance'), "
+                                  "(1, 'living'), (2, 'assistance'), (2, 'education')"))
+            upgrade()
+            with db.engine.connect() as conn:
+                def needs(table: str, owner: str) -> dict[int, list[str]]:
+                    found: dict[int, list[str]] = {}
+                    for owner_id, category in conn.execute(text(
+                            f"SELECT {owner}, category FROM {table} ORDER BY {owner}, category")):
+                        found.setdefault(owner_id, []).append(category)
+                    return found
+
+                assert needs("visit_needs", "visit_id") == {1: ["education", "living"], 2: ["living"], 3: ["medical"]}
+                assert needs("pairing_needs", "pairing_id") == {1: ["living"], 2: ["education", "living"]}
+                assert dict(conn.execute(text("SELECT id, review_state FROM visits ORDER BY id")).all()) == {
+                    1: None, 2: "ok", 3: None}
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -22,12 +22,32 @@ TOWN = KEEPERS | {"urgent:read", "urgent:act", "conferences:write", "referrals:o
 # own block below: one block per part, so that parts grow without touching each other.
 
 # --- the care plan: needs and measures (plan.py, plan_routes.py)
-PLAN_NAV: tuple = ()
-PLAN_PANELS: tuple = ()
-PLAN_RECORD: tuple = ()
-PLAN_ARCHIVE: tuple = ()
-PLAN_SLOTS: tuple = ()
-PLAN_AUDIT: dict = {}
+PLAN_NAV: tuple = ()  # a plan is one child's: reached from her record page (the "child" slot, the section)
+PLAN_PANELS: tuple = (  # the keeper's own work, after the urgent flags and the inbox (1–5)
+    HomePanel("care_measures_due", 6, "care_plans:write", "care/plan/_home_due.html", "plan:due_panel"),
+)
+PLAN_RECORD: tuple = (  # after the visits (10), whose findings it follows up
+    Section("care_plan", "帮扶方案", 12, "care_plans:read", "care/plan/_record_section.html", "plan:record_plan"),
+)
+PLAN_ARCHIVE: tuple = (
+    Section("care_plan", "帮扶方案", 66, "care_plans:read", "print/sections/care_plan.html", "plan:archive_plan", ()),
+)
+PLAN_SLOTS: tuple = (
+    Slot("visit", "care_findings", 10, "care_plans:read", "care/plan/_visit_slot.html", "plan:visit_slot"),
+    Slot("child", "care_plan_link", 20, "care_plans:read", "care/plan/_child_slot.html"),
+)
+PLAN_AUDIT: dict = {
+    "care_plan_viewed": "查看帮扶方案",
+    "need_added": "登记帮扶需求",
+    "need_confirmed": "走访发现加入帮扶方案",
+    "need_met": "确认需求已解决",
+    "need_closed": "需求不再需要",
+    "measure_added": "添加帮扶措施",
+    "measure_updated": "修改帮扶措施",
+    "measure_done": "帮扶措施完成",
+    "measure_closed": "终止帮扶措施",
+    "measure_form_opened": "打开帮扶措施修改页",
+}
 
 
 # --- referrals and the department inbox (referrals.py, referral_routes.py)
@@ -97,7 +117,7 @@ CONFERENCE_AUDIT: dict = {
 area = Area(
     name="care",
     blueprint=bp,
-    route_modules=("assessment_routes", "conference_routes", "reminders"),
+    route_modules=("plan_routes", "assessment_routes", "conference_routes", "reminders"),
     model_modules=("models",),
     nav=PLAN_NAV + REFERRAL_NAV + ASSESSMENT_NAV + CONFERENCE_NAV,
     grants={
