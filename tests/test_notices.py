@@ -164,6 +164,14 @@ def test_an_inactive_owner_falls_back_to_the_measures_writer(app, people):
     assert notices_of(gone) == [] and len(notices_of(director)) == 1
 
 
+def test_a_child_who_has_left_the_roll_brings_no_reminder(app, people):
+    director = people["director"]
+    create_measure(create_need(people["child"]), due_on=TODAY, created_by_id=director.id)
+    people["child"].status = "exited"
+    db.session.commit()
+    assert reminders.measures_due(TODAY) == 0 and notices_of(director) == []
+
+
 def test_the_reminder_runs_daily_in_the_background(app, people, monkeypatch):
     from blueprints.core import clock
 

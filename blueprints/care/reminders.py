@@ -13,6 +13,8 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.care.access import reachable_measures
 from blueprints.care.models import Measure
+from blueprints.children.models import Child
+from blueprints.core.vocabulary import CURRENT_STATUSES
 from blueprints.core.clock import local_today
 from blueprints.core.jobs import periodic
 from blueprints.notices.services import notify
@@ -39,8 +41,9 @@ def measures_due(today: date | None = None) -> int:
     to, no more. Returns how many notices were added; the caller commits."""
     today = today or local_today()
     measures = db.session.scalars(
-        select(Measure).where(Measure.state.in_(OPEN_MEASURE_STATES),
-                              Measure.due_on <= today + timedelta(days=MEASURE_DUE_DAYS))
+        select(Measure).join(Measure.child)
+        .where(Measure.state.in_(OPEN_MEASURE_STATES), Measure.due_on <= today + timedelta(days=MEASURE_DUE_DAYS),
+               Child.status.in_(CURRENT_STATUSES))  # a child who has left the roll is nobody's to see to
         .options(joinedload(Measure.child), joinedload(Measure.owner_user), joinedload(Measure.created_by))
         .order_by(Measure.id)).all()
     added = 0
