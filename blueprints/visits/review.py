@@ -4,7 +4,7 @@ which puts it back in the queue. Reviewing a visit as done is services.review_vi
 from __future__ import annotations
 
 from flask import url_for
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from blueprints.auth.models import User
@@ -46,7 +46,7 @@ FINDINGS = {
     "none": "未发现问题",
 }
 FINDING_CLAUSES = {**CONCERNS, "concern": ANY_CONCERN, "none": ~ANY_CONCERN}
-QUEUE_STATES = {"new": "未评阅", "answered": "已答复待复核"}
+QUEUE_STATES = {"new": "未评阅", "answered": "已答复待复核"}  # "new": review_state None
 VISITOR_ROLES = ("director", "supervisor")  # those who record visits (visits:write)
 
 Visitor = aliased(User)
@@ -67,9 +67,14 @@ def queue(user, village_id: int | None = None, visitor_id: int | None = None, fi
           state: str = "") -> Select:
     """The review queue: standing visits not yet reviewed or answered since, concerns first, then
     the oldest first (ix_visits_review_state)."""
-    waiting = {"new": Visit.review_state.is_(None), "answered": Visit.review_state == "answered"}
-    query = visit_rows(user).where(Visit.superseded.is_(False),
-                                   waiting.get(state, or_(*waiting.values())))
+    # The waiting visits found through ix_visits_review_state, one lookup per state: with a plain OR
+    # (or stale statistics) a planner walks every child's visits from the villages instead (0.8 s
+    # against 3 ms with 200,000 visits on SQLite).
+    parts = [select(Visit.id).where(Visit.review_state.is_(None)) if code == "new" else
+             select(Visit.id).where(Visit.review_state == code)
+             for code in QUEUE_STATES if state in ("", code)]
+    waiting = parts[0] if len(parts) == 1 else union_all(*parts)
+    query = visit_rows(user).where(Visit.id.in_(waiting), Visit.superseded.is_(False))
     if village_id is not None:
         query = query.where(Child.residence_village_id == village_id)
     if visitor_id is not None:
@@ -101,8 +106,8 @@ def visitors() -> list[tuple[int, str]]:
 
 def returned_to(user) -> list:
     """`user`'s own standing visits sent back with a question, oldest first (the top of her due list)."""
-    query = visit_rows(user).where(Visit.visitor_id == user.id, Visit.review_state == "returned",
-                                   Visit.superseded.is_(False))
+    hers = select(Visit.id).where(Visit.review_state == "returned", Visit.visitor_id == user.id)  # as in queue()
+    query = visit_rows(user).where(Visit.id.in_(hers), Visit.superseded.is_(False))
     return db.session.execute(query.order_by(Visit.returned_at, Visit.id)).all()
 
 
