@@ -12,7 +12,7 @@ from blueprints.children.access import reachable_children
 from blueprints.children.models import Child
 from blueprints.core import audit
 from blueprints.core.clock import utcnow
-from blueprints.core.vocabulary import HAZARDS
+from blueprints.core.vocabulary import HAZARDS, REVIEW_STATES
 from blueprints.notices.services import notify
 from blueprints.places.models import Village
 from blueprints.visits.models import Visit
@@ -46,10 +46,10 @@ FINDINGS = {
     "none": "未发现问题",
 }
 FINDING_CLAUSES = {**CONCERNS, "concern": ANY_CONCERN, "none": ~ANY_CONCERN}
-QUEUE_STATES = {"new": "未评阅", "answered": "已答复待复核"}  # "new": review_state None
+QUEUE_STATES = {"new": "未评阅", "answered": REVIEW_STATES["answered"]}  # "new": review_state None
 VISITOR_ROLES = ("director", "supervisor")  # those who record visits (visits:write)
 
-Visitor = aliased(User)
+Visitor = aliased(User)  # the visit's visitor, apart from any user a reach clause may bring in
 
 
 def reachable_visits(user) -> Select:
