@@ -93,13 +93,17 @@ def test_csrf_token_in_the_header_is_accepted(_app, app):
 import ast  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
+import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
+from datetime import date  # noqa: E402
 from typing import Callable  # noqa: E402
 
 import pytest  # noqa: E402
+from sqlalchemy import update  # noqa: E402
 
 from blueprints.children.models import ImportBatch  # noqa: E402
 from blueprints.core.jobs import Job  # noqa: E402
+from blueprints.visits.models import Visit  # noqa: E402
 from extensions import db  # noqa: E402
 from tests.factories import (create_child, create_school, create_screening, create_village,  # noqa: E402
                              create_volunteer)
@@ -192,6 +196,18 @@ def _volunteer_import_job(user):
     return {"job": job.id}
 
 
+def _visit(user, **values):
+    """A visit with a hazard recorded by `user` (a director of its village, or a supervisor), with
+    `values` (its review state) set afresh before each request of the case."""
+    village = create_village("东洼村")
+    user.villages = [village] if user.role == "director" else []
+    visit = Visit(client_uuid=str(uuid.uuid4()), child_id=create_child("王小水", village=village).id,
+                  visitor_id=user.id, visited_on=date(2026, 3, 2), kind="home", hazard_waters=True, **values)
+    db.session.add(visit)
+    db.session.commit()
+    return {"visit": visit.id, "reset": {"review_state": None, **values}}
+
+
 def _screening(user):
     create_screening(create_child("李小红", school=create_school("中心小学")))
     return {}
@@ -271,15 +287,29 @@ FRAGMENT_CASES = {
     "notices.notice_read": FragmentCase(
         "director", lambda c, ctx, h: c.post(f"/notices/{ctx['notice']}/read", headers=h, follow_redirects=True),
         'hx-swap-oob="true"', setup=_notice),
+    "visits.review_queue": FragmentCase(
+        "supervisor", lambda c, ctx, h: c.get("/visits/review?finding=hazard", headers=h), "王小水", setup=_visit),
+}
+# POST views that answer htmx with a fragment and a plain (or boosted) form with 303 to a page.
+POST_FRAGMENT_CASES = {
+    "visits.review_ok": FragmentCase(
+        "supervisor", lambda c, ctx, h: c.post(f"/visits/{ctx['visit']}/review/ok", headers=h), "已评阅",
+        setup=_visit),
+    "visits.review_return": FragmentCase(
+        "supervisor", lambda c, ctx, h: c.post(f"/visits/{ctx['visit']}/review/return", data={"question": "？"},
+                                                headers=h), "已退回", setup=_visit),
+    "visits.visit_answer": FragmentCase(
+        "director", lambda c, ctx, h: c.post(f"/visits/{ctx['visit']}/answer", data={"answer": "好"}, headers=h),
+        "已答复", setup=lambda user: _visit(user, review_state="returned", review_question="？")),
 }
 
 
 def test_every_fragment_endpoint_is_in_the_contract(app):
     """A new view that answers fragments must be added to FRAGMENT_CASES (and so be walked below)."""
     discovered = fragment_endpoints(app)
-    assert discovered == set(FRAGMENT_CASES), (
+    assert discovered == set(FRAGMENT_CASES) | set(POST_FRAGMENT_CASES), (
         f"not walked: {sorted(discovered - set(FRAGMENT_CASES))}; "
-        f"no longer fragments: {sorted(set(FRAGMENT_CASES) - discovered)}")
+        f"no longer fragments: {sorted(set(FRAGMENT_CASES) | set(POST_FRAGMENT_CASES) - discovered)}")
 
 
 def test_the_discovery_follows_helpers():
@@ -310,6 +340,27 @@ def test_fragment_endpoint_answers_page_fragment_and_boosted_page(endpoint, clie
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and "<body" not in body and 'id="session"' not in body, endpoint
     assert case.fragment_has in body, (endpoint, body[:300])
+
+
+@pytest.mark.parametrize("endpoint", sorted(POST_FRAGMENT_CASES))
+def test_post_fragment_endpoint_answers_fragment_or_redirect(endpoint, client, auth):
+    case = POST_FRAGMENT_CASES[endpoint]
+    user = create_user(case.role, username="boss", display_name="管理员甲")
+    context = case.setup(user)
+    auth.login("boss")
+
+    def send(headers):
+        db.session.execute(update(Visit).where(Visit.id == context["visit"]).values(**context["reset"]))
+        db.session.commit()
+        return case.request(client, context, headers)
+
+    fragment = send({"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and 'id="session"' not in body, endpoint
+    assert case.fragment_has in body, (endpoint, body[:300])
+    for headers in ({}, {"HX-Request": "true", "HX-Boosted": "true"}):
+        response = send(headers)
+        assert response.status_code == 303, (endpoint, headers, response.status_code)
 
 
 # --- errors of fragment requests go to the message region ---------------------------------------

@@ -1,5 +1,5 @@
 """Home visits (走访, plan §10 §17): cadence and due lists, the visit and parent-contact forms
-(offline), review and corrections, monthly compliance."""
+(offline), the supervisors' review queue and corrections, monthly compliance."""
 from flask import Blueprint
 
 from blueprints.core.areas import Area, HomePanel, NavItem, Section
@@ -12,11 +12,12 @@ REVIEW = frozenset({"visits:read", "visits:review", "visits:compliance"})  # sup
 area = Area(
     name="visits",
     blueprint=bp,
-    route_modules=("routes",),
+    route_modules=("routes", "review_routes"),
     model_modules=("models",),
     nav=(
         NavItem("走访", ("visits.due", "visits.new", "visits.contact", "visits.detail", "visits.correct",
                        "pwa.outbox"), "visits:write", order=20),
+        NavItem("评阅", ("visits.review_queue",), "visits:review", order=22),
         NavItem("走访统计", ("visits.compliance_page",), "visits:compliance", order=25),
     ),
     grants={
@@ -29,6 +30,9 @@ area = Area(
         "visit_recorded": "记录走访",
         "visit_corrected": "更正走访",
         "visit_reviewed": "督导评阅走访",
+        "visit_returned": "督导退回走访",
+        "visit_answered": "答复督导提问",
+        "visit_review_queue_viewed": "查看走访评阅队列",
         "visit_viewed": "查看走访记录",
         "due_list_downloaded": "下载走访名单",
     },

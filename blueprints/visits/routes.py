@@ -29,6 +29,7 @@ from blueprints.core.vocabulary import (
 from blueprints.visits import bp
 from blueprints.visits.cadence import BUCKETS
 from blueprints.visits.models import Visit
+from blueprints.visits.review import returned_to
 from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
 from blueprints.visits.validation import check_child_id, check_reason, parse_contact, parse_visit
 from extensions import db
@@ -52,7 +53,8 @@ def due():
     # what other areas ask the visitor to see to (a volunteer's word): flags here, the text behind the link
     notices = {child_id: found for child_id, found in notices_for(current_user).items() if child_id in listed}
     return render_template("visits/due.html", groups=groups, counts=counts, today=today, show_all=show_all,
-                           limit=DUE_GROUP_SHOWN, notices=notices, names=listed, **LABELS)
+                           limit=DUE_GROUP_SHOWN, notices=notices, names=listed, returned=returned_to(current_user),
+                           **LABELS)
 
 
 def _form_child():

@@ -83,11 +83,15 @@ def correct_visit(original: Visit, values: dict, needs: list[str], client_uuid: 
     return outcome
 
 
-def review_visit(visit: Visit, comment: str, *, actor) -> None:
+def review_visit(visit: Visit, comment: str | None = None, *, actor) -> None:
+    """The supervisor has reviewed the visit ("ok"; it leaves the review queue). Without a comment
+    (one tap in the queue) an earlier comment stays."""
+    visit.review_state = "ok"
     visit.reviewed_by_id = actor.id
     visit.reviewed_at = utcnow()
-    visit.review_comment = comment
-    audit.record("visit_reviewed", visit, detail=comment[:100], user=actor)
+    if comment:
+        visit.review_comment = comment
+    audit.record("visit_reviewed", visit, detail=(comment or "评阅通过")[:100], user=actor)
 
 
 # --- due lists ---------------------------------------------------------------------------
