@@ -54,7 +54,7 @@ ATTACHMENT_KINDS = {
     "image/jpeg": (b"\xff\xd8\xff", ".jpg"),
     "image/png": (b"\x89PNG\r\n\x1a\n", ".png"),
 }
-RETURN_OUTCOMES = {"done": "已办结", "declined": "退回（无法办理）"}
+RETURN_OUTCOMES = {code: REFERRAL_STATES[code] for code in ("done", "declined")}  # how a department returns one
 LIST_STATES = {"": "全部", "open": "未办结", **REFERRAL_STATES}
 
 
@@ -267,7 +267,7 @@ def return_referral(referral: Referral, values: dict, *, actor) -> Referral:
     outcome, note = values.get("outcome"), _text(values, "note")
     errors: dict[str, str] = {}
     if outcome not in RETURN_OUTCOMES:
-        errors["outcome"] = "办理结果：请选择“已办结”或“退回”"
+        errors["outcome"] = "办理结果：请选择“已办结”或“已退回”"
     elif not note:
         errors["note"] = ("办理结果说明：请写明办了什么、结果如何" if outcome == "done"
                           else "办理结果说明：请写明退回的原因")
