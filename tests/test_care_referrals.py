@@ -82,7 +82,7 @@ def town(app, monkeypatch):
                          disability_kind="肢体", disability_grade="三级")
     need = create_need(child, "safety", "住所旁有水塘，无护栏")
     measure = create_measure(need, due_on=TODAY + timedelta(days=10))
-    return {"village": village, "other_village": other_village, "school": school, "child": child, "need": need,
+    return {"village": village, "other_village": other_village, "child": child, "need": need,
             "measure": measure, **users}
 
 
@@ -547,3 +547,34 @@ def test_the_full_scenario_and_who_sees_what_at_each_step(client, town):
     n.state, n.resolved_note, n.resolved_by_id = "met", "护栏已装好，已拍照存档", town["director"].id
     db.session.commit()
     assert fresh(Need, need.id).state == "met"
+
+
+def test_the_inbox_the_list_and_the_home_card_use_a_fixed_number_of_queries(client, town):
+    """No query per row (the inbox of 500 referrals is on the bench): 3 referrals or 30 cost the same."""
+    from sqlalchemy import event
+
+    def statements(path):
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    def add(n):
+        for i in range(n):
+            child = create_child(f"孩子{i}", village=town["village"], school=town["child"].school)
+            create_referral(create_measure(create_need(child, "legal"), due_on=TODAY + timedelta(days=i - 5)),
+                            state="sent" if i % 3 else "done", closed_on=None if i % 3 else TODAY)
+
+    add(3)
+    cost = {}
+    for username, path in (("paichusuo_r", "/referrals"), ("paichusuo_r", "/"), ("minzheng_r", "/referrals")):
+        login(client, username)
+        cost[username, path] = statements(path)
+    add(27)
+    for (username, path), few in cost.items():
+        login(client, username)
+        assert statements(path) == few, (username, path)
