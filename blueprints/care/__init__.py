@@ -51,12 +51,31 @@ PLAN_AUDIT: dict = {
 
 
 # --- referrals and the department inbox (referrals.py, referral_routes.py)
-REFERRAL_NAV: tuple = ()
-REFERRAL_PANELS: tuple = ()
-REFERRAL_RECORD: tuple = ()
+REFERRAL_NAV: tuple = (
+    NavItem("转介", ("care.referral_inbox", "care.referral_detail", "care.referral_new"), "referrals:read", order=24),
+)
+REFERRAL_PANELS: tuple = (  # a department's work first, after the greeting
+    HomePanel("referral_inbox", 2, "referrals:act", "care/referrals/_home_inbox.html", "referrals:department_panel"),
+)
+REFERRAL_RECORD: tuple = (
+    Section("referrals", "转介", 51, "referrals:read", "care/referrals/_record_section.html",
+            "referrals:record_referrals", ()),
+)
 REFERRAL_ARCHIVE: tuple = ()
-REFERRAL_SLOTS: tuple = ()
-REFERRAL_AUDIT: dict = {}
+REFERRAL_SLOTS: tuple = (
+    Slot("measure", "referral", 10, "referrals:read", "care/referrals/_measure_slot.html", "referrals:measure_slot"),
+)
+REFERRAL_AUDIT: dict = {
+    "referral_sent": "转介帮扶措施",
+    "referral_form_opened": "打开转介表",
+    "referral_accepted": "接收转介",
+    "referral_action_added": "记录转介办理情况",
+    "referral_returned": "办结或退回转介",
+    "referral_viewed": "查看转介",
+    "referral_inbox_viewed": "查看转介收件箱",
+    "referral_list_viewed": "查看转介名单",
+    "referral_attachment_viewed": "下载转介附件",
+}
 
 
 # --- guardianship assessment and urgent flags (assessments.py, assessment_routes.py, urgent.py)
@@ -117,7 +136,7 @@ CONFERENCE_AUDIT: dict = {
 area = Area(
     name="care",
     blueprint=bp,
-    route_modules=("plan_routes", "assessment_routes", "conference_routes", "reminders"),
+    route_modules=("plan_routes", "referral_routes", "assessment_routes", "conference_routes", "reminders"),
     model_modules=("models",),
     nav=PLAN_NAV + REFERRAL_NAV + ASSESSMENT_NAV + CONFERENCE_NAV,
     grants={
