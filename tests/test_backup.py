@@ -142,6 +142,7 @@ def test_the_nightly_backup_copies_the_photos_once_and_privately(app, tmp_path):
     photos, backups = tmp_path / "photos", tmp_path / "backups"
     app.config.update(PHOTO_DIR=str(photos), BACKUP_DIR=str(backups))
     assert "photos" in KEPT_FOLDERS
+    copy_kept_folders()  # what other folders hold (files earlier tests left in the instance folder)
     (photos / "2026" / "11").mkdir(parents=True)
     (photos / "2026" / "11" / "a.jpg").write_bytes(b"\xff\xd8first")
     (photos / "2026" / "11" / ".b.jpg.partial").write_bytes(b"half")

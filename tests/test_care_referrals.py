@@ -504,9 +504,20 @@ def test_the_full_scenario_and_who_sees_what_at_each_step(client, town):
         "follow_up_needed": True, "follow_up_note": "水塘无护栏，需尽快处理"})
     assert visit.status_code == 201
     visit_id = visit.get_json()["id"]
-    # lead: switch to need_confirm (POST /care/visits/<visit_id>/needs/safety as zhuren_r)
-    need = create_need(child, "safety", "住所旁有危险水域", source="visit", source_id=visit_id)
-    measure = create_measure(need, action="加装护栏并警示", owner_name="张秀英", due_on=TODAY + timedelta(days=14))
+    # the director confirms the two needs the visit found, one tap each on the visit page
+    page = client.get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert "加入帮扶方案" in page
+    for category in ("safety", "education"):
+        assert client.post(f"/care/visits/{visit_id}/needs/{category}", headers={"HX-Request": "true"}).status_code == 200
+    confirmed = db.session.scalars(select(Need).where(Need.source == "visit", Need.source_id == visit_id)
+                                   .order_by(Need.category)).all()
+    assert [n.category for n in confirmed] == ["education", "safety"]
+    need = confirmed[1]
+    assert client.post(f"/care/needs/{need.id}/measures", data={
+        "action": "加装护栏并警示", "department_id": "", "owner_name": "张秀英",
+        "due_on": (TODAY + timedelta(days=14)).isoformat()}).status_code == 303
+    measure = db.session.scalar(select(Measure).where(Measure.need_id == need.id))
+    plan = f"/children/{child.id}/plan"
 
     def sees(username: str, path: str) -> int:
         login(client, username)
@@ -542,11 +553,14 @@ def test_the_full_scenario_and_who_sees_what_at_each_step(client, town):
     login(client, "zhuren_r")
     assert db.session.scalar(select(Notice.text).where(Notice.kind == "referral_returned",
                                                         Notice.user_id == town["director"].id))
-    # lead: switch to need_resolve (POST /care/needs/<need_id>/resolve, met with the same note, as zhuren_r)
-    n = fresh(Need, need.id)
-    n.state, n.resolved_note, n.resolved_by_id = "met", "护栏已装好，已拍照存档", town["director"].id
-    db.session.commit()
+    assert "已办结" in client.get(plan).get_data(as_text=True)  # the plan shows the referral's state
+    assert client.post(f"/care/needs/{need.id}/resolve", data={"resolution": "met",
+                                                               "note": "护栏已装好，已拍照存档"}).status_code == 303
     assert fresh(Need, need.id).state == "met"
+    # the plan: the director and civil affairs read it; the police never (not even while it holds the
+    # referral: it reads the referral), nor a volunteer
+    assert {u: sees(u, plan) for u in ("zhuren_r", "minzheng_r", "paichusuo_r", "zhiyuan_r", "sifasuo_r")} == {
+        "zhuren_r": 200, "minzheng_r": 200, "paichusuo_r": 403, "zhiyuan_r": 403, "sifasuo_r": 403}
 
 
 def test_the_inbox_the_list_and_the_home_card_use_a_fixed_number_of_queries(client, town):

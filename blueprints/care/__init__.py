@@ -150,7 +150,7 @@ area = Area(
         "department:police": {"urgent:read", "urgent:act"},  # §67: a child in danger, at once
     },
     audit_labels=PLAN_AUDIT | REFERRAL_AUDIT | ASSESSMENT_AUDIT | CONFERENCE_AUDIT,
-    demo_seeder=None,
+    demo_seeder="demo:seed",
     seed_order=50,  # after the children, the visits, the volunteers and the schools
     home_panels=PLAN_PANELS + REFERRAL_PANELS + ASSESSMENT_PANELS + CONFERENCE_PANELS,
     record_sections=PLAN_RECORD + REFERRAL_RECORD + ASSESSMENT_RECORD + CONFERENCE_RECORD,

@@ -16,6 +16,7 @@ from sqlalchemy import Select, false, or_, select
 
 from blueprints.children.models import Child
 from blueprints.core.access import get_reachable_or_404, reachable, register_reach
+from blueprints.core.backup import keep_folder
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import register_fields
 from blueprints.care.models import (OPEN_REFERRAL_STATES, Conference, GuardianshipAssessment, Measure, Need, Referral,
@@ -81,6 +82,9 @@ def setup() -> None:
     register_reach("urgent_flags", "department", lambda user: None)
     _through_child("conferences", Conference.child_id, ("town", "village"))
     register_fields(CARE_FIELDS)
+    from blueprints.care.referrals import attachment_dir  # the module needs the models, set up by now
+
+    keep_folder("referrals", attachment_dir)  # the referrals' attachments: copied by the nightly backup
 
 
 def reachable_needs(user, permission: str = "care_plans:read") -> Select:

@@ -36,7 +36,6 @@ from blueprints.children.services import ensure_open
 from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.areas import HOME_CARD_NAMES
-from blueprints.core.backup import keep_folder
 from blueprints.core.clock import local_today, utcnow
 from blueprints.core.files import private_dir, write_private
 from blueprints.core.forms import FieldErrors
@@ -219,7 +218,6 @@ def attachment_path(attachment: ReferralAttachment) -> Path:
     return attachment_dir() / attachment.stored_name
 
 
-keep_folder("referrals", attachment_dir)  # the attachments: copied by the nightly backup
 
 
 def record_action(referral: Referral, values: dict, uploads: list[Upload], *, actor) -> ReferralAction:
