@@ -13,14 +13,20 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from blueprints.care.assessments import active_items, record_assessment
 from blueprints.care.conferences import hold_conference
+from blueprints.care.models import AssessmentItem
+from blueprints.care.plan import add_measure, add_need
+from blueprints.care.referrals import refer_measure
+from blueprints.care.urgent import flag_child
 from blueprints.children.services import FamilyInput, save_family_member, update_child
 from blueprints.children.models import Child, ChildChange, FamilyMember
 from blueprints.core import access
 from blueprints.core.access import can
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import FULL, HIDDEN, MASKED, disclosure_for, mask_birth_date, mask_id_number
-from blueprints.notices.services import notify
+from blueprints.visits.models import Visit
+from blueprints.visits.review import return_visit
 from extensions import db
 from tests.factories import (create_carer, create_child, create_dropout, create_pairing, create_school,
                              create_school_contact, create_screening, create_user, create_village, create_volunteer,
@@ -36,14 +42,21 @@ FATHER_PHONE = "13912345678"
 CAREGIVER_PHONE = "13787654321"
 ADDRESS = "前王庄村东街18号"
 
+# The care file (帮扶方案, 监护评估, 紧急情况): shown wherever the policy shows care.* and the reader
+# reaches the child; never to a volunteer.
+CARE_NOTE = "屋后水塘无护栏孩子常去玩水"
+ASSESSMENT_NOTE = "祖父母年迈照顾不到孩子情绪"
+URGENT_NOTE = "孩子独自在家两天无人照料"
+
 # field → (the raw value, the outputs that show that field to a role allowed to see it)
 VALUES = {
     "child.id_number": (CHILD_ID, {"record", "export", "pdf", "edit_form"}),
     "child.disability_certificate": (CERTIFICATE, {"record", "export", "pdf", "edit_form"}),
     "family.id_number": (FATHER_NEW_ID, {"record", "export", "pdf", "family_form"}),
-    "family.phone": (FATHER_PHONE, {"record", "export", "pdf", "family_form"}),
-    "child.caregiver_phone": (CAREGIVER_PHONE, {"record", "export", "pdf", "edit_form"}),
-    "child.address": (ADDRESS, {"record", "export", "pdf", "edit_form"}),
+    # a department acts on a referral, and the police on an urgent flag: where she lives, whom to call
+    "family.phone": (FATHER_PHONE, {"record", "export", "pdf", "family_form", "referral", "urgent"}),
+    "child.caregiver_phone": (CAREGIVER_PHONE, {"record", "export", "pdf", "edit_form", "referral", "urgent"}),
+    "child.address": (ADDRESS, {"record", "export", "pdf", "edit_form", "referral", "urgent"}),
 }
 # The father's earlier ID number lives only in the history (record page and archive).
 HISTORY_ONLY = {"family.id_number": (FATHER_ID, {"record", "pdf"})}
@@ -133,16 +146,34 @@ def scene(app, client, auth):
     create_school_contact(child, users["head_teacher"], note="和奶奶电话沟通学习情况")
     screening = create_screening(child, score=37, band="high", followup="talk", followup_on=date(2026, 10, 14),
                                  followup_note=PSYCH_NOTE)
-    # A case conference on her, with one decision (a measure of her plan), and a notice naming her.
-    conference = hold_conference(child, {"held_on": date(2026, 10, 20), "summary": "监护不足，需要多部门协作",
-                                         "department_ids": [department("police").id]},
-                                 [{"category": "guardianship", "action": "家庭教育指导", "owner_name": "王芳",
-                                   "due_on": local_today() + timedelta(days=30)}], actor=users["civil_affairs"])
-    notify(users.values(), "measure_due", "龚小雨 的帮扶措施将于下月到期", key="leak:1", url="/notices")
+    # Her care: a need from the visit, its measure referred to the police (u_pcs: so the police reach
+    # her, and are told); a guardianship assessment; an urgent flag; a case conference whose decision
+    # is a measure of her plan; the visit sent back with a question.
+    with app.test_request_context():
+        need = add_need(child, {"category": "safety", "description": CARE_NOTE}, actor=users["director"])
+        db.session.flush()
+        measure = add_measure(need, {"action": "加装护栏", "department_id": None, "owner_name": "张秀英",
+                                     "due_on": local_today() + timedelta(days=10)}, actor=users["director"])
+        db.session.flush()
+        referral = refer_measure(measure, {"department_id": department("police").id, "note": "请协助督促"},
+                                 actor=users["director"])
+        db.session.add(AssessmentItem(text="孩子生病时能及时就医", weight=2, need_category="medical"))
+        db.session.flush()
+        items = active_items()
+        assessment = record_assessment(child, {"items": items, "answers": {i.id: 1 for i in items},
+                                               "assessed_on": date(2026, 10, 18), "note": ASSESSMENT_NOTE},
+                                       actor=users["director"])
+        flag = flag_child(child, {"situation": URGENT_NOTE}, actor=users["director"])
+        conference = hold_conference(child, {"held_on": date(2026, 10, 20), "summary": "监护不足，需要多部门协作",
+                                             "department_ids": [department("police").id]},
+                                     [{"category": "guardianship", "action": "家庭教育指导", "owner_name": "王芳",
+                                       "due_on": local_today() + timedelta(days=30)}], actor=users["civil_affairs"])
+        return_visit(db.session.get(Visit, visit.get_json()["id"]), "孩子的情绪具体怎样？", actor=users["supervisor"])
     db.session.commit()
     return {"child": child, "father_id": father.id, "visit_id": visit.get_json()["id"], "users": users,
             "pairing": pairing, "volunteer": volunteer, "case": case, "screening": screening,
-            "conference": conference}
+            "conference": conference, "measure": measure, "referral": referral, "assessment": assessment,
+            "flag": flag}
 
 
 def outputs(scene) -> dict[str, tuple[str, dict]]:
@@ -197,6 +228,18 @@ def outputs(scene) -> dict[str, tuple[str, dict]]:
         "conference_pdf": (f"/care/conferences/{scene['conference'].id}/pdf", {}),
         "conference_form": (f"/children/{child.id}/conferences/new", {}),
         "notices": ("/notices", {}),
+        # the care plan, referrals, assessments, urgent flags; the supervisor's review queue
+        "plan": (f"/children/{child.id}/plan", {}),
+        "measure": (f"/care/measures/{scene['measure'].id}", {}),
+        "referral_form": (f"/care/measures/{scene['measure'].id}/refer", {}),
+        "referrals": ("/referrals", {}),
+        "referral": (f"/referrals/{scene['referral'].id}", {}),
+        "assessment": (f"/care/assessments/{scene['assessment'].id}", {}),
+        "assessment_form": (f"/children/{child.id}/assessments/new", {}),
+        "urgent_flags": ("/care/urgent", {}),
+        "urgent": (f"/care/urgent/{scene['flag'].id}", {}),
+        "urgent_form": (f"/children/{child.id}/urgent", {}),
+        "review_queue": ("/visits/review", {}),
     }
 
 
@@ -245,11 +288,20 @@ def check_every_output(scene, client, auth, role):
                 f"{role} · {name} · screening: {'missing' if psych_allowed else 'leaked'} {marker}"
             if marker in text:
                 seen_anywhere.add("screening")
+        # The care file: never where the policy hides it
+        for marker in (CARE_NOTE, ASSESSMENT_NOTE, URGENT_NOTE):
+            if marker in text:
+                assert policy.shows("care.need"), f"{role} · {name}: the care file leaked ({marker})"
+                seen_anywhere.add(marker)
     if policy.shows("screening.band"):
         assert "screening" in seen_anywhere, role  # shown somewhere to those who may see it
+    # the keepers of her village and the town read all of her care file; the police its referral
+    care_seen = {"civil_affairs": {CARE_NOTE, ASSESSMENT_NOTE, URGENT_NOTE}, "supervisor": {CARE_NOTE, ASSESSMENT_NOTE,
+                 URGENT_NOTE}, "director": {CARE_NOTE, ASSESSMENT_NOTE, URGENT_NOTE}, "department": {CARE_NOTE, URGENT_NOTE}}
+    assert care_seen.get(role, set()) <= seen_anywhere, (role, care_seen.get(role, set()) - seen_anywhere)
     expected = {f for f in [*VALUES, "child.birth_date"] if policy.level(f) == FULL and policy.shows(f)}
-    if role in ("department", "volunteer", "tuanwei", "jiaoban"):
-        expected = set()  # no ID, phone or address within their reach (referrals come with their area)
+    if role in ("volunteer", "tuanwei", "jiaoban"):
+        expected = set()  # no ID, phone or address within their reach (the police: through the referral)
     assert expected <= seen_anywhere
 
 
@@ -280,6 +332,8 @@ def test_the_policy_the_leak_test_checks(app):
     for duty in ("coordinator", "head_teacher"):
         assert not disclosure_for(create_user("school", school=school, school_duty=duty)).shows("screening.band")
     assert levels["volunteer"].level("school.carer") == HIDDEN and levels["director"].full("school.dropout")
+    # the care file: every staff reach (a department through its referral), never a volunteer
+    assert {role for role in ROLES if levels[role].shows("care.need")} == set(ROLES) - {"volunteer"}
 
 
 def test_the_volunteer_sees_her_paired_child_by_name_and_nothing_of_the_archive(scene, client, auth):
