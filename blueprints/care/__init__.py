@@ -156,5 +156,6 @@ area = Area(
     record_sections=PLAN_RECORD + REFERRAL_RECORD + ASSESSMENT_RECORD + CONFERENCE_RECORD,
     archive_sections=PLAN_ARCHIVE + REFERRAL_ARCHIVE + ASSESSMENT_ARCHIVE + CONFERENCE_ARCHIVE,
     slots=PLAN_SLOTS + REFERRAL_SLOTS + ASSESSMENT_SLOTS + CONFERENCE_SLOTS,
+    on_child_exit="exits:close_with_child",
     setup="access:setup",
 )

@@ -175,7 +175,8 @@ NEED_SOURCES = {
 }
 NEED_STATES = {"open": "待解决", "met": "已解决", "closed": "不再需要"}
 MEASURE_STATES = {"open": "待办", "in_progress": "办理中", "done": "已完成", "closed": "已终止"}
-REFERRAL_STATES = {"sent": "待接收", "accepted": "办理中", "done": "已办结", "declined": "已退回"}
+# withdrawn: the child left the roll while it was open (care/exits.py)
+REFERRAL_STATES = {"sent": "待接收", "accepted": "办理中", "done": "已办结", "declined": "已退回", "withdrawn": "已撤回"}
 # A visit's review (visits.review_state): None is not yet reviewed.
 REVIEW_STATES = {"ok": "已评阅", "returned": "已退回待答复", "answered": "已答复待复核"}
 ASSESSMENT_LEVELS = {"capable": "有能力", "partial": "部分缺失", "severe": "严重缺失"}
@@ -189,6 +190,7 @@ INTERVENTIONS = {
 NOTICE_KINDS = {
     "referral_received": "收到转介",
     "referral_returned": "转介办结或退回",
+    "referral_withdrawn": "转介撤回",
     "measure_due": "帮扶措施即将到期",
     "measure_overdue": "帮扶措施已逾期",
     "visit_returned": "走访被退回",
