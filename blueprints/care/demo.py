@@ -120,10 +120,11 @@ def seed_demo_care() -> dict[str, int]:
         created["帮扶需求"] += 1
 
         # e. a guardianship assessment (部分缺失) and, for f, an urgent flag
-        items = active_items()
-        answers = {item.id: (0 if i in (1, 6) else 1 if i % 3 == 0 else 2) for i, item in enumerate(items)}
-        record_assessment(e, {"items": items, "answers": answers, "assessed_on": today - timedelta(days=2),
-                              "note": "祖父母年迈，对孩子的学习和情绪照顾不到"}, actor=director)
+        items = active_items()  # the migration's defaults (none in a database made without migrations)
+        if items:
+            answers = {item.id: (0 if i in (1, 6) else 1 if i % 3 == 0 else 2) for i, item in enumerate(items)}
+            record_assessment(e, {"items": items, "answers": answers, "assessed_on": today - timedelta(days=2),
+                                  "note": "祖父母年迈，对孩子的学习和情绪照顾不到"}, actor=director)
         flag_child(f, {"situation": "孩子父母外出，祖母住院，孩子独自在家已两天，无人照料"}, actor=director)
 
         # b again: a conference on the legal case, its decisions measures with owners
