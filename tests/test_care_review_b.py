@@ -1,0 +1,78 @@
+"""Review of issue 11 (assessments, urgent flags, conferences, the visit review queue): the holes a
+second look found, each with the input that showed it."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from blueprints.care.models import AssessmentItem, AssessmentThreshold, UrgentFlag
+from extensions import db
+from tests.conftest import AuthActions
+from tests.factories import create_child, create_urgent_flag, create_user, create_village
+
+
+def sign_in(app, user):
+    client = app.test_client()
+    assert AuthActions(client).login(user.username).status_code in (302, 303)
+    return client
+
+
+@pytest.fixture
+def town(app):
+    village = create_village("前王庄村")
+    child = create_child("王小丽", village=village, gender="female")
+    db.session.execute(AssessmentItem.__table__.delete())
+    db.session.execute(AssessmentThreshold.__table__.delete())
+    items = [AssessmentItem(text="监护人能保证孩子吃饱穿暖", weight=3, position=1, need_category="living"),
+             AssessmentItem(text="孩子生病时能及时就医", weight=2, position=2, need_category="medical")]
+    db.session.add_all(items + [AssessmentThreshold(level="capable", min_percent=75),
+                                AssessmentThreshold(level="partial", min_percent=45)])
+    db.session.commit()
+    users = {
+        "director": create_user("director", username="zhuren", villages=[village]),
+        "police": create_user("department", username="paichusuo", department_code="police"),
+        "civil_affairs": create_user("civil_affairs", username="minzheng"),
+        "admin": create_user("admin", username="guanli"),
+    }
+    return dict(child=child, items=items, users=users)
+
+
+def scale_data(items, **changes):
+    data = {"capable": "75", "partial": "45", "item_new_text": "", "item_new_weight": "2", "item_new_position": "9",
+            "item_new_need_category": ""}
+    for item in items:
+        data |= {f"item_{item.id}_text": item.text, f"item_{item.id}_weight": str(item.weight),
+                 f"item_{item.id}_need_category": item.need_category or "", f"item_{item.id}_position": str(item.position),
+                 f"item_{item.id}_active": "y"}
+    return data | changes
+
+
+def test_the_scale_refuses_an_order_the_database_cannot_hold_naming_the_field(app, town):
+    """A position of 20 digits was a 500 (an integer too large for the column); now a message."""
+    items = town["items"]
+    client = sign_in(app, town["users"]["admin"])
+    for changes, message in [
+        ({f"item_{items[0].id}_position": "99999999999999999999"}, "第 1 项的顺序：请填 0 到 9999 的整数"),
+        ({f"item_{items[1].id}_position": "-5"}, "第 2 项的顺序：请填 0 到 9999 的整数"),
+        ({"item_new_text": "孩子有安全的住处", "item_new_position": "10000"}, "新增项目的顺序：请填 0 到 9999 的整数"),
+    ]:
+        response = client.post("/care/assessment-scale", data=scale_data(items, **changes))
+        assert response.status_code == 422, changes
+        assert message in response.text, changes
+        assert "孩子有安全的住处" in response.text or "item_new_text" not in changes  # what was typed stays
+    assert [i.position for i in db.session.scalars(select(AssessmentItem).order_by(AssessmentItem.id))] == [1, 2]
+    assert db.session.scalar(select(func.count(AssessmentItem.id))) == 2
+
+
+def test_the_police_read_a_flag_without_a_link_to_a_record_they_cannot_open(app, town):
+    """The police read every flag, but a child's record only through a referral: the flag's page
+    linked her name to a record that answered 404."""
+    child = town["child"]
+    flag = create_urgent_flag(child, by=town["users"]["director"])
+    police = sign_in(app, town["users"]["police"])
+    assert police.get(f"/children/{child.id}").status_code == 404
+    page = police.get(f"/care/urgent/{flag.id}")
+    assert page.status_code == 200 and "王小丽" in page.text
+    assert f'href="/children/{child.id}"' not in page.text
+    civil = sign_in(app, town["users"]["civil_affairs"])  # who reaches her still has the link
+    assert f'href="/children/{child.id}"' in civil.get(f"/care/urgent/{flag.id}").text
