@@ -2,10 +2,15 @@
 second look found, each with the input that showed it."""
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from blueprints.care.models import AssessmentItem, AssessmentThreshold, UrgentFlag
+from blueprints.core.clock import local_today
+from blueprints.visits.models import Visit
 from extensions import db
 from tests.conftest import AuthActions
 from tests.factories import create_child, create_urgent_flag, create_user, create_village
@@ -76,3 +81,49 @@ def test_the_police_read_a_flag_without_a_link_to_a_record_they_cannot_open(app,
     assert f'href="/children/{child.id}"' not in page.text
     civil = sign_in(app, town["users"]["civil_affairs"])  # who reaches her still has the link
     assert f'href="/children/{child.id}"' in civil.get(f"/care/urgent/{flag.id}").text
+
+
+def make_visit(child, visitor, **values):
+    visit = Visit(client_uuid=str(uuid.uuid4()), child_id=child.id, visitor_id=visitor.id,
+                  visited_on=local_today() - timedelta(days=3), kind="home", **values)
+    db.session.add(visit)
+    db.session.commit()
+    return visit
+
+
+def test_a_visit_corrected_since_the_queue_was_shown_is_not_passed_in_its_place(app, town):
+    """The queue open on a phone, the director corrects the visit, the supervisor taps 评阅通过 on the
+    stale row: the old visit was marked reviewed and the row said 已评阅, while the correction still
+    waited. Now refused as a return is (409), the row saying why; the correction stays in the queue."""
+    director = town["users"]["director"]
+    old = make_visit(town["child"], director, superseded=True)
+    correction = make_visit(town["child"], director)
+    supervisor = sign_in(app, create_user("supervisor", username="dudao"))
+    response = supervisor.post(f"/visits/{old.id}/review/ok", headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert "这条走访记录已被更正，请评阅更正后的记录。" in response.text and "已评阅" not in response.text
+    response = supervisor.post(f"/visits/{old.id}/review/ok")  # without JavaScript: back with the message
+    assert response.status_code == 303
+    assert "这条走访记录已被更正" in supervisor.get(response.location).text
+    db.session.expire_all()
+    assert db.session.get(Visit, old.id).review_state is None
+    assert db.session.get(Visit, old.id).reviewed_at is None
+    assert f'id="review-{correction.id}"' in supervisor.get("/visits/review").text
+    assert supervisor.post(f"/visits/{correction.id}/review/ok", headers={"HX-Request": "true"}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Visit, correction.id).review_state == "ok"
+
+
+def test_an_answer_to_a_visit_passed_meanwhile_says_so(app, town):
+    """Sent back, then passed by the supervisor before the director answered: her answer was told
+    "没有待答复的提问（可能已答复过）", which she had not."""
+    director = town["users"]["director"]
+    visit = make_visit(town["child"], director)
+    supervisor = sign_in(app, create_user("supervisor", username="dudao"))
+    assert supervisor.post(f"/visits/{visit.id}/review/return", data={"question": "水塘有护栏吗？"}).status_code == 303
+    assert supervisor.post(f"/visits/{visit.id}/review/ok").status_code == 303
+    response = sign_in(app, director).post(f"/visits/{visit.id}/answer", data={"answer": "已加装护栏"},
+                                          headers={"HX-Request": "true"})
+    assert response.status_code == 409 and "督导已评阅通过这条走访记录，不需要再答复。" in response.text
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).review_state == "ok" and db.session.get(Visit, visit.id).answer is None
