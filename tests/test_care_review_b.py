@@ -2,18 +2,19 @@
 second look found, each with the input that showed it."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.care.models import AssessmentItem, AssessmentThreshold, UrgentFlag
+from blueprints.care.models import AssessmentItem, AssessmentThreshold, Conference
 from blueprints.core.clock import local_today
 from blueprints.visits.models import Visit
 from extensions import db
 from tests.conftest import AuthActions
-from tests.factories import create_child, create_urgent_flag, create_user, create_village
+from tests.factories import create_child, create_urgent_flag, create_user, create_village, department
 
 
 def sign_in(app, user):
@@ -127,3 +128,22 @@ def test_an_answer_to_a_visit_passed_meanwhile_says_so(app, town):
     assert response.status_code == 409 and "督导已评阅通过这条走访记录，不需要再答复。" in response.text
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).review_state == "ok" and db.session.get(Visit, visit.id).answer is None
+
+
+def test_a_department_present_not_on_the_list_is_refused_in_chinese_naming_the_field(app, town):
+    """参会部门 posted as 20 digits answered "'99999999999999999999' is not a valid choice for this
+    field." (English), and as letters a message that did not name the field."""
+    police = department("police")
+    civil = sign_in(app, town["users"]["civil_affairs"])
+    child = town["child"]
+    data = {"held_on": local_today().isoformat(), "place": "镇政府", "attendees": "王芳", "summary": "祖母住院，孩子无人照料"}
+    for bad in ("99999999999999999999", "abc", "²", "0"):
+        response = civil.post(f"/children/{child.id}/conferences/new", data=data | {"departments": [str(police.id), bad]})
+        assert response.status_code == 422, bad
+        assert "参会部门请从列表中选择" in response.text and "valid choice" not in response.text, bad
+        assert "祖母住院，孩子无人照料" in response.text  # nothing typed lost
+        assert re.search(rf'value="{police.id}"[^>]*checked|checked[^>]*value="{police.id}"', response.text), bad
+    assert db.session.scalar(select(func.count(Conference.id))) == 0
+    response = civil.post(f"/children/{child.id}/conferences/new", data=data | {"departments": [str(police.id)]})
+    assert response.status_code == 303
+    assert [d.code for d in db.session.scalar(select(Conference)).departments] == ["police"]
