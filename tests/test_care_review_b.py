@@ -147,3 +147,17 @@ def test_a_department_present_not_on_the_list_is_refused_in_chinese_naming_the_f
     response = civil.post(f"/children/{child.id}/conferences/new", data=data | {"departments": [str(police.id)]})
     assert response.status_code == 303
     assert [d.code for d in db.session.scalar(select(Conference)).departments] == ["police"]
+
+
+def test_the_list_of_mistakes_names_each_unanswered_item_once(app, town):
+    """The list at the top of the assessment said "1. 监护人能保证孩子吃饱穿暖：第 1 项“监护人能保证孩子
+    吃饱穿暖”：请选择…": each item's words twice, nine long items filling a phone's screen twice over."""
+    items = town["items"]
+    client = sign_in(app, town["users"]["director"])
+    response = client.post(f"/children/{town['child'].id}/assessments/new",
+                           data={"assessed_on": local_today().isoformat(), f"item_{items[0].id}_answer": "2"})
+    assert response.status_code == 422
+    summary = response.text.split('class="flash flash-error" role="alert"', 1)[1].split("</div>", 1)[0]
+    assert "有 1 处需要修改" in summary
+    assert summary.count("孩子生病时能及时就医") == 1
+    assert "2. 孩子生病时能及时就医：请选择具备、部分具备或缺失" in summary

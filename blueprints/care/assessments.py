@@ -76,8 +76,9 @@ def level_of(percent: int, limits: dict[str, int]) -> str:
 
 
 def unanswered(items: list[AssessmentItem], answers: dict) -> dict[str, str]:
-    """{field: message} of each item not answered, named by its number and text."""
-    return {item_field(item.id): f"第 {number} 项“{item.text}”：请选择具备、部分具备或缺失"
+    """{field: message} of each item not answered, named as the form asks it (its number and text:
+    the list of mistakes at the top then says it once, not twice)."""
+    return {item_field(item.id): f"{number}. {item.text}：请选择具备、部分具备或缺失"
             for number, item in enumerate(items, start=1) if answers.get(item.id) not in ASSESSMENT_ANSWERS}
 
 
