@@ -122,7 +122,7 @@ def test_every_item_must_be_answered_and_nothing_typed_is_lost(app, town):
     client = sign_in(app, town["users"]["director"])
     response = client.post(f"/children/{child.id}/assessments/new", data=answers(items, 2, None, 0))
     assert response.status_code == 422
-    assert "第 2 项“孩子生病时能及时就医”：请选择具备、部分具备或缺失" in response.text
+    assert "2. 孩子生病时能及时就医：请选择具备、部分具备或缺失" in response.text
     assert NOTE in response.text  # the note typed
     assert (f'<input checked id="item_{items[0].id}_answer-0" name="item_{items[0].id}_answer" type="radio" value="2">'
             in response.text)  # the answers given stay ticked
@@ -130,7 +130,7 @@ def test_every_item_must_be_answered_and_nothing_typed_is_lost(app, town):
     future = (local_today() + timedelta(days=1)).isoformat()
     response = client.post(f"/children/{child.id}/assessments/new", data=answers(items, 2, 2, None, assessed_on=future))
     assert response.status_code == 422 and "评估日期不能晚于今天" in response.text
-    assert "第 3 项“父母每周与孩子联系”：请选择具备、部分具备或缺失" in response.text  # both at once
+    assert "3. 父母每周与孩子联系：请选择具备、部分具备或缺失" in response.text  # both at once
     assert count(GuardianshipAssessment) == 0
 
 

@@ -15,7 +15,7 @@ from blueprints.care.assessments import (SUGGESTED_INTERVENTIONS, AssessmentErro
                                          suggested_needs, thresholds, unanswered)
 from blueprints.care.models import GuardianshipAssessment, UrgentFlag
 from blueprints.care.urgent import FlagClosed, UrgentError, audit_read, flag_child, open_flag, record_action
-from blueprints.children.access import get_child_or_404
+from blueprints.children.access import get_child_or_404, reachable_children
 from blueprints.children.models import Child
 from blueprints.core import audit
 from blueprints.core.access import can, require
@@ -211,7 +211,14 @@ def _flag_page(flag: UrgentFlag, status: int = 200, form: ActionForm | None = No
                            may_act=can(current_user, "urgent:act") and flag.action_at is None,
                            address=disclosure.show("child.address", flag.child.address),
                            guardian=flag.child.guardian if disclosure.shows("family.member") else None,
-                           may_open_child=can(current_user, "children:read"), today=local_today()), status
+                           may_open_child=_reaches_child(flag.child_id), today=local_today()), status
+
+
+def _reaches_child(child_id: int) -> bool:
+    """Whether the child's record opens for the viewer: the police read every flag but a child's
+    record only while a referral to them is open (children/access.py), else the link would 404."""
+    return db.session.scalar(reachable_children(current_user).where(Child.id == child_id)
+                             .with_only_columns(Child.id)) is not None
 
 
 @bp.route("/care/urgent/<int:flag_id>")

@@ -38,6 +38,7 @@ SUGGESTED_INTERVENTIONS = {
     "severe": ("family_education", "supervision_order", "temporary_guardianship"),
 }
 WEIGHTS = range(1, 6)
+POSITIONS = range(0, 10000)  # an item's order: a column of the database's integers, kept small
 NOTE_LIMIT = 1000
 
 
@@ -75,8 +76,9 @@ def level_of(percent: int, limits: dict[str, int]) -> str:
 
 
 def unanswered(items: list[AssessmentItem], answers: dict) -> dict[str, str]:
-    """{field: message} of each item not answered, named by its number and text."""
-    return {item_field(item.id): f"第 {number} 项“{item.text}”：请选择具备、部分具备或缺失"
+    """{field: message} of each item not answered, named as the form asks it (its number and text:
+    the list of mistakes at the top then says it once, not twice)."""
+    return {item_field(item.id): f"{number}. {item.text}：请选择具备、部分具备或缺失"
             for number, item in enumerate(items, start=1) if answers.get(item.id) not in ASSESSMENT_ANSWERS}
 
 
@@ -190,8 +192,8 @@ def _item_errors(key, label: str, values: dict, errors: dict[str, str]) -> None:
         errors[item_field(key, "weight")] = f"{label}的权重：请填 1 到 5 的整数"
     if values.get("need_category") not in (None, "", *NEED_CATEGORIES):
         errors[item_field(key, "need_category")] = f"{label}的对应需求：请从列表中选择"
-    if not isinstance(values.get("position"), int):
-        errors[item_field(key, "position")] = f"{label}的顺序：请填整数"
+    if values.get("position") not in POSITIONS:
+        errors[item_field(key, "position")] = f"{label}的顺序：请填 0 到 {POSITIONS[-1]} 的整数"
 
 
 def save_scale(items: list[AssessmentItem], values: dict, *, actor) -> None:

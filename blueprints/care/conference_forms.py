@@ -35,7 +35,9 @@ class DecisionForm(BaseForm):
 class ConferenceForm(BaseForm):
     held_on = DateField("会商日期", validators=[required("会商日期"), calendar_date("会商日期", not_after_today=True)])
     place = StringField("地点", validators=[max_length("地点", 30)])
-    departments = CheckboxListField("参会部门", coerce=int)
+    # Read as typed: an unknown or a malformed value is the service's refusal, which names the field
+    # (WTForms' own messages for these were English or did not say which field).
+    departments = CheckboxListField("参会部门", coerce=str, validate_choice=False)
     attendees = TextAreaField("参会人员", validators=[max_length("参会人员", 120)], description="姓名和单位，例如：王芳（镇民政组）")
     summary = TextAreaField("会商情况", validators=[required("会商情况"), max_length("会商情况", SUMMARY_CHARS), summary_fits],
                             description="孩子的情况、各部门的意见")
@@ -43,7 +45,7 @@ class ConferenceForm(BaseForm):
 
     def set_departments(self, departments) -> None:
         """The 13 departments as checkboxes and as each decision's choices."""
-        self.departments.choices = choices((d.id, d.name) for d in departments)
+        self.departments.choices = choices((str(d.id), d.name) for d in departments)
         options = choices([("", "不指定"), *((str(d.id), d.name) for d in departments)])
         for row in self.decisions:
             row.form.department_id.choices = options

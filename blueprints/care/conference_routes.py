@@ -101,7 +101,7 @@ def conference_new(child_id: int):
         try:
             conference = hold_conference(child, {
                 "held_on": form.held_on.data, "place": form.place.data, "attendees": form.attendees.data,
-                "summary": form.summary.data, "department_ids": form.departments.data or []},
+                "summary": form.summary.data, "department_ids": [as_id(v) or -1 for v in form.departments.data or []]},
                 _decisions(form), actor=current_user)
         except FieldErrors as error:
             _add_errors(form, error.errors)

@@ -1,6 +1,6 @@
 """The supervisors' review queue (plan §10 §20: the supervisor follows up the directors' visits): the
 visits not yet reviewed, concerns first; a visit sent back with a question, and the visitor's answer,
-which puts it back in the queue. Reviewing a visit as done is services.review_visit."""
+which puts it back in the queue. Reviewing a visit as done is approve_visit (services.review_visit)."""
 from __future__ import annotations
 
 from flask import url_for
@@ -16,6 +16,7 @@ from blueprints.core.vocabulary import HAZARDS, REVIEW_STATES
 from blueprints.notices.services import notify
 from blueprints.places.models import Village
 from blueprints.visits.models import Visit
+from blueprints.visits.services import review_visit
 from extensions import db
 
 
@@ -115,6 +116,14 @@ def returned_to(user) -> list:
     return db.session.execute(query.order_by(Visit.returned_at, Visit.id)).all()
 
 
+def approve_visit(visit: Visit, *, actor) -> None:
+    """One tap in the queue: the visit reviewed ("ok"). A visit corrected since the queue was shown
+    is refused (as a return is): the correction is the one to review, and it still waits."""
+    if visit.superseded:
+        raise ReviewRefused("这条走访记录已被更正，请评阅更正后的记录。")
+    review_visit(visit, actor=actor)
+
+
 def return_visit(visit: Visit, question: str, *, actor) -> None:
     """Send the visit back to its visitor with a question (a new question replaces an earlier one and
     its answer; the audit trail keeps both), and tell her."""
@@ -141,6 +150,8 @@ def answer_visit(visit: Visit, answer: str, *, actor) -> None:
     goes back to the queue ("answered")."""
     if visit.superseded:
         raise ReviewRefused("这条走访记录已被更正，请在更正后的记录上说明。")
+    if visit.review_state == "ok":  # the supervisor passed it while the question waited
+        raise ReviewRefused("督导已评阅通过这条走访记录，不需要再答复。")
     if visit.review_state != "returned":
         raise ReviewRefused("这条走访记录没有待答复的提问（可能已答复过）。")
     visit.review_state = "answered"

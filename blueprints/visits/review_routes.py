@@ -14,10 +14,9 @@ from blueprints.core.htmx import redirect_after_post, render_page, wants_fragmen
 from blueprints.core.inputs import id_arg, page_arg
 from blueprints.places.access import reachable_villages
 from blueprints.visits import bp
-from blueprints.visits.review import (FINDINGS, QUEUE_STATES, ReviewRefused, answer_visit, queue, queue_page,
-                                      return_visit, visit_row, visitors)
+from blueprints.visits.review import (FINDINGS, QUEUE_STATES, ReviewRefused, answer_visit, approve_visit, queue,
+                                      queue_page, return_visit, visit_row, visitors)
 from blueprints.visits.routes import _visit_or_404
-from blueprints.visits.services import review_visit
 from extensions import db
 
 # Where a form sent from another page goes back to (the queue otherwise).
@@ -65,7 +64,15 @@ def review_queue():
 @require("visits:review")
 def review_ok(visit_id: int):
     visit = _visit_or_404(visit_id, "visits:review")
-    review_visit(visit, actor=current_user)
+    try:
+        approve_visit(visit, actor=current_user)
+    except ReviewRefused as refused:
+        db.session.rollback()
+        if wants_fragment():
+            return render_template("visits/review/_row.html", row=visit_row(current_user, visit.id), form=None,
+                                   message=refused.message), 409
+        flash(refused.message, "error")
+        return _back(visit.id, request.form.get("back"))
     db.session.commit()
     if wants_fragment():
         return render_template("visits/review/_done.html", visit=visit)
