@@ -169,3 +169,22 @@ def test_who_may_do_what(app, town):
     assert child_slot(users["director"], child)["flag"].id == flag.id
     db.session.expire_all()
     assert db.session.get(UrgentFlag, flag.id).action_at is None
+
+
+def test_the_police_keep_a_flag_acted_on_30_days_then_lose_it(app, town, monkeypatch):
+    """The flag's page shows the child's address and guardian: the police keep it to answer for what
+    they did, as a department keeps a returned referral, not for ever. Civil affairs keep it."""
+    from datetime import datetime
+
+    from blueprints.core import clock
+
+    child, users = town["child"], town["users"]
+    acted = datetime(2026, 11, 1, 2, 0)  # naive UTC: 10:00 in the town
+    flag = create_urgent_flag(child, by=users["director"], situation=SITUATION, action_taken="已处置",
+                              action_by_id=users["police"].id, action_at=acted)
+    police, town_office = sign_in(app, users["police"]), sign_in(app, users["civil_affairs"])
+    monkeypatch.setattr(clock, "local_now", lambda: datetime(2026, 12, 1, 9, tzinfo=clock.LOCAL_TZ))
+    assert police.get(f"/care/urgent/{flag.id}").status_code == 200 and "王小丽" in police.get("/care/urgent").text
+    monkeypatch.setattr(clock, "local_now", lambda: datetime(2026, 12, 1, 11, tzinfo=clock.LOCAL_TZ))
+    assert police.get(f"/care/urgent/{flag.id}").status_code == 404 and "王小丽" not in police.get("/care/urgent").text
+    assert town_office.get(f"/care/urgent/{flag.id}").status_code == 200

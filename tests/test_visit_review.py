@@ -175,6 +175,10 @@ def test_the_old_review_form_marks_the_visit_reviewed(client, auth, town):
     assert saved.review_state == "ok" and saved.review_comment == "记录完整"
     page = client.get(f"/visits/{visit.id}").get_data(as_text=True)
     assert "已评阅" in page and "记录完整" in page and "孙督导" in page
+    # a visit corrected since: the correction is the one to review; the form says so
+    corrected = make_visit(town["children"]["east"], town["director"], superseded=True)
+    answer = client.post(f"/visits/{corrected.id}/review", data={"comment": "记录完整"}, follow_redirects=True)
+    assert "这条走访记录已被更正" in answer.get_data(as_text=True) and fresh(corrected.id).review_state is None
 
 
 def test_return_without_a_question_keeps_the_row_and_says_which_field(client, auth, town):

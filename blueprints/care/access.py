@@ -17,6 +17,7 @@ from sqlalchemy import Select, false, or_, select
 from blueprints.children.models import Child
 from blueprints.core.access import get_reachable_or_404, reachable, register_reach
 from blueprints.core.backup import keep_folder
+from blueprints.core import clock
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import register_fields
 from blueprints.care.models import (OPEN_REFERRAL_STATES, Conference, GuardianshipAssessment, Measure, Need, Referral,
@@ -78,8 +79,11 @@ def setup() -> None:
                    if user.department_id is not None else false())
     _through_child("assessments", GuardianshipAssessment.child_id, ("town", "village"))
     _through_child("urgent_flags", UrgentFlag.child_id, ("town", "village", "school"))
-    # The police see every open flag of the town (urgent:act, a department grant): a child in danger.
-    register_reach("urgent_flags", "department", lambda user: None)
+    # The police see every open flag of the town (urgent:act, a department grant): a child in danger;
+    # a flag acted on, REFERRAL_GRACE_DAYS more (the child's address and guardian are on its page).
+    register_reach("urgent_flags", "department", lambda user: or_(
+        UrgentFlag.action_at.is_(None),
+        UrgentFlag.action_at >= clock.utc_of(clock.local_now()) - timedelta(days=REFERRAL_GRACE_DAYS)))
     _through_child("conferences", Conference.child_id, ("town", "village"))
     register_fields(CARE_FIELDS)
     from blueprints.care.referrals import attachment_dir  # the module needs the models, set up by now

@@ -16,6 +16,11 @@ def to_local(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
 
 
+def utc_of(value: datetime) -> datetime:
+    """An aware time as the database stores it: naive UTC."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def local_now() -> datetime:
     """The town's time now, which local_today reads (a test that needs a given day replaces this)."""
     return datetime.now(LOCAL_TZ)

@@ -116,12 +116,13 @@ def returned_to(user) -> list:
     return db.session.execute(query.order_by(Visit.returned_at, Visit.id)).all()
 
 
-def approve_visit(visit: Visit, *, actor) -> None:
-    """One tap in the queue: the visit reviewed ("ok"). A visit corrected since the queue was shown
-    is refused (as a return is): the correction is the one to review, and it still waits."""
+def approve_visit(visit: Visit, comment: str | None = None, *, actor) -> None:
+    """The visit reviewed ("ok"): one tap in the queue, or the visit page's form with a comment. A
+    visit corrected since it was shown is refused (as a return is): the correction is the one to
+    review, and it still waits."""
     if visit.superseded:
         raise ReviewRefused("这条走访记录已被更正，请评阅更正后的记录。")
-    review_visit(visit, actor=actor)
+    review_visit(visit, comment, actor=actor)
 
 
 def return_visit(visit: Visit, question: str, *, actor) -> None:

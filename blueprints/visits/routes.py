@@ -29,8 +29,8 @@ from blueprints.core.vocabulary import (
 from blueprints.visits import bp
 from blueprints.visits.cadence import BUCKETS
 from blueprints.visits.models import Visit
-from blueprints.visits.review import returned_to
-from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit, review_visit
+from blueprints.visits.review import ReviewRefused, approve_visit, returned_to
+from blueprints.visits.services import compliance, correct_visit, due_list, record_contact, record_visit
 from blueprints.visits.validation import check_child_id, check_reason, parse_contact, parse_visit
 from extensions import db
 
@@ -169,7 +169,11 @@ def review(visit_id: int):
     if not comment or len(comment) > 1000:
         flash("请填写评阅意见（最多 1000 字）。", "error")
         return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
-    review_visit(visit, comment, actor=current_user)
+    try:
+        approve_visit(visit, comment, actor=current_user)
+    except ReviewRefused as refused:
+        flash(refused.message, "error")
+        return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
     db.session.commit()
     flash("已保存评阅意见。", "success")
     return redirect_after_post(url_for("visits.detail", visit_id=visit.id))
