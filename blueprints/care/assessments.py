@@ -38,6 +38,7 @@ SUGGESTED_INTERVENTIONS = {
     "severe": ("family_education", "supervision_order", "temporary_guardianship"),
 }
 WEIGHTS = range(1, 6)
+POSITIONS = range(0, 10_000)  # an item's order: within the database's integer, whatever is typed
 NOTE_LIMIT = 1000
 
 
@@ -190,8 +191,8 @@ def _item_errors(key, label: str, values: dict, errors: dict[str, str]) -> None:
         errors[item_field(key, "weight")] = f"{label}的权重：请填 1 到 5 的整数"
     if values.get("need_category") not in (None, "", *NEED_CATEGORIES):
         errors[item_field(key, "need_category")] = f"{label}的对应需求：请从列表中选择"
-    if not isinstance(values.get("position"), int):
-        errors[item_field(key, "position")] = f"{label}的顺序：请填整数"
+    if values.get("position") not in POSITIONS:
+        errors[item_field(key, "position")] = f"{label}的顺序：请填 0 到 9999 的整数"
 
 
 def save_scale(items: list[AssessmentItem], values: dict, *, actor) -> None:
