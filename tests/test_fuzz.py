@@ -17,11 +17,22 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from blueprints.auth.models import User
+from blueprints.care.assessments import active_items, record_assessment
+from blueprints.care.conferences import hold_conference
+from blueprints.care.models import AssessmentItem, AssessmentThreshold, Measure, Referral
+from blueprints.care.plan import add_measure, add_need
+from blueprints.care.referrals import Upload, accept_referral, record_action, refer_measure
+from blueprints.care.urgent import flag_child
+from blueprints.notices.models import Notice
+from blueprints.notices.services import notify
 from blueprints.children.forms import EXIT_REASONS
 from blueprints.children.models import Child, FamilyMember, ImportBatch
 from blueprints.children.services import FamilyInput, exit_child, reinstate_child
 from blueprints.core.clock import local_today
 from blueprints.schools.models import HolidayCare
+from blueprints.visits.models import Visit
+from blueprints.visits.review import return_visit
+from blueprints.visits.services import record_visit
 from blueprints.visits.validation import BOOL_FIELDS, TEXT_FIELDS
 from blueprints.volunteers.models import PairingActivity
 from extensions import db
@@ -30,8 +41,12 @@ from tests.factories import (create_child, create_dropout, create_pairing, creat
                              create_user, create_village, create_volunteer, department, valid_id_number)
 
 # "department" is 团委 (it manages volunteers and pairings), "volunteer" an 爱心妈妈 paired with the child.
-# "school" is a school's coordinator; "mental_health" its mental-health teacher (the screenings)
-ROLES = ("admin", "civil_affairs", "supervisor", "director", "school", "mental_health", "department", "volunteer")
+# "school" is a school's coordinator; "mental_health" its mental-health teacher (the screenings).
+# "police" (派出所) holds two of the child's open referrals and acts on urgent flags; "justice" (司法所)
+# holds a third (the police's are another department's to it: 404).
+ROLES = ("admin", "civil_affairs", "supervisor", "director", "school", "mental_health", "department", "volunteer",
+         "police", "justice")
+DEPARTMENT_ROLES = {"department": "youth", "police": "police", "justice": "justice"}
 EXAMPLES_PER_GET_ROUTE = 3
 EXAMPLES_PER_API_ROUTE = 80
 
@@ -39,13 +54,16 @@ EXAMPLES_PER_API_ROUTE = 80
 # NUL and other control characters, a scheme-relative "next", an unclosed IPv6 host.
 SPECIAL_TEXT = ["", "0", "-1", str(2**31), str(2**40), str(2**63), str(2**64), "9" * 30, "1e309", "NaN",
                 "0001-01", "9999-12", "0001-01-01", "9999-12-31", "2026-02-30", "2026-13", "\x00", "a\x00b",
-                "\ud800", "\u202e", "//[", "//evil.example", "/\\x", "%", "../..", "张三", " " * 50]
+                "\ud800", "\u202e", "//[", "//evil.example", "/\\x", "%", "../..", "张三", " " * 50,
+                "²", "١٢", "２０２６-０２-０１"]  # digits str.isdigit() takes and int() or a date may not
 TEXT = st.one_of(st.sampled_from(SPECIAL_TEXT), st.text(max_size=30))
 # Every query key meets each of these at least once, on every GET route (see fuzz_get).
-EDGE_VALUES = ["-1", str(2**31), str(2**64), "9" * 30, "0001-01", "9999-12", "2026-13", "\x00", "//[", "\ud800"]
+EDGE_VALUES = ["-1", str(2**31), str(2**64), "9" * 30, "0001-01", "9999-12", "2026-13", "\x00", "//[", "\ud800", "²",
+               "２０２６-０２"]
 BIG_INT = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([0, 1, -1, 2**31 - 1, 2**31, 2**63, 2**64]))
 QUERY_KEYS = ["page", "month", "q", "village", "school", "category", "attention", "status", "child", "child_id",
-              "show", "action", "user", "role", "next", "field"]
+              "show", "action", "user", "role", "next", "field", "state", "department", "director", "finding",
+              "assessment"]
 QUERY = st.lists(st.tuples(st.one_of(st.sampled_from(QUERY_KEYS), st.text(max_size=5)),
                            st.one_of(TEXT, BIG_INT.map(str))), max_size=6)
 
@@ -82,6 +100,8 @@ def town(app):
         "mental_health": create_user("school", school=school, school_duty="mental_health"),
         "department": create_user("department", department_code="youth"),
         "volunteer": create_user("volunteer", volunteer_kind="caring_mother"),
+        "police": create_user("department", department_code="police"),
+        "justice": create_user("department", department_code="justice"),
     }
     child = create_child("张三", village=village, school=school)
     volunteer = create_volunteer(users["volunteer"], village=village)
@@ -96,9 +116,10 @@ def town(app):
     for role, user in users.items():
         clients[role] = app.test_client()
         assert AuthActions(clients[role]).login(user.username).status_code in (302, 303)
-    visit = clients["director"].post("/api/v1/visits", json={
+    visit = clients["director"].post("/api/v1/visits", json={  # with findings for the care plan to confirm
         "client_uuid": "00000000-0000-4000-8000-000000000001", "child_id": child.id,
-        "visited_on": local_today().isoformat(), "kind": "home"}).get_json()
+        "visited_on": local_today().isoformat(), "kind": "home", "needs": ["safety", "education"],
+        "needs_note": "成绩下滑", "follow_up_needed": True, "follow_up_note": "屋后水塘无护栏"}).get_json()
     screening = create_screening(child, screened_on=local_today())
     case = create_dropout(child, dropped_on=local_today() - timedelta(days=20))
     care = HolidayCare(child_id=child.id, school_id=school.id, kind="weekend", place="村儿童之家",
@@ -109,8 +130,64 @@ def town(app):
            "visit_id": visit["id"], "member_id": member.id if member else 1, "department_id": 1,
            "volunteer_id": volunteer.id, "pairing_id": pairing.id, "activity_id": activity.id,
            "case_id": case.id, "screening_id": screening.id, "instrument_id": screening.instrument_id,
-           "care_id": care.id}
+           "care_id": care.id, **care_scene(app, users, child, visit["id"])}
     return clients, ids, child
+
+
+# A file's first bytes as the referral's attachments check them (a real PDF's, PNG's, JPEG's).
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def care_scene(app, users: dict, child: Child, visit_id: int) -> dict:
+    """Issue 11's objects, made through the care area's services (their rules and notices hold): the
+    child's need with four measures — referred to the police (sent), to the police (accepted, acted on
+    with a PDF attached), to 司法所 (sent), and not referred — the visit the supervisor returned with a
+    question and another waiting in the review queue, a guardianship assessment, an open urgent flag,
+    a conference, and a notice for each user. Their ids, by the names the routes give them."""
+    director, today = users["director"], local_today()
+    police = department("police")
+    with app.test_request_context():  # the services name pages in their notices
+        need = add_need(child, {"category": "safety", "description": "屋后水塘无护栏"}, actor=director)
+        db.session.flush()
+        measures = [add_measure(need, {"action": f"措施{n}", "department_id": None, "owner_name": "张秀英",
+                                       "due_on": today + timedelta(days=10)}, actor=director) for n in range(4)]
+        db.session.flush()
+        refer_measure(measures[0], {"department_id": police.id, "note": "请协助排查"}, actor=director)
+        accepted = refer_measure(measures[1], {"department_id": police.id, "note": "请巡查"}, actor=director)
+        refer_measure(measures[2], {"department_id": department("justice").id, "note": "法律援助"}, actor=director)
+        accept_referral(accepted, actor=users["police"])
+        action = record_action(accepted, {"acted_on": today, "text": "已巡查"}, [Upload("巡查.pdf", PDF)],
+                               actor=users["police"])
+        return_visit(db.session.get(Visit, visit_id), "孩子情绪如何？", actor=users["supervisor"])
+        record_visit(child, {"visited_on": today - timedelta(days=1), "kind": "phone", "mental_state": "concern",
+                             "follow_up_needed": True, "follow_up_note": "情绪低落"}, ["psychological"],
+                     "00000000-0000-4000-8000-000000000002", actor=director)  # waiting in the review queue
+        # the scale as the migration seeds it (emptied between tests): items that suggest needs, the thresholds
+        db.session.execute(AssessmentItem.__table__.delete())
+        db.session.execute(AssessmentThreshold.__table__.delete())
+        db.session.add_all([AssessmentItem(text="监护人能保证孩子吃饱穿暖", weight=3, position=1, need_category="living"),
+                            AssessmentItem(text="孩子生病时能及时就医", weight=2, position=2, need_category="medical"),
+                            AssessmentItem(text="父母每周与孩子联系", weight=1, position=3, need_category=None),
+                            AssessmentThreshold(level="capable", min_percent=75),
+                            AssessmentThreshold(level="partial", min_percent=45)])
+        db.session.flush()
+        items = active_items()
+        answers = {item.id: i % 3 for i, item in enumerate(items)}  # 具备, 部分具备, 缺失: two needs suggested
+        assessment = record_assessment(child, {"items": items, "answers": answers, "assessed_on": today,
+                                               "note": "祖父母年迈"}, actor=director)
+        db.session.flush()
+        flag = flag_child(child, {"situation": "孩子独自在家两天", "assessment_id": assessment.id}, actor=director)
+        conference = hold_conference(child, {"held_on": today, "place": "镇民政办公室", "attendees": "王丽",
+                                             "summary": "会商", "department_ids": [police.id]},
+                                     [{"category": "psychological", "action": "谈心", "department_id": police.id,
+                                       "owner_name": "张秀英", "due_on": today + timedelta(days=14)}],
+                                     actor=users["civil_affairs"])
+        for user in users.values():
+            notify([user], "referral_received", "测试通知", key=f"fuzz:{user.id}", url="/notices")
+        db.session.commit()
+    return {"need_id": need.id, "measure_id": measures[0].id, "referral_id": accepted.id,
+            "attachment_id": action.attachments[0].id, "assessment_id": assessment.id, "flag_id": flag.id,
+            "conference_id": conference.id, "category": "safety"}
 
 
 def get_rules(app):
@@ -231,7 +308,18 @@ FORM_TEXT = st.one_of(st.sampled_from(FORM_SPECIAL), st.text(max_size=30), BIG_I
 # Every field of every form meets each of these at least once (see fuzz_form).
 FORM_EDGES = ["", "-1", str(2**64), "9" * 30, "0001-01-01", "9999-12-31", "2024-02-30", "\x00", "a\x00b",
               "\ud800", "好" * 2000, "//["]
+# Each field alone, the rest of the form as its page stands (a post that gets past every other check):
+# left out, empty, beyond a database's integer, a digit int() refuses though str.isdigit() takes it,
+# full-width digits, a day that is not, text far too long.
+ONE_FIELD = [None, "", str(2**31), str(2**63), "9" * 30, "²", "１２", "２０２６-０２-０１", "2026-02-30", "好" * 3000]
 # Field names for a form no page shows: those of every form found, and these.
+# An upload's bytes beyond random ones: files that are not what their names claim (the referral's
+# attachments take PDF, JPEG and PNG by their first bytes), the bare magic numbers, nothing at all.
+FILE_CONTENTS = [b"", b"%PDF-", b"%PDF-1.4\n\x00\xff", b"\x89PNG\r\n\x1a\n", b"\x89PNG\r\n\x1a\nnot a png",
+                 b"\xff\xd8\xff", b"\xff\xd8\xffnot a jpeg", b"MZ\x90\x00\x03", b"PK\x03\x04",
+                 b"<script>alert(1)</script>", "张三".encode()]
+FILE_NAMES = ["名单.xlsx", "a.xlsm", "x.csv", "", "\x00.xlsx", "../../x.xlsx", "办理.pdf", "照片.JPG", "a.png",
+              "a.pdf.exe", "..\\..\\x.pdf", "好" * 300 + ".pdf"]
 GENERIC_FIELDS = ["name", "note", "comment", "reason", "date", "status", "value", "file", "ids", "child_id",
                   "next", "_creating", "csrf_token"]
 
@@ -301,11 +389,16 @@ def signed_in(app, accounts: dict, role: str | None):
     return client
 
 
-def form_of(client, path: str):
+def form_of(client, path: str, elsewhere: tuple = ()):
     """(the URL the form posts to, its fields) for the form that posts to `path`: on the page at
-    `path` itself, else on the nearest page above it (a button on the child's page); None if none."""
+    `path` itself, else on the nearest page above it (a button on the child's page), else on one of
+    the pages `elsewhere` (a need's forms on the child's plan); None if none."""
+    pages = []
     page = path
     while page:
+        pages.append(page)
+        page = page.rsplit("/", 1)[0]
+    for page in pages + list(elsewhere):
         response = client.get(page)
         if response.status_code == 200 and response.mimetype == "text/html":
             parser = FormFields()
@@ -314,7 +407,6 @@ def form_of(client, path: str):
                 target = action if action else page
                 if urlsplit(target).path == path and fields:
                     return target, fields
-        page = page.rsplit("/", 1)[0]
     return None
 
 
@@ -329,7 +421,7 @@ def form_reaching_roles(app, accounts, rule) -> list:
     return found or list(ROLES)
 
 
-def post_form(client, url: str, pairs: list, files: list):
+def post_form(client, url: str, pairs: list, files: list, headers: dict | None = None):
     """Posts the fields as typed, lone surrogates and all (as a broken client would send them)."""
     if files:
         data = {}
@@ -337,9 +429,9 @@ def post_form(client, url: str, pairs: list, files: list):
             data.setdefault(key, []).append(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
         for key, content, filename in files:
             data.setdefault(key, []).append((BytesIO(content), filename))
-        return client.post(url, data=data, content_type="multipart/form-data",
+        return client.post(url, data=data, content_type="multipart/form-data", headers=headers,
                            environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
-    return client.post(url, data=urlencode(pairs, errors="surrogatepass"),
+    return client.post(url, data=urlencode(pairs, errors="surrogatepass"), headers=headers,
                        content_type="application/x-www-form-urlencoded", environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
 
 
@@ -350,11 +442,16 @@ def real_values(rule, ids: dict) -> list[dict]:
 
 
 def form_for(app, accounts, rule, roles: list, ids: dict):
-    """The route's form as the first role that reaches it sees it, for the first real ids that show one."""
-    for values in real_values(rule, ids):
-        found = form_of(signed_in(app, accounts, roles[0]), fill(rule, values))
-        if found:
-            return found
+    """The route's form as the first role that reaches it and sees one sees it, for the first real ids
+    that show one (a referral's forms: only the department that holds it sees them): (the URL it
+    posts to, its fields, that role, those ids)."""
+    elsewhere = [f"/children/{child_id}/plan" for child_id in ids["child_id"]] + ["/visits/review"]
+    for role in roles:
+        client = signed_in(app, accounts, role)
+        for values in real_values(rule, ids):
+            found = form_of(client, fill(rule, values), tuple(elsewhere))
+            if found:
+                return (*found, role, values)
     return None
 
 
@@ -377,7 +474,7 @@ def page_values(fields: list, typical: dict) -> list[tuple[str, str]]:
 
 def fuzz_form(app, accounts, rule, roles: list, ids: dict, found, names_seen: set, typical: dict) -> None:
     if found:
-        target, fields = found
+        target, fields, page_role, page_ids = found
         query = urlsplit(target).query
     else:
         query, fields = "", [[name, None, [], name == "file"] for name in sorted(names_seen | set(GENERIC_FIELDS))]
@@ -390,9 +487,9 @@ def fuzz_form(app, accounts, rule, roles: list, ids: dict, found, names_seen: se
         name: st.one_of(st.sampled_from(ids.get(name, [1])), st.sampled_from(ids.get(name, [1])), BIG_INT, TEXT,
                         st.sampled_from(names)) for name in sorted(rule.arguments)})
 
-    def post(role, values, pairs, files, as_json=False):
+    def post(role, values, pairs, files, as_json=False, htmx=False, client=None):
         url = fill(rule, values) + ("?" + query if query else "")
-        client = signed_in(app, accounts, role)
+        client = client or signed_in(app, accounts, role)
         if as_json:  # a form route sent JSON: its fields as keys, repeated ones as lists
             body = {}
             for key, v in pairs:
@@ -400,22 +497,30 @@ def fuzz_form(app, accounts, rule, roles: list, ids: dict, found, names_seen: se
             body = {key: vs[0] if len(vs) == 1 else vs for key, vs in body.items()} if pairs else [1, {"a": None}]
             response = client.post(url, json=body, environ_base={"REMOTE_ADDR": FUZZ_ADDRESS})
         else:
-            response = post_form(client, url, pairs, files)
-        assert_no_500(response, f"{role} POST {url!r} {'json ' if as_json else ''}{str(pairs)[:600]!r} "
-                                f"files {[f[0] for f in files]}")
+            # htmx asks for the fragment: a row, a slot, the bell (the routes answer it apart)
+            response = post_form(client, url, pairs, files, {"HX-Request": "true"} if htmx else None)
+        assert_no_500(response, f"{role} POST {url!r} {'json ' if as_json else ''}{'htmx ' if htmx else ''}"
+                                f"{str(pairs)[:600]!r} files {[(f[0], f[1][:20], f[2][:20]) for f in files]}")
 
     reals = real_values(rule, ids)
     for i in range(len(FORM_EDGES)):  # each field with each edge value, the fields shifted by one each time
         post(roles[i % len(roles)], reals[i % len(reals)],
              [(name, FORM_EDGES[(i + k) % len(FORM_EDGES)]) for k, name in enumerate(names)], [])
     post(roles[0], reals[0], [], [])  # nothing at all
+    if found:  # the form as its page stands, but one field left out or changed, as the role who saw it
+        client = signed_in(app, accounts, page_role)
+        for name in names:
+            others = [(key, v) for key, v in base if key != name]
+            for odd in ONE_FIELD:
+                post(page_role, page_ids, others + ([] if odd is None else [(name, odd)]), [], client=client)
 
     # Mostly the page's own values with some changed, removed or repeated (a list), and keys no form has.
     changes = st.dictionaries(st.sampled_from(names), st.one_of(st.none(), st.lists(value, max_size=3)), max_size=4)
     extra = st.lists(st.tuples(st.text(max_size=8), FORM_TEXT), max_size=3)
-    upload = st.lists(st.tuples(st.sampled_from(file_names or ["file"]), st.binary(max_size=2000),
-                                st.sampled_from(["名单.xlsx", "a.xlsm", "x.csv", "", "\x00.xlsx", "../../x.xlsx"])),
-                      min_size=1, max_size=2)
+    upload = st.lists(st.tuples(st.sampled_from(file_names or ["file"]),
+                                st.one_of(st.binary(max_size=2000), st.sampled_from(FILE_CONTENTS)),
+                                st.sampled_from(FILE_NAMES)),
+                      min_size=1, max_size=4)
 
     def form(changed, extras, n):
         pairs = [(name, RENEWED[name](n) if name in RENEWED else v) for name, v in base if name not in changed]
@@ -427,9 +532,9 @@ def fuzz_form(app, accounts, rule, roles: list, ids: dict, found, names_seen: se
            pairs=st.one_of(*[st.builds(form, changes, extra, st.integers(1, 10**6))] * 3,
                            st.lists(st.tuples(st.sampled_from(names), value))),
            files=upload if file_names else st.one_of(st.just([]), st.just([]), upload),
-           as_json=st.sampled_from([False] * 7 + [True]))
-    def check(role, values, pairs, files, as_json):
-        post(role, values, pairs, files if not as_json else [], as_json)
+           as_json=st.sampled_from([False] * 7 + [True]), htmx=st.sampled_from([False, False, True]))
+    def check(role, values, pairs, files, as_json, htmx):
+        post(role, values, pairs, files if not as_json else [], as_json, htmx)
 
     check()
 
@@ -439,6 +544,8 @@ def account_of(role: str) -> User:
     if role in ("school", "mental_health"):
         duty = "coordinator" if role == "school" else role
         return db.session.scalar(db.select(User).where(User.role == "school", User.school_duty == duty))
+    if role in DEPARTMENT_ROLES:
+        return db.session.scalar(db.select(User).where(User.department_id == department(DEPARTMENT_ROLES[role]).id))
     return db.session.scalar(db.select(User).where(User.role == role))
 
 
@@ -461,7 +568,16 @@ def form_town(app, town):
     db.session.commit()
     ids = {**{name: [value] for name, value in ids.items()}, "child_id": [child.id, exited.id],
            "member_id": [member.id], "user_id": [spare.id, colleague.id], "batch_id": [batch.id],
-           "department_id": [department("police").id], "field": ["name", "birth_date"]}
+           "department_id": [department("police").id], "field": ["name", "birth_date"],
+           # issue 11: each measure (one referred to each department, one not), each referral (the police's
+           # accepted one first: its actions' form), each user's notice, the categories a visit or an
+           # assessment may add and some they may not
+           "measure_id": list(db.session.scalars(db.select(Measure.id).order_by(Measure.id))),
+           "referral_id": [ids["referral_id"]] + list(db.session.scalars(
+               db.select(Referral.id).where(Referral.id != ids["referral_id"]).order_by(Referral.id))),
+           "notice_id": list(db.session.scalars(db.select(Notice.id).order_by(Notice.id))),
+           "visit_id": list(db.session.scalars(db.select(Visit.id).order_by(Visit.id))),
+           "category": ["safety", "education", "other", "living", "medical", "assistance", "family"]}
     accounts = {role: {"id": user.id, "username": user.username, "password_hash": user.password_hash,
                        "role": user.role, "active": True, "school_id": user.school_id, "school_duty": user.school_duty}
                 for role, user in users.items()}
@@ -509,7 +625,43 @@ def test_no_form_post_answers_500(app, form_town):
     # The form's own page, the page above (the child's, for the reinstate form), and signed out (login).
     assert {"name", "birth_date"} <= shown["/children/new"] and "reason" in shown["/children/<int:child_id>/reinstate"]
     assert shown["/login"] == {"username", "password"}
+    # Issue 11's forms as their pages show them, past the 404 of an id that names nothing: a need's
+    # on the child's plan, a referral's on its page as the police (who hold it) see it.
+    assert {"action", "department_id", "owner_name", "due_on"} <= shown["/care/needs/<int:need_id>/measures"]
+    assert {"resolution", "note"} <= shown["/care/needs/<int:need_id>/resolve"]
+    assert {"state", "outcome", "closed_reason"} <= shown["/care/measures/<int:measure_id>"]
+    assert {"acted_on", "text", "attachments"} <= shown["/referrals/<int:referral_id>/actions"]
+    assert {"outcome", "note"} <= shown["/referrals/<int:referral_id>/return"]
+    assert "assessed_on" in shown["/children/<int:child_id>/assessments/new"]
+    assert any(re.fullmatch(r"item_\d+_answer", name) for name in shown["/children/<int:child_id>/assessments/new"])
+    assert "interventions" in shown["/care/assessments/<int:assessment_id>/interventions"]
+    assert "action_taken" in shown["/care/urgent/<int:flag_id>/action"]
+    assert {"summary", "decisions-0-due_on"} <= shown["/children/<int:child_id>/conferences/new"]
+    assert "answer" in shown["/visits/<int:visit_id>/answer"]
+    assert "question" in shown["/visits/<int:visit_id>/review/return"]
     names_seen = set().union(*shown.values())
     for rule, reaching, found in zip(rules, roles, forms):
         fuzz_form(app, accounts, rule, reaching, ids, found, names_seen, typical_values(ids["child_id"][0]))
         put_back(statuses)
+
+
+def test_every_user_reads_their_own_notice_whatever_the_form_says(app, form_town):
+    """The notices' forms past their 404, for every role (the fuzz above picks a notice and a role
+    apart): the user's own notice is read and the page comes back; another user's is 404."""
+    accounts, _, _ = form_town
+    odd = [[], [("open", "1")], [("open", "\x00")], [("open", "好" * 3000)], [("open", str(2**64)), ("open", "")],
+           [("next", "//evil.example")]]
+    for role in ROLES:
+        notice = db.session.scalar(db.select(Notice).where(Notice.user_id == accounts[role]["id"]))
+        others = db.session.scalar(db.select(Notice).where(Notice.user_id != accounts[role]["id"]))
+        others_read = others.read_at
+        client = signed_in(app, accounts, role)
+        for pairs in odd:
+            for headers in (None, {"HX-Request": "true"}):
+                response = post_form(client, f"/notices/{notice.id}/read", pairs, [], headers)
+                assert response.status_code in (200, 303), (role, pairs, headers, response.status_code)
+                assert post_form(client, f"/notices/{others.id}/read", pairs, [], headers).status_code == 404
+            assert post_form(client, "/notices/read-all", pairs, []).status_code == 303, (role, pairs)
+        db.session.expire_all()
+        assert db.session.get(Notice, notice.id).read_at is not None, role
+        assert db.session.get(Notice, others.id).read_at == others_read, role

@@ -197,7 +197,9 @@ class ParentContactForm(BaseForm):
 
 class BenefitForm(BaseForm):
     kind = SelectField("保障类别", choices=choices(BENEFIT_KINDS.items()))
-    amount = DecimalField("金额（元）", places=2, validators=[Optional(), NumberRange(min=0, message="金额不能为负数")])
+    amount = DecimalField("金额（元）", places=2, validators=[Optional(), NumberRange(min=0, message="金额不能为负数"),
+                                                        # the column's numeric(10, 2): PostgreSQL refuses more
+                                                        NumberRange(max=99_999_999, message="金额最多 99999999 元")])
     period = SelectField("周期", choices=choices([("每月", "每月"), ("每年", "每年"), ("一次性", "一次性")]))
     # a benefit may be planned: its dates may lie ahead
     start_on = DateField("开始日期", validators=[required("开始日期"), calendar_date("开始日期")])
