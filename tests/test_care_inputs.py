@@ -3,12 +3,13 @@ now refused with a message naming its field, or taken as it should be."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from blueprints.care.models import AssessmentItem
 from blueprints.children.models import Benefit
 from blueprints.core.clock import local_today
 from extensions import db
-from tests.factories import create_child, create_user, create_village
+from tests.factories import PASSWORD, create_child, create_user, create_village
 from tests.test_care_assessments import scale_data, seed_scale, sign_in
 
 
@@ -39,3 +40,20 @@ def test_a_benefit_beyond_its_column_is_refused_naming_the_amount(app, amount):
     assert response.status_code == 422 and "金额最多 99999999 元" in response.text
     assert client.post(f"/children/{child.id}/benefits", data={**form, "amount": "99999999"}).status_code == 303
     assert db.session.scalar(db.select(db.func.count(Benefit.id))) == 1
+
+
+def test_attachments_posted_as_text_are_no_attachment(app, client):
+    """A form field `attachments` that is text, not a file (a script, a proxy): the action is recorded
+    without attachments, never a 500."""
+    from blueprints.care.models import ReferralAction, ReferralAttachment
+    from tests.factories import create_measure, create_need, create_referral
+
+    create_user("department", "paichusuo_in", department_code="police")
+    measure = create_measure(create_need(create_child("龚小雨", village=create_village("前王庄村"))))
+    referral = create_referral(measure, "police", state="accepted")
+    client.post("/login", data={"username": "paichusuo_in", "password": PASSWORD})
+    answer = client.post(f"/referrals/{referral.id}/actions", data={
+        "acted_on": local_today().isoformat(), "text": "已电话联系监护人", "attachments": ["0", "名单.xlsx"]})
+    assert answer.status_code == 303
+    assert db.session.scalar(select(func.count(ReferralAction.id))) == 1
+    assert db.session.scalar(select(func.count(ReferralAttachment.id))) == 0

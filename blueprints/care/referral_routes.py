@@ -9,6 +9,7 @@ from flask import abort, flash, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import FileStorage
 
 from blueprints.care import bp
 from blueprints.care.access import get_measure_or_404, get_referral_or_404
@@ -144,7 +145,9 @@ def referral_accept(referral_id: int):
 
 
 def _uploads(form: ActionForm) -> list[Upload]:
-    return [Upload(f.filename, f.read()) for f in form.attachments.data or [] if f and f.filename]
+    # a field of that name posted as text (not a file) is no attachment
+    return [Upload(f.filename, f.read()) for f in form.attachments.data or []
+            if isinstance(f, FileStorage) and f.filename]
 
 
 @bp.route("/referrals/<int:referral_id>/actions", methods=["POST"])
