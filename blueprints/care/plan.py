@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.care.access import reachable_measures, reachable_needs
-from blueprints.care.models import Measure, Need, Referral
+from blueprints.care.models import OPEN_REFERRAL_STATES, Measure, Need, Referral
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open
 from blueprints.core import audit
@@ -101,11 +101,25 @@ def _lock_need(need: Need) -> None:
                        .execution_options(populate_existing=True))
 
 
+def _lock_measures(*where) -> dict[int, Referral]:
+    """Hold the measures `where` selects and read them afresh, with their open referrals read now
+    (not the ones loaded with the page): a referral sent by a director on another phone a moment
+    ago holds its measure (refer_measure locks the measure too). {measure id: its open referral}."""
+    ids = [m.id for m in db.session.scalars(select(Measure).where(*where).with_for_update(of=Measure)
+                                            .execution_options(populate_existing=True))]
+    if not ids:
+        return {}
+    return {r.measure_id: r for r in db.session.scalars(
+        select(Referral).where(Referral.measure_id.in_(ids), Referral.state.in_(OPEN_REFERRAL_STATES))
+        .options(joinedload(Referral.department)))}
+
+
 def resolve_need(need: Need, values: dict, *, actor) -> None:
     """values: resolution ("met" or "closed"), note. Met: every measure done or closed, one done.
     Closed: no longer needed; its unfinished measures close with it (unless a department holds one)."""
     ensure_open(need.child)
     _lock_need(need)
+    referred = _lock_measures(Measure.need_id == need.id)
     resolution, note = values.get("resolution"), _text(values, "note")
     errors: dict[str, str] = {}
     unfinished = [m for m in need.measures if m.state in UNFINISHED]
@@ -122,10 +136,10 @@ def resolve_need(need: Need, values: dict, *, actor) -> None:
         elif not any(m.state == "done" for m in need.measures):
             errors["resolution"] = "结果：没有一项措施已完成，需求不能算已解决；如果不再需要，请选择“不再需要”"
     elif resolution == "closed":
-        held = [m for m in unfinished if any(r.is_open for r in m.referrals)]
+        held = [m for m in unfinished if m.id in referred]
         if held:
             errors["resolution"] = ("结果：措施" + "、".join(
-                f"{measure_title(m)}已转介给{_open_referral(m).department.name}" for m in held)
+                f"{measure_title(m)}已转介给{referred[m.id].department.name}" for m in held)
                 + "，正在办理中，请等部门办结或退回后再关闭")
     else:
         errors["resolution"] = "结果：请选择“已解决”或“不再需要”"
@@ -228,10 +242,6 @@ def visit_slot(viewer, visit: Visit) -> dict | None:
 
 # --- measures ------------------------------------------------------------------------------------
 
-def _open_referral(measure: Measure) -> Referral | None:
-    return next((r for r in measure.referrals if r.is_open), None)
-
-
 def _department(values: dict, errors: dict) -> Department | None:
     raw = values.get("department_id")
     if raw in (None, ""):
@@ -291,6 +301,7 @@ def add_measure(need: Need, values: dict, *, actor) -> Measure:
 def update_measure(measure: Measure, values: dict, *, actor) -> None:
     """values: action, department_id, owner_name, due_on, state, outcome (done), closed_reason (closed)."""
     ensure_open(measure.child)
+    held = _lock_measures(Measure.id == measure.id).get(measure.id)
     today = local_today()
     errors: dict[str, str] = {}
     if measure.state not in UNFINISHED:
@@ -300,7 +311,6 @@ def update_measure(measure: Measure, values: dict, *, actor) -> None:
     department = _department(values, errors)
     state = values.get("state")
     outcome, reason = _text(values, "outcome"), _text(values, "closed_reason")
-    held = _open_referral(measure)
     if state not in MEASURE_STATES:
         errors["state"] = "状态：请从列表中选择"
     elif held is not None and state in ("done", "closed"):
