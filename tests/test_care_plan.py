@@ -616,3 +616,27 @@ def test_a_need_whose_measure_was_referred_meanwhile_is_not_closed(app, town):
     db.session.rollback()
     db.session.expire_all()
     assert (db.session.get(Need, need_id).state, db.session.get(Measure, measure_id).state) == ("open", "in_progress")
+
+
+def test_a_need_whose_measure_was_added_meanwhile_is_not_met(app, town):
+    from sqlalchemy.orm import Session
+
+    from blueprints.care.plan import PlanError, resolve_need
+
+    need = create_need(town["child"])
+    create_measure(need, state="done", outcome="已装护栏", finished_on=TODAY)
+    need_id = need.id
+    db.session.expire_all()
+    need = db.session.get(Need, need_id)
+    assert [m.state for m in need.measures] == ["done"]  # read before another keeper added one
+    with Session(db.engine) as other:
+        other.add(Measure(need_id=need_id, child_id=need.child_id, action="每周查看水塘", owner_name="李四",
+                          due_on=date(2026, 12, 20), state="open"))
+        other.commit()
+    with app.test_request_context():
+        with pytest.raises(PlanError) as refused:
+            resolve_need(need, {"resolution": "met", "note": "护栏装好了"}, actor=town["director"])
+    assert "“每周查看水塘”（待办）" in refused.value.errors["resolution"]
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Need, need_id).state == "open"

@@ -101,16 +101,18 @@ def _lock_need(need: Need) -> None:
                        .execution_options(populate_existing=True))
 
 
-def _lock_measures(*where) -> dict[int, Referral]:
+def _lock_measures(*where) -> tuple[list[Measure], dict[int, Referral]]:
     """Hold the measures `where` selects and read them afresh, with their open referrals read now
-    (not the ones loaded with the page): a referral sent by a director on another phone a moment
-    ago holds its measure (refer_measure locks the measure too). {measure id: its open referral}."""
-    ids = [m.id for m in db.session.scalars(select(Measure).where(*where).with_for_update(of=Measure)
-                                            .execution_options(populate_existing=True))]
-    if not ids:
-        return {}
-    return {r.measure_id: r for r in db.session.scalars(
-        select(Referral).where(Referral.measure_id.in_(ids), Referral.state.in_(OPEN_REFERRAL_STATES))
+    (not the ones loaded with the page): a measure added, or referred (refer_measure locks the
+    measure too), by a director on another phone a moment ago counts. (The measures, in order;
+    {measure id: its open referral}.)"""
+    measures = db.session.scalars(select(Measure).where(*where).order_by(Measure.id).with_for_update(of=Measure)
+                                  .execution_options(populate_existing=True)).all()
+    if not measures:
+        return [], {}
+    return measures, {r.measure_id: r for r in db.session.scalars(
+        select(Referral).where(Referral.measure_id.in_([m.id for m in measures]),
+                               Referral.state.in_(OPEN_REFERRAL_STATES))
         .options(joinedload(Referral.department)))}
 
 
@@ -119,21 +121,21 @@ def resolve_need(need: Need, values: dict, *, actor) -> None:
     Closed: no longer needed; its unfinished measures close with it (unless a department holds one)."""
     ensure_open(need.child)
     _lock_need(need)
-    referred = _lock_measures(Measure.need_id == need.id)
+    measures, referred = _lock_measures(Measure.need_id == need.id)
     resolution, note = values.get("resolution"), _text(values, "note")
     errors: dict[str, str] = {}
-    unfinished = [m for m in need.measures if m.state in UNFINISHED]
+    unfinished = [m for m in measures if m.state in UNFINISHED]
     if need.state != "open":
         errors["resolution"] = (f"结果：这项需求已于 {format_date(need.resolved_at)} "
                                 f"标记为“{NEED_STATES.get(need.state, need.state)}”")
     elif resolution == "met":
-        if not need.measures:
+        if not measures:
             errors["resolution"] = "结果：还没有帮扶措施。请先添加并落实措施；如果不再需要，请选择“不再需要”"
         elif unfinished:
             errors["resolution"] = ("结果：还有措施没有完成：" + "、".join(
                 f"{measure_title(m)}（{MEASURE_STATES[m.state]}）" for m in unfinished)
                 + "。请先完成或终止这些措施")
-        elif not any(m.state == "done" for m in need.measures):
+        elif not any(m.state == "done" for m in measures):
             errors["resolution"] = "结果：没有一项措施已完成，需求不能算已解决；如果不再需要，请选择“不再需要”"
     elif resolution == "closed":
         held = [m for m in unfinished if m.id in referred]
@@ -301,7 +303,7 @@ def add_measure(need: Need, values: dict, *, actor) -> Measure:
 def update_measure(measure: Measure, values: dict, *, actor) -> None:
     """values: action, department_id, owner_name, due_on, state, outcome (done), closed_reason (closed)."""
     ensure_open(measure.child)
-    held = _lock_measures(Measure.id == measure.id).get(measure.id)
+    held = _lock_measures(Measure.id == measure.id)[1].get(measure.id)
     today = local_today()
     errors: dict[str, str] = {}
     if measure.state not in UNFINISHED:
