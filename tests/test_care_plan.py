@@ -640,3 +640,16 @@ def test_a_need_whose_measure_was_added_meanwhile_is_not_met(app, town):
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Need, need_id).state == "open"
+
+
+def test_a_measure_held_by_a_department_is_not_put_back_to_waiting(client, town):
+    need = create_need(town["child"])
+    measure = create_measure(need, department_code="police", state="in_progress")
+    create_referral(measure, "police", by=town["director"], state="accepted")
+    login(client, "zhuren_a")
+    response = client.post(f"/care/measures/{measure.id}", data={
+        "action": measure.action, "department_id": str(measure.department_id), "owner_name": "张秀英",
+        "due_on": "2026-12-20", "state": "open"})
+    assert response.status_code == 422 and "已转介给镇派出所，正在办理中" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert measure.state == "in_progress"

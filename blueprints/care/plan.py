@@ -6,7 +6,7 @@ Rules (each broken one is a message in Chinese naming its field):
   as it was may have passed: the measure is then overdue, not wrong);
 - a measure goes open → in_progress → done with its outcome, or closed with its reason; once done
   or closed it stays so. While a department holds it (an open referral) it is the department's to
-  return: the keeper can neither finish it nor give it to another department;
+  return: the keeper can neither finish it, put it back to waiting, nor give it to another department;
 - a need is met when someone says so, once every measure is done or closed and at least one is
   done (the message names the measures still open); a need no longer needed is closed with its
   reason, and its unfinished measures with it;
@@ -315,7 +315,7 @@ def update_measure(measure: Measure, values: dict, *, actor) -> None:
     outcome, reason = _text(values, "outcome"), _text(values, "closed_reason")
     if state not in MEASURE_STATES:
         errors["state"] = "状态：请从列表中选择"
-    elif held is not None and state in ("done", "closed"):
+    elif held is not None and state != "in_progress":  # the department's, until it returns it
         errors["state"] = (f"状态：该措施已转介给{held.department.name}，正在办理中，"
                            "由部门办结或退回；如需改变，请先与部门沟通")
     elif state == "done" and not outcome:
