@@ -609,3 +609,15 @@ def test_the_plan_says_why_a_referral_was_withdrawn_not_what_it_achieved(client,
     set_today(monkeypatch, TODAY + timedelta(days=31))
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert "这条转介已撤回超过 30 天，不再显示儿童信息" in page
+
+
+def test_the_referral_pages_lead_back_to_the_measure_on_the_plan(client, town):
+    measure = town["measure"]
+    plan_link = f'href="/children/{town["child"].id}/plan#measure-{measure.id}"'
+    login(client, "zhuren_r")
+    form = client.get(f"/care/measures/{measure.id}/refer").get_data(as_text=True)
+    assert plan_link + ">取消" in form  # cancelled: back where the 转介 button was
+    referral = create_referral(measure, by=town["director"])
+    assert plan_link in client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    login(client, "paichusuo_r")  # a department reads no plan: no way there
+    assert "/plan" not in client.get(f"/referrals/{referral.id}").get_data(as_text=True)
