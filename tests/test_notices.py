@@ -217,3 +217,19 @@ def test_a_notice_no_longer_names_a_child_the_user_has_stopped_reaching(client, 
            child_id=child.id)
     db.session.commit()
     assert "镇派出所已办结转介：王小雨" in client.get("/notices").get_data(as_text=True)
+
+
+def test_the_police_read_the_child_an_urgent_flag_names(client, people):
+    """The police read every urgent flag's page (its child's name and village) without reaching her
+    record: the flag's notice keeps her name for them."""
+    from tests.factories import create_urgent_flag
+
+    child = people["child"]
+    flag = create_urgent_flag(child, by=people["director"])
+    notify([people["police"]], "urgent_flag", f"紧急情况：{child.name}（前王庄村），请立即处置",
+           key=f"urgent_flag:{flag.id}", url=f"/care/urgent/{flag.id}", child_id=child.id)
+    db.session.commit()
+    login(client, "paichusuo_n")
+    assert client.get(f"/children/{child.id}").status_code == 404
+    assert "王小雨" in client.get(f"/care/urgent/{flag.id}").get_data(as_text=True)
+    assert "紧急情况：王小雨（前王庄村）" in client.get("/notices").get_data(as_text=True)
