@@ -233,3 +233,9 @@ def test_the_police_read_the_child_an_urgent_flag_names(client, people):
     assert client.get(f"/children/{child.id}").status_code == 404
     assert "王小雨" in client.get(f"/care/urgent/{flag.id}").get_data(as_text=True)
     assert "紧急情况：王小雨（前王庄村）" in client.get("/notices").get_data(as_text=True)
+    # acted on 31 days ago, the flag is no longer theirs (care/access.py): nor her name
+    flag.action_at, flag.action_taken = datetime(2026, 10, 1), "已送回祖母家"
+    db.session.commit()
+    assert client.get(f"/care/urgent/{flag.id}").status_code == 404
+    body = client.get("/notices").get_data(as_text=True)
+    assert "王小雨" not in body and "紧急情况" in body
