@@ -558,3 +558,98 @@ def test_the_archive_prints_the_whole_plan(client, town):
     assert client.get(f"/children/{child.id}/archive.pdf").status_code in (403, 404)
     login(client, "xuexiao_a")
     assert "护栏已装好" in pdf_text(client.get(f"/children/{child.id}/archive.pdf").data)
+
+
+# --- a referral sent while the keeper finishes the measure or closes the need ----------------------
+
+def _refer_from_another_phone(measure, department_id: int) -> None:
+    """A referral committed by another request after this one read the measure and its referrals
+    (nothing here commits this session, which would read them afresh)."""
+    from sqlalchemy.orm import Session
+
+    from blueprints.care.models import Referral
+
+    with Session(db.engine) as other:
+        other.add(Referral(measure_id=measure.id, child_id=measure.child_id, department_id=department_id,
+                           note="请协助", state="sent"))
+        other.execute(Measure.__table__.update().where(Measure.id == measure.id).values(state="in_progress"))
+        other.commit()
+
+
+def test_a_measure_referred_meanwhile_is_not_finished_by_the_keeper(app, town):
+    from blueprints.care.plan import PlanError, update_measure
+
+    need = create_need(town["child"])
+    measure = create_measure(need)
+    police_id = department("police").id
+    measure_id = measure.id
+    db.session.expire_all()
+    measure = db.session.get(Measure, measure_id)
+    assert measure.referrals == []  # read before the department got it
+    _refer_from_another_phone(measure, police_id)
+    with app.test_request_context():
+        with pytest.raises(PlanError) as refused:
+            update_measure(measure, {"action": measure.action, "department_id": None, "owner_name": "张秀英",
+                                     "due_on": measure.due_on, "state": "closed", "closed_reason": "不用了"},
+                           actor=town["director"])
+    assert "已转介给镇派出所" in refused.value.errors["state"]
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Measure, measure_id).state == "in_progress"
+
+
+def test_a_need_whose_measure_was_referred_meanwhile_is_not_closed(app, town):
+    from blueprints.care.plan import PlanError, resolve_need
+
+    need = create_need(town["child"])
+    measure = create_measure(need)
+    police_id = department("police").id
+    need_id, measure_id = need.id, measure.id
+    db.session.expire_all()
+    need = db.session.get(Need, need_id)
+    assert [m.referrals for m in need.measures] == [[]]  # read before the department got it
+    _refer_from_another_phone(need.measures[0], police_id)
+    with app.test_request_context():
+        with pytest.raises(PlanError) as refused:
+            resolve_need(need, {"resolution": "closed", "note": "不需要了"}, actor=town["director"])
+    assert "已转介给镇派出所" in refused.value.errors["resolution"]
+    db.session.rollback()
+    db.session.expire_all()
+    assert (db.session.get(Need, need_id).state, db.session.get(Measure, measure_id).state) == ("open", "in_progress")
+
+
+def test_a_need_whose_measure_was_added_meanwhile_is_not_met(app, town):
+    from sqlalchemy.orm import Session
+
+    from blueprints.care.plan import PlanError, resolve_need
+
+    need = create_need(town["child"])
+    create_measure(need, state="done", outcome="已装护栏", finished_on=TODAY)
+    need_id = need.id
+    db.session.expire_all()
+    need = db.session.get(Need, need_id)
+    assert [m.state for m in need.measures] == ["done"]  # read before another keeper added one
+    with Session(db.engine) as other:
+        other.add(Measure(need_id=need_id, child_id=need.child_id, action="每周查看水塘", owner_name="李四",
+                          due_on=date(2026, 12, 20), state="open"))
+        other.commit()
+    with app.test_request_context():
+        with pytest.raises(PlanError) as refused:
+            resolve_need(need, {"resolution": "met", "note": "护栏装好了"}, actor=town["director"])
+    assert "“每周查看水塘”（待办）" in refused.value.errors["resolution"]
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Need, need_id).state == "open"
+
+
+def test_a_measure_held_by_a_department_is_not_put_back_to_waiting(client, town):
+    need = create_need(town["child"])
+    measure = create_measure(need, department_code="police", state="in_progress")
+    create_referral(measure, "police", by=town["director"], state="accepted")
+    login(client, "zhuren_a")
+    response = client.post(f"/care/measures/{measure.id}", data={
+        "action": measure.action, "department_id": str(measure.department_id), "owner_name": "张秀英",
+        "due_on": "2026-12-20", "state": "open"})
+    assert response.status_code == 422 and "已转介给镇派出所，正在办理中" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert measure.state == "in_progress"

@@ -592,3 +592,32 @@ def test_the_inbox_the_list_and_the_home_card_use_a_fixed_number_of_queries(clie
     for (username, path), few in cost.items():
         login(client, username)
         assert statements(path) == few, (username, path)
+
+
+def test_the_plan_says_why_a_referral_was_withdrawn_not_what_it_achieved(client, town, monkeypatch):
+    """A child leaving the roll withdraws the referral (care/exits.py): the measure's row calls the
+    note the withdrawal's reason, and the referral's page no longer says it was 办结."""
+    from blueprints.children.services import exit_child
+
+    referral = create_referral(town["measure"], by=town["director"], state="accepted")
+    exit_child(town["child"], "moved", TODAY, actor=town["director"])
+    db.session.commit()
+    login(client, "zhuren_r")
+    plan = client.get(f"/children/{town['child'].id}/plan").get_data(as_text=True)
+    assert "撤回原因：儿童已于 2026-11-20 退出名册" in plan and "办理结果：儿童已于" not in plan
+    login(client, "paichusuo_r")
+    set_today(monkeypatch, TODAY + timedelta(days=31))
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "这条转介已撤回超过 30 天，不再显示儿童信息" in page
+
+
+def test_the_referral_pages_lead_back_to_the_measure_on_the_plan(client, town):
+    measure = town["measure"]
+    plan_link = f'href="/children/{town["child"].id}/plan#measure-{measure.id}"'
+    login(client, "zhuren_r")
+    form = client.get(f"/care/measures/{measure.id}/refer").get_data(as_text=True)
+    assert plan_link + ">取消" in form  # cancelled: back where the 转介 button was
+    referral = create_referral(measure, by=town["director"])
+    assert plan_link in client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    login(client, "paichusuo_r")  # a department reads no plan: no way there
+    assert "/plan" not in client.get(f"/referrals/{referral.id}").get_data(as_text=True)

@@ -184,3 +184,58 @@ def test_the_reminder_runs_daily_in_the_background(app, people, monkeypatch):
     reminders.measures_due_daily.call_local()  # the periodic task's body: commits
     db.session.remove()
     assert db.session.scalar(select(func.count(Notice.id))) == 1
+
+
+def test_a_notice_no_longer_names_a_child_the_user_has_stopped_reaching(client, people, monkeypatch):
+    """A department reaches a referred child for 30 days after returning the referral: after that its
+    notices about her say what they were, not whom (the row and the htmx answer alike)."""
+    from blueprints.core import clock
+    from tests.factories import create_referral
+
+    monkeypatch.setattr(clock, "local_now", lambda: datetime(2026, 11, 20, 10, tzinfo=clock.LOCAL_TZ))
+    child = people["child"]
+    referral = create_referral(create_measure(create_need(child)), "police", by=people["director"], state="done",
+                               closed_on=date(2026, 10, 25), return_note="已办")
+    received = notify([people["police"]], "referral_received", f"收到转介：{child.name}，安全：看水塘",
+                      key=f"referral_received:{referral.id}", url=f"/referrals/{referral.id}", child_id=child.id)[0]
+    db.session.commit()
+    login(client, "paichusuo_n")
+    assert "王小雨" in client.get("/notices").get_data(as_text=True)  # 26 days after: still hers to answer about
+
+    monkeypatch.setattr(clock, "local_now", lambda: datetime(2026, 11, 25, 10, tzinfo=clock.LOCAL_TZ))
+    assert client.get(f"/children/{child.id}").status_code == 404
+    body = client.get("/notices").get_data(as_text=True)
+    assert "王小雨" not in body and "看水塘" not in body and "收到转介" in body
+    row = client.post(f"/notices/{received.id}/read", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "王小雨" not in row and "收到转介" in row
+    # the link still opens the department's own record of the referral (which no longer shows her)
+    opened = client.post(f"/notices/{received.id}/read", data={"open": "1"})
+    assert opened.status_code == 303 and opened.location == f"/referrals/{referral.id}"
+    # a notice about no child, or one she still reaches, reads as written
+    login(client, "zhuren_n")
+    notify([people["director"]], "referral_returned", f"镇派出所已办结转介：{child.name}", key="referral_returned:x",
+           child_id=child.id)
+    db.session.commit()
+    assert "镇派出所已办结转介：王小雨" in client.get("/notices").get_data(as_text=True)
+
+
+def test_the_police_read_the_child_an_urgent_flag_names(client, people):
+    """The police read every urgent flag's page (its child's name and village) without reaching her
+    record: the flag's notice keeps her name for them."""
+    from tests.factories import create_urgent_flag
+
+    child = people["child"]
+    flag = create_urgent_flag(child, by=people["director"])
+    notify([people["police"]], "urgent_flag", f"紧急情况：{child.name}（前王庄村），请立即处置",
+           key=f"urgent_flag:{flag.id}", url=f"/care/urgent/{flag.id}", child_id=child.id)
+    db.session.commit()
+    login(client, "paichusuo_n")
+    assert client.get(f"/children/{child.id}").status_code == 404
+    assert "王小雨" in client.get(f"/care/urgent/{flag.id}").get_data(as_text=True)
+    assert "紧急情况：王小雨（前王庄村）" in client.get("/notices").get_data(as_text=True)
+    # acted on 31 days ago, the flag is no longer theirs (care/access.py): nor her name
+    flag.action_at, flag.action_taken = datetime(2026, 10, 1), "已送回祖母家"
+    db.session.commit()
+    assert client.get(f"/care/urgent/{flag.id}").status_code == 404
+    body = client.get("/notices").get_data(as_text=True)
+    assert "王小雨" not in body and "紧急情况" in body

@@ -6,7 +6,7 @@ Rules (each broken one is a message in Chinese naming its field):
   as it was may have passed: the measure is then overdue, not wrong);
 - a measure goes open → in_progress → done with its outcome, or closed with its reason; once done
   or closed it stays so. While a department holds it (an open referral) it is the department's to
-  return: the keeper can neither finish it nor give it to another department;
+  return: the keeper can neither finish it, put it back to waiting, nor give it to another department;
 - a need is met when someone says so, once every measure is done or closed and at least one is
   done (the message names the measures still open); a need no longer needed is closed with its
   reason, and its unfinished measures with it;
@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.care.access import reachable_measures, reachable_needs
-from blueprints.care.models import Measure, Need, Referral
+from blueprints.care.models import OPEN_REFERRAL_STATES, Measure, Need, Referral
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open
 from blueprints.core import audit
@@ -101,31 +101,47 @@ def _lock_need(need: Need) -> None:
                        .execution_options(populate_existing=True))
 
 
+def _lock_measures(*where) -> tuple[list[Measure], dict[int, Referral]]:
+    """Hold the measures `where` selects and read them afresh, with their open referrals read now
+    (not the ones loaded with the page): a measure added, or referred (refer_measure locks the
+    measure too), by a director on another phone a moment ago counts. (The measures, in order;
+    {measure id: its open referral}.)"""
+    measures = db.session.scalars(select(Measure).where(*where).order_by(Measure.id).with_for_update(of=Measure)
+                                  .execution_options(populate_existing=True)).all()
+    if not measures:
+        return [], {}
+    return measures, {r.measure_id: r for r in db.session.scalars(
+        select(Referral).where(Referral.measure_id.in_([m.id for m in measures]),
+                               Referral.state.in_(OPEN_REFERRAL_STATES))
+        .options(joinedload(Referral.department)))}
+
+
 def resolve_need(need: Need, values: dict, *, actor) -> None:
     """values: resolution ("met" or "closed"), note. Met: every measure done or closed, one done.
     Closed: no longer needed; its unfinished measures close with it (unless a department holds one)."""
     ensure_open(need.child)
     _lock_need(need)
+    measures, referred = _lock_measures(Measure.need_id == need.id)
     resolution, note = values.get("resolution"), _text(values, "note")
     errors: dict[str, str] = {}
-    unfinished = [m for m in need.measures if m.state in UNFINISHED]
+    unfinished = [m for m in measures if m.state in UNFINISHED]
     if need.state != "open":
         errors["resolution"] = (f"结果：这项需求已于 {format_date(need.resolved_at)} "
                                 f"标记为“{NEED_STATES.get(need.state, need.state)}”")
     elif resolution == "met":
-        if not need.measures:
+        if not measures:
             errors["resolution"] = "结果：还没有帮扶措施。请先添加并落实措施；如果不再需要，请选择“不再需要”"
         elif unfinished:
             errors["resolution"] = ("结果：还有措施没有完成：" + "、".join(
                 f"{measure_title(m)}（{MEASURE_STATES[m.state]}）" for m in unfinished)
                 + "。请先完成或终止这些措施")
-        elif not any(m.state == "done" for m in need.measures):
+        elif not any(m.state == "done" for m in measures):
             errors["resolution"] = "结果：没有一项措施已完成，需求不能算已解决；如果不再需要，请选择“不再需要”"
     elif resolution == "closed":
-        held = [m for m in unfinished if any(r.is_open for r in m.referrals)]
+        held = [m for m in unfinished if m.id in referred]
         if held:
             errors["resolution"] = ("结果：措施" + "、".join(
-                f"{measure_title(m)}已转介给{_open_referral(m).department.name}" for m in held)
+                f"{measure_title(m)}已转介给{referred[m.id].department.name}" for m in held)
                 + "，正在办理中，请等部门办结或退回后再关闭")
     else:
         errors["resolution"] = "结果：请选择“已解决”或“不再需要”"
@@ -228,10 +244,6 @@ def visit_slot(viewer, visit: Visit) -> dict | None:
 
 # --- measures ------------------------------------------------------------------------------------
 
-def _open_referral(measure: Measure) -> Referral | None:
-    return next((r for r in measure.referrals if r.is_open), None)
-
-
 def _department(values: dict, errors: dict) -> Department | None:
     raw = values.get("department_id")
     if raw in (None, ""):
@@ -291,6 +303,7 @@ def add_measure(need: Need, values: dict, *, actor) -> Measure:
 def update_measure(measure: Measure, values: dict, *, actor) -> None:
     """values: action, department_id, owner_name, due_on, state, outcome (done), closed_reason (closed)."""
     ensure_open(measure.child)
+    held = _lock_measures(Measure.id == measure.id)[1].get(measure.id)
     today = local_today()
     errors: dict[str, str] = {}
     if measure.state not in UNFINISHED:
@@ -300,10 +313,9 @@ def update_measure(measure: Measure, values: dict, *, actor) -> None:
     department = _department(values, errors)
     state = values.get("state")
     outcome, reason = _text(values, "outcome"), _text(values, "closed_reason")
-    held = _open_referral(measure)
     if state not in MEASURE_STATES:
         errors["state"] = "状态：请从列表中选择"
-    elif held is not None and state in ("done", "closed"):
+    elif held is not None and state != "in_progress":  # the department's, until it returns it
         errors["state"] = (f"状态：该措施已转介给{held.department.name}，正在办理中，"
                            "由部门办结或退回；如需改变，请先与部门沟通")
     elif state == "done" and not outcome:

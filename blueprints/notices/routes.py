@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from blueprints.core.htmx import redirect_after_post, wants_fragment
 from blueprints.core.inputs import page_arg
 from blueprints.notices import bp
-from blueprints.notices.services import mark_all_read, mark_read, notices_page, own_notice_or_404, unread_count
+from blueprints.notices.services import (mark_all_read, mark_read, notices_page, out_of_reach, own_notice_or_404,
+                                        unread_count)
 from extensions import db
 
 PAGE_SIZE = 30
@@ -24,7 +25,7 @@ def notices_index():
         page = pages
         rows, total = notices_page(current_user, page, PAGE_SIZE)
     return render_template("notices/index.html", rows=rows, total=total, page=page, pages=pages,
-                           unread=unread_count(current_user))
+                           unread=unread_count(current_user), hidden=out_of_reach(current_user, rows))
 
 
 def _local(url: str | None) -> bool:
@@ -39,7 +40,8 @@ def notice_read(notice_id: int):
     mark_read(notice)
     db.session.commit()
     if wants_fragment():  # the row, read, and the bell's new count (out of band)
-        return render_template("notices/_read.html", notice=notice, unread=unread_count(current_user))
+        return render_template("notices/_read.html", notice=notice, unread=unread_count(current_user),
+                               hidden=out_of_reach(current_user, [notice]))
     if request.form.get("open") and _local(notice.url):
         return redirect(notice.url, code=303)
     return redirect_after_post(url_for("notices.notices_index"))

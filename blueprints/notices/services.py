@@ -8,6 +8,8 @@ from typing import Callable, Iterable
 from flask import abort
 from sqlalchemy import event, func, select, update
 
+from blueprints.children.access import reachable_children
+from blueprints.children.models import Child
 from blueprints.core.clock import utcnow
 from blueprints.notices.models import Notice
 from extensions import db
@@ -72,6 +74,33 @@ def notices_page(user, page: int, size: int) -> tuple[list[Notice], int]:
     rows = db.session.scalars(mine.order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc())
                               .limit(size).offset((page - 1) * size)).all()
     return list(rows), total
+
+
+# kind → read(user, child ids) → the ids of those children whose notices of that kind `user` still
+# reads through the notice's own page, without reaching the child's record (register_reader).
+READERS: dict[str, Callable[[object, set[int]], set[int]]] = {}
+
+
+def register_reader(kind: str, read: Callable[[object, set[int]], set[int]]) -> None:
+    READERS[kind] = read
+
+
+def out_of_reach(user, notices: list[Notice]) -> set[int]:
+    """The ids of those of `notices` about a child `user` no longer reaches (a department 30 days
+    after returning her referral, a director moved to other villages): a notice's text was written
+    for the reach of its day, so these are shown without it. A kind registered with a reader (an
+    urgent flag: the police read its page, the child's name on it, without her record) also counts
+    what the reader says. One query, and one per such kind present."""
+    child_ids = {n.child_id for n in notices if n.child_id is not None}
+    if not child_ids:
+        return set()
+    reached = set(db.session.scalars(reachable_children(user).where(Child.id.in_(child_ids))
+                                     .with_only_columns(Child.id)))
+    for kind, read in READERS.items():  # a page read without the child's record: its own reach
+        through = {n.child_id for n in notices if n.kind == kind and n.child_id not in reached}
+        if through:
+            reached |= read(user, through)
+    return {n.id for n in notices if n.child_id is not None and n.child_id not in reached}
 
 
 def mark_read(notice: Notice) -> None:
