@@ -11,13 +11,13 @@ from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from blueprints.care.access import reachable_measures, reachable_urgent_flags
-from blueprints.care.models import Measure, UrgentFlag
+from blueprints.care.access import reachable_measures
+from blueprints.care.models import Measure
 from blueprints.children.models import Child
-from blueprints.core.vocabulary import CURRENT_STATUSES
 from blueprints.core.clock import local_today
 from blueprints.core.jobs import periodic
-from blueprints.notices.services import notify, register_reader
+from blueprints.core.vocabulary import CURRENT_STATUSES
+from blueprints.notices.services import notify
 from extensions import db
 
 log = logging.getLogger(__name__)
@@ -70,13 +70,3 @@ def measures_due_daily() -> None:
     added = measures_due()
     db.session.commit()
     log.info("told %s measures due or overdue", added)
-
-
-def _urgent_flag_children(user, child_ids: set[int]) -> set[int]:
-    """The children of `child_ids` whose urgent flag `user` reaches: the police read a flag's page
-    (her name on it) without reaching her record, so its notice keeps her name while they do."""
-    return set(db.session.scalars(reachable_urgent_flags(user).where(UrgentFlag.child_id.in_(child_ids))
-                                  .with_only_columns(UrgentFlag.child_id)))
-
-
-register_reader("urgent_flag", _urgent_flag_children)  # lead: belongs with urgent.py (the other part's file)

@@ -25,7 +25,7 @@ from blueprints.core.areas import HOME_CARD_NAMES
 from blueprints.core.clock import format_datetime, utcnow
 from blueprints.core.disclosure import disclosure_for
 from blueprints.core.forms import FieldErrors
-from blueprints.notices.services import notify
+from blueprints.notices.services import notify, register_reader
 from blueprints.places.models import Village
 from extensions import db
 
@@ -179,3 +179,12 @@ def child_slot(viewer, child: Child) -> dict | None:
         return None
     return {"child": child, "flag": flag, "may_flag": may_flag, "may_read": can(viewer, "urgent:read")}
 
+
+def _urgent_flag_children(user, child_ids: set[int]) -> set[int]:
+    """The children of `child_ids` whose urgent flag `user` reaches: the police read a flag's page
+    (her name on it) without reaching her record, so its notice keeps her name while they do."""
+    return set(db.session.scalars(reachable_urgent_flags(user).where(UrgentFlag.child_id.in_(child_ids))
+                                  .with_only_columns(UrgentFlag.child_id)))
+
+
+register_reader("urgent_flag", _urgent_flag_children)
