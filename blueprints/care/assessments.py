@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from blueprints.care.access import reachable_assessments
 from blueprints.care.models import AssessmentAnswer, AssessmentItem, AssessmentThreshold, GuardianshipAssessment, Need
+from blueprints.care.plan import add_need_once
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open
 from blueprints.core import audit
@@ -161,12 +161,9 @@ def add_suggested_need(assessment: GuardianshipAssessment, category: str, *, act
         return None
     if suggestion.need_id is not None:
         return db.session.get(Need, suggestion.need_id)
-    need = Need(child_id=assessment.child_id, category=category, description=suggestion.description,
-                source="assessment", source_id=assessment.id, created_by_id=actor.id if actor is not None else None)
-    try:
-        with db.session.begin_nested():
-            db.session.add(need)
-    except IntegrityError:  # added from another phone in between: the constraint kept one
+    need = add_need_once(assessment.child_id, category, suggestion.description, "assessment", assessment.id,
+                         actor=actor)
+    if need is None:  # added from another phone in between
         return db.session.scalar(select(Need).where(
             Need.child_id == assessment.child_id, Need.source == "assessment", Need.source_id == assessment.id,
             Need.category == category))

@@ -219,16 +219,26 @@ def confirm_visit_need(visit: Visit, category: str, *, actor) -> tuple[Need, boo
     if visit.superseded:
         raise PlanError({"category": "这条走访记录已被更正，请在更正后的记录上加入帮扶方案"})
     ensure_open(visit.child)
-    need = Need(child_id=visit.child_id, category=category, description=offer.description, source="visit",
-                source_id=visit.id, created_by_id=actor.id if actor is not None else None)
-    try:
-        with db.session.begin_nested():
-            db.session.add(need)
-    except IntegrityError:  # the same tap from another phone came first: the constraint kept one
+    need = add_need_once(visit.child_id, category, offer.description, "visit", visit.id, actor=actor)
+    if need is None:  # the same tap from another phone came first
         return confirmed_from_visit(visit)[category], False
     audit.record("need_confirmed", need, user=actor,
                  detail=f"{visit.child.name}：{NEED_CATEGORIES[category]}（走访 {format_date(visit.visited_on)}）")
     return need, True
+
+
+def add_need_once(child_id: int, category: str, description: str | None, source: str, source_id: int, *,
+                  actor) -> Need | None:
+    """A need that came from a record (a visit, an assessment…) into the child's plan, or None when
+    another tap (another phone) put it there first: uq_needs_source keeps one per source and category."""
+    need = Need(child_id=child_id, category=category, description=description, source=source,
+                source_id=source_id, created_by_id=actor.id if actor is not None else None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(need)
+    except IntegrityError:
+        return None
+    return need
 
 
 def visit_slot(viewer, visit: Visit) -> dict | None:
