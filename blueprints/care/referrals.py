@@ -14,7 +14,7 @@ Rules (each broken one is a message in Chinese naming its field, or a 409 for a 
 
 Attachments are private files under <instance>/referrals (core/files.py), named at random; the row
 keeps the name as uploaded, to show and to download under. A file written for a transaction that
-is rolled back afterwards is removed (_forget_unsaved_files)."""
+is rolled back afterwards is removed (core/files.py belongs_to_transaction)."""
 from __future__ import annotations
 
 import uuid
@@ -24,9 +24,9 @@ from datetime import date, timedelta
 from pathlib import Path, PurePath
 
 from flask import current_app, url_for
-from sqlalchemy import case, event, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from blueprints.auth.models import User
 from blueprints.care.access import REFERRAL_GRACE_DAYS, reachable_referrals
@@ -37,7 +37,7 @@ from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.areas import HOME_CARD_NAMES
 from blueprints.core.clock import local_today, utcnow
-from blueprints.core.files import private_dir, write_private
+from blueprints.core.files import belongs_to_transaction, private_dir, write_private
 from blueprints.core.forms import FieldErrors
 from blueprints.core.text import clean_text
 from blueprints.core.vocabulary import MEASURE_STATES, NEED_CATEGORIES, REFERRAL_STATES
@@ -246,10 +246,9 @@ def record_action(referral: Referral, values: dict, uploads: list[Upload], *, ac
                             by_id=actor.id if actor is not None else None)
     db.session.add(action)
     db.session.flush()
-    written = db.session.info.setdefault(UNSAVED_FILES, [])
     for upload, kind in checked:
         stored_name = uuid.uuid4().hex + ATTACHMENT_KINDS[kind][1]
-        written.append(write_private(attachment_dir() / stored_name, upload.data))
+        belongs_to_transaction(db.session, [write_private(attachment_dir() / stored_name, upload.data)])
         db.session.add(ReferralAttachment(action_id=action.id, filename=upload.filename, stored_name=stored_name,
                                           content_type=kind, size=len(upload.data)))
     audit.record("referral_action_added", referral,
@@ -291,21 +290,6 @@ def return_referral(referral: Referral, values: dict, *, actor) -> Referral:
     audit.record("referral_returned", referral, detail=f"{child.name}：{department.name}{words}", user=actor)
     return referral
 
-
-# An attachment's file is written before its row is committed. Should the transaction roll back
-# instead, the file goes too: no file without its row.
-UNSAVED_FILES = "guanai_unsaved_referral_files"
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_saved_files(session) -> None:
-    session.info.pop(UNSAVED_FILES, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_unsaved_files(session) -> None:
-    for path in session.info.pop(UNSAVED_FILES, ()):
-        path.unlink(missing_ok=True)
 
 
 # --- the lists ---------------------------------------------------------------------------------

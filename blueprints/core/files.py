@@ -9,7 +9,10 @@ import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -51,3 +54,26 @@ def copy_private(source: BinaryIO, path: Path | str) -> Path:
     with private_file(path) as fh:
         shutil.copyfileobj(source, fh)
     return Path(path)
+
+
+# A file that belongs to a row (an activity photo, a referral's attachment) is written before the
+# row is committed. Should the transaction roll back instead (a failed commit, an error later in the
+# request), the file goes too: no file without its row, none copied by the nightly backup for a
+# record that does not exist.
+UNSAVED_FILES = "guanai_unsaved_files"
+
+
+def belongs_to_transaction(session, paths: Iterable[Path]) -> None:
+    """Remove `paths` should `session`'s transaction roll back; keep them once it commits."""
+    session.info.setdefault(UNSAVED_FILES, []).extend(paths)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_saved_files(session) -> None:
+    session.info.pop(UNSAVED_FILES, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unsaved_files(session) -> None:
+    for path in session.info.pop(UNSAVED_FILES, ()):
+        path.unlink(missing_ok=True)

@@ -21,13 +21,11 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from blueprints.core import audit
 from blueprints.core.clock import local_today
-from blueprints.core.files import private_dir, write_private
+from blueprints.core.files import belongs_to_transaction, private_dir, write_private
 from blueprints.core.offline import CONFLICT_MESSAGES, Outcome, conflict, store_once
 from blueprints.volunteers.models import ActivityPhoto, PairingActivity
 from extensions import db
@@ -115,7 +113,7 @@ def store_photo(activity: PairingActivity, data: bytes, client_uuid: str, *, act
     photo; the uuid used otherwise, or a second photo for the same activity, a conflict. Raises
     PhotoError for a file that is not a photo it can keep. `decoded`: `data` already decoded.
     The file is written before the commit: a transaction rolled back afterwards removes it
-    (_forget_unsaved_files)."""
+    (core/files.py belongs_to_transaction)."""
     photo = decoded or decode(data)
     existing = activity.photo
     if existing is not None and existing.client_uuid != client_uuid:
@@ -150,24 +148,7 @@ def store_photo(activity: PairingActivity, data: bytes, client_uuid: str, *, act
     if outcome.status == "replay" and outcome.record.activity_id != activity.id:
         return conflict(CONFLICT_MESSAGES["body"])  # the same bytes under the same uuid, for another activity
     if outcome.created:
-        db.session.info.setdefault(UNSAVED_FILES, []).extend(written)
+        belongs_to_transaction(db.session, written)
         audit.record("activity_photo_uploaded", outcome.record,
                      detail=f"{photo.width}×{photo.height}，{len(photo.data) // 1024} KB", user=actor)
     return outcome
-
-
-# A photo's file is written before its row is committed. Should the transaction roll back instead
-# (a failed commit, an error later in the request), the file goes too: no photo without its row,
-# none copied by the nightly backup for a record that does not exist.
-UNSAVED_FILES = "guanai_unsaved_photo_files"
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_saved_files(session) -> None:
-    session.info.pop(UNSAVED_FILES, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_unsaved_files(session) -> None:
-    for path in session.info.pop(UNSAVED_FILES, ()):
-        path.unlink(missing_ok=True)
