@@ -102,7 +102,9 @@ def test_a_visit_offers_its_needs_and_follow_up_and_one_tap_adds_each_once(clien
     needs = needs_of(child)
     assert [(n.category, n.source, n.source_id, n.state) for n in needs] == [
         ("safety", "visit", visit_id, "open"), ("other", "visit", visit_id, "open")]
-    assert needs[0].description == "奶奶年迈；安全隐患：附近有危险水域（屋后水塘无护栏）"
+    # the hazards describe the safety need, not the needs note (about the other needs: a safety need
+    # referred to the police carries nothing about the grandmother's health)
+    assert needs[0].description == "安全隐患：附近有危险水域（屋后水塘无护栏）"
     assert needs[1].description == "需要跟进：请村里看看水塘"
     assert needs[0].created_by_id == town["director"].id
     assert count(AuditEvent, AuditEvent.action == "need_confirmed") == 2

@@ -173,8 +173,10 @@ class Offer:
 
 def visit_offers(visit: Visit) -> list[Offer]:
     """The visit's need categories (in the list's order) and its 需要跟进, each as the need it
-    becomes, described with the visit's words: the needs note, the hazards (safety), the
-    follow-up note (the follow-up item, or the visit's own "other" when it has one)."""
+    becomes, described with the visit's words: the hazards (safety, in place of the needs note,
+    which says what the other needs are: a safety need referred to the police carries no note
+    about schooling), the needs note, the follow-up note (the follow-up item, or the visit's own
+    "other" when it has one)."""
     hazards = ""
     if visit.hazards:
         hazards = "安全隐患：" + "、".join(visit.hazards) + (f"（{visit.hazard_note}）" if visit.hazard_note else "")
@@ -187,8 +189,9 @@ def visit_offers(visit: Visit) -> list[Offer]:
     offers = []
     for code, name in NEED_CATEGORIES.items():
         if code in codes:
+            note = (hazards or visit.needs_note) if code == "safety" else visit.needs_note
             offers.append(Offer(code, name + ("（需要跟进）" if code == "other" and follow_up else ""), described(
-                visit.needs_note, hazards if code == "safety" else "", follow_up if code == "other" else "")))
+                note, follow_up if code == "other" else "")))
     if follow_up and "other" not in codes:
         offers.append(Offer("other", "需要跟进", described(follow_up, hazards if "safety" not in codes else "")))
     return offers
