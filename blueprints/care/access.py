@@ -15,9 +15,9 @@ from flask_login import current_user
 from sqlalchemy import Select, false, or_, select
 
 from blueprints.children.models import Child
+from blueprints.core import clock
 from blueprints.core.access import get_reachable_or_404, reachable, register_reach
 from blueprints.core.backup import keep_folder
-from blueprints.core import clock
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import register_fields
 from blueprints.care.models import (OPEN_REFERRAL_STATES, Conference, GuardianshipAssessment, Measure, Need, Referral,
@@ -48,8 +48,8 @@ def _pupils_of_school(user):
 
 
 def referred_children(department_id: int | None):
-    """The ids of the children a department reaches today: an open referral, or one returned less
-    than REFERRAL_GRACE_DAYS ago (by the town's calendar: local_today)."""
+    """The ids of the children a department reaches today: an open referral, or one returned at most
+    REFERRAL_GRACE_DAYS days ago (by the town's calendar: local_today; the 30th day still counts)."""
     if department_id is None:
         return select(Referral.child_id).where(false())
     since = local_today() - timedelta(days=REFERRAL_GRACE_DAYS)
