@@ -24,8 +24,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from bench.seed import (BENCH_PLAN_NEEDS, BENCH_REFERRALS, BENCH_PROGRAMME, BENCH_UNREVIEWED,  # noqa: E402
-                        seed_bench_care, seed_bench_data, seed_visit_history)
-from blueprints.places.models import Village  # noqa: E402
+                        plan_child_id, seed_bench_data, seed_visit_history)
 from blueprints.children.models import Child  # noqa: E402
 from extensions import db  # noqa: E402
 
@@ -58,10 +57,7 @@ def run(database_url: str, children: int, visits: int, pairings: int, repeat: in
                         school_pupils=school_pupils)
         results["seed_s"] = round(time.perf_counter() - start, 1)
         results["children_in_db"] = db.session.scalar(select(func.count()).select_from(Child))
-        village = db.session.scalar(select(Village).order_by(Village.id))
-        some_child = db.session.scalar(select(Child).where(Child.residence_village_id == village.id).limit(1))
-        child_id = some_child.id  # read now: the care seed commits, and the row is not read again
-        seed_bench_care(child_id)
+        child_id = plan_child_id()  # the first child of the first village, with a care plan
         db.session.remove()
 
     client = app.test_client()

@@ -41,7 +41,7 @@ def seed_bench_visits(visits: int) -> None:
                              child_id=rng.choice(child_ids), visitor_id=visitor,
                              visited_on=today - timedelta(days=rng.randrange(0, 730)), kind="home",
                              hazard_water=rng.random() < 0.05, mental_state=rng.choice(["good", "fair", "concern"]),
-                             received_at=now, superseded=False))
+                             received_at=now, superseded=False, review_state="ok", reviewed_at=now))
         db.session.execute(insert(Visit), rows)
         db.session.commit()
     db.session.execute(db.text(
@@ -110,6 +110,8 @@ def seed_bench_data(children: int, org_name: str = "拳铺镇", visits: int = 0,
         seed_bench_pairings(pairings)
     if school_pupils:
         seed_bench_schools(school_pupils)
+    if visits:
+        seed_bench_care()
     if db.engine.dialect.name == "postgresql":
         # ids were given explicitly: move the sequence past them, then refresh planner statistics
         db.session.execute(db.text("SELECT setval('children_id_seq', (SELECT max(id) FROM children))"))
@@ -263,17 +265,23 @@ BENCH_UNREVIEWED = 2000  # visits waiting in the supervisor's review queue
 BENCH_PLAN_NEEDS = 6  # needs in the care plan of the child whose page is measured
 
 
-def seed_bench_care(plan_child_id: int) -> None:
-    """The care area as its busiest users see it: every visit reviewed but the BENCH_UNREVIEWED most
-    recent (a fifth of them with concerns); BENCH_REFERRALS measures referred to the police, most
-    open (a third overdue), some returned within the last 30 days; and a care plan of
-    BENCH_PLAN_NEEDS needs with two measures each (one referred) for `plan_child_id`."""
+def plan_child_id() -> int:
+    """The child whose page and care plan the bench measures: the first of the first village."""
+    village = db.session.scalar(select(Village.id).order_by(Village.id))
+    return db.session.scalar(select(Child.id).where(Child.residence_village_id == village).order_by(Child.id))
+
+
+def seed_bench_care() -> None:
+    """The care area as its busiest users see it: every visit reviewed (seed_bench_visits) but the
+    BENCH_UNREVIEWED most recent (a fifth of them with concerns); BENCH_REFERRALS measures referred
+    to the police, most open (a third overdue), some returned within the last 30 days; and a care
+    plan of BENCH_PLAN_NEEDS needs with two measures each (one referred) for plan_child_id().
+    Before the statistics are gathered (seed_bench_data)."""
     from blueprints.care.models import Measure, Need, Referral
     from blueprints.places.models import Department
 
     rng = random.Random("guanai-bench-care")
     today, now = local_today(), utcnow()
-    db.session.execute(update(Visit).values(review_state="ok", reviewed_at=now))
     recent = list(db.session.scalars(select(Visit.id).order_by(Visit.visited_on.desc(), Visit.id.desc())
                                      .limit(BENCH_UNREVIEWED)))
     db.session.execute(update(Visit).where(Visit.id.in_(recent))
@@ -309,5 +317,5 @@ def seed_bench_care(plan_child_id: int) -> None:
 
     for child_id in child_ids:
         plan(child_id, 1, police, lambda: rng.choice(("sent", "sent", "accepted", "accepted", "accepted", "done")))
-    plan(plan_child_id, BENCH_PLAN_NEEDS, justice, lambda: rng.choice(("sent", "accepted", "done")))
+    plan(plan_child_id(), BENCH_PLAN_NEEDS, justice, lambda: rng.choice(("sent", "accepted", "done")))
     db.session.commit()
