@@ -67,6 +67,9 @@ def test_what_the_worker_keeps_holds_only_minimal_fields(client, auth):
         assert not [s for s in secrets if s in page], path
     assert "孙小梅" in client.get("/visits/due").get_data(as_text=True)
     # the picker's list: minimal fields only
-    children = client.get("/api/v1/due-list").get_json()["children"]
+    response = client.get("/api/v1/due-list")
+    children = response.get_json()["children"]
     assert [c["name"] for c in children] == ["孙小梅"]
+    # Chinese as UTF-8, not \u escapes: half the bytes on one bar of signal
+    assert "孙小梅".encode() in response.data and b"\\u5b59" not in response.data
     assert set(children[0]) == {"id", "name", "age", "village", "categories", "attention", "last_visit", "due", "bucket"}

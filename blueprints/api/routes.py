@@ -17,7 +17,7 @@ from blueprints.children.access import get_child_or_404
 from blueprints.core import audit
 from blueprints.core.access import can
 from blueprints.core.clock import local_today
-from blueprints.core.offline import answer, forbidden, invalid, json_body
+from blueprints.core.offline import answer, forbidden, invalid, json_body, picker_list
 from blueprints.core.payload import check_uuid
 from blueprints.core.vocabulary import CATEGORY_SHORT
 from blueprints.visits.services import due_list, record_contact, record_visit
@@ -84,13 +84,13 @@ def due_list_json():
     if not can(current_user, "visits:write"):
         return forbidden()
     rows, _ = due_list(current_user, local_today(), offline=True)
-    response = jsonify({"children": [
+    response = picker_list("children", [
         {"id": r.child_id, "name": r.name, "age": r.age, "village": r.village,
          "categories": [CATEGORY_SHORT[c] for c in r.categories],
          "attention": "重点关注" if r.attention == "key" else "一般",
          "last_visit": r.last_visit.isoformat() if r.last_visit else None,
          "due": r.due.isoformat(), "bucket": r.bucket}
         for r in rows
-    ]})
+    ])
     audit.record_view("due_list_downloaded", detail=f"{len(rows)} 名儿童")
     return response

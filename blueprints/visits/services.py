@@ -96,7 +96,7 @@ def review_visit(visit: Visit, comment: str | None = None, *, actor) -> None:
 
 # --- due lists ---------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)  # thousands per due list
 class DueRow:
     child_id: int
     name: str
@@ -160,7 +160,7 @@ def due_list(user, today: date, categories_for: int | None = None,
     if care is not None:
         query = query.where(care)
     horizon = today + timedelta(days=OFFLINE_AHEAD_DAYS)
-    rows = db.session.execute(
+    rows = db.session.connection().execute(  # plain rows, without the ORM's loading: thousands of them
         query.join(Village, Village.id == Child.residence_village_id)
         .with_only_columns(Child.id, Child.name, Child.name_pinyin, Child.birth_date, Child.attention_level,
                            Child.created_at, Child.last_visit_on, Village.name)
@@ -168,16 +168,27 @@ def due_list(user, today: date, categories_for: int | None = None,
     result = []
     cadence = cadence_months()
     disclosure = disclosure_for(user)
+    order = {bucket: index for index, bucket in enumerate(BUCKETS)}
+    # A village's thousands of children share a few hundred dates: each is reckoned once.
+    registered_on: dict[datetime, date] = {}
+    reckoned: dict[tuple, object] = {}
     for child_id, name, pinyin, birth, attention, created_at, last, village in rows:
-        d = classify(last, to_local(created_at).date(), attention, today, cadence)
+        registered = registered_on.get(created_at)
+        if registered is None:
+            registered = registered_on[created_at] = to_local(created_at).date()
+        d = reckoned.get((last, registered, attention))
+        if d is None:
+            d = reckoned[last, registered, attention] = classify(last, registered, attention, today, cadence)
         if care is not None and d.due > horizon:
             continue
-        age = shown_age(birth, today, disclosure)
-        result.append((pinyin, DueRow(child_id, name, age, village, attention, last, d.due, d.bucket, d.days)))
-    order = list(BUCKETS)
-    result.sort(key=lambda pair: (order.index(pair[1].bucket), pair[1].due, pair[1].attention != "key", pair[0]))
+        result.append(((order[d.bucket], d.due, attention != "key", pinyin),
+                       DueRow(child_id, name, shown_age(birth, today, disclosure), village, attention, last,
+                              d.due, d.bucket, d.days)))
+    result.sort(key=lambda pair: pair[0])
     due_rows = [row for _, row in result]
-    counts = {bucket: sum(1 for r in due_rows if r.bucket == bucket) for bucket in BUCKETS}
+    counts = dict.fromkeys(BUCKETS, 0)
+    for row in due_rows:
+        counts[row.bucket] += 1
     wanted = due_rows
     if categories_for is not None:
         seen: dict[str, int] = defaultdict(int)
