@@ -227,3 +227,35 @@ def test_phone_rule_is_the_one_the_import_uses(client, auth):
     assert response.status_code == 422 and "电话应为 11 位手机号" in response.get_data(as_text=True)
     assert phone_number("12812345678") is None and phone_number("13812345678") == "13812345678"
     assert phone_number("0530-1234567") == "0530-1234567"
+
+
+def test_the_administrators_form_keeps_a_school_coordinator(client, auth):
+    """As /schools/staff does: the school's only active coordinator is not made something else,
+    moved to another school or disabled until another coordinator is named."""
+    create_user("admin", username="boss")
+    school, other = create_school("东村小学"), create_school("西村小学")
+    coordinator = create_user("school", username="xuexiao7", school=school, display_name="陈静")
+    auth.login("boss")
+
+    def edit(**overrides):
+        data = user_form(username="xuexiao7", display_name="陈静", role="school", school_id=school.id,
+                         school_duty="coordinator", password="")
+        data.update(overrides)
+        if data.get("active") is None:
+            data.pop("active")
+        return client.post(f"/admin/users/{coordinator.id}/edit", data=data)
+
+    for change in ({"school_duty": "head_teacher"}, {"school_id": other.id}, {"active": None},
+                   {"role": "director", "villages": [create_village("东村").id]}):
+        response = edit(**change)
+        assert response.status_code == 422, change
+        assert "陈静 是本校唯一的关爱工作负责人" in response.get_data(as_text=True), change
+        assert 'value="xuexiao7"' in response.get_data(as_text=True)  # what was typed is kept
+        db.session.refresh(coordinator)
+        assert (coordinator.role, coordinator.school_id, coordinator.school_duty, coordinator.active) == \
+            ("school", school.id, "coordinator", True), change
+    assert edit(phone="13900002222").status_code == 303  # what keeps her the coordinator is saved
+    create_user("school", username="xuexiao8", school=school)  # a second coordinator
+    assert edit(school_duty="head_teacher").status_code == 303
+    db.session.refresh(coordinator)
+    assert coordinator.school_duty == "head_teacher"

@@ -96,7 +96,27 @@ class UserForm(BaseForm):
         if self.role.data == "volunteer" and not self.volunteer_kind.data:
             self.volunteer_kind.errors.append("请选择志愿者类别（青年志愿者、爱心妈妈、教师志愿者或社会组织成员）")
             ok = False
+        if self._leaves_a_school_without_coordinator():
+            field = self.active if self.role.data == "school" and self.school_duty.data == "coordinator" \
+                else self.school_duty
+            field.errors.append(f"{self.editing.display_name} 是本校唯一的关爱工作负责人，请先把另一位老师设为"
+                                "关爱工作负责人，再改她的账号")
+            ok = False
         return ok
+
+    def _leaves_a_school_without_coordinator(self) -> bool:
+        """A school keeps an active coordinator (/schools/staff refuses the same): she names the
+        key pupils' carers and the staff's duties, and nobody else at the school may."""
+        user = self.editing
+        if user is None or user.role != "school" or user.school_duty != "coordinator" or not user.active:
+            return False
+        stays = (self.role.data == "school" and self.school_id.data == user.school_id
+                 and self.school_duty.data == "coordinator" and self.active.data)
+        if stays:
+            return False
+        return not db.session.scalar(select(func.count()).select_from(User).where(
+            User.role == "school", User.school_id == user.school_id, User.school_duty == "coordinator",
+            User.active.is_(True), User.id != user.id))
 
 
 class VillageForm(BaseForm):
