@@ -197,12 +197,16 @@ def _volunteer_import_job(user):
 
 
 def _visit(user, **values):
-    """A visit with a hazard recorded by `user` (a director of its village, or a supervisor), with
-    `values` (its review state) set afresh before each request of the case."""
+    """A visit with a hazard, with `values` (its review state) set afresh before each request of the
+    case: recorded by `user` when a director (she answers), else by a director of the village (a
+    supervisor reviews others' visits, not her own)."""
     village = create_village("东洼村")
-    user.villages = [village] if user.role == "director" else []
+    if user.role == "director":
+        user.villages, visitor = [village], user
+    else:
+        visitor = create_user("director", villages=[village])
     visit = Visit(client_uuid=str(uuid.uuid4()), child_id=create_child("王小水", village=village).id,
-                  visitor_id=user.id, visited_on=date(2026, 3, 2), kind="home", hazard_waters=True, **values)
+                  visitor_id=visitor.id, visited_on=date(2026, 3, 2), kind="home", hazard_waters=True, **values)
     db.session.add(visit)
     db.session.commit()
     return {"visit": visit.id, "reset": {"review_state": None, **values}}

@@ -333,3 +333,30 @@ def test_queue_costs_the_same_queries_for_3_or_40_visits(client, auth, town):
     for i in range(37):
         make_visit(town["children"]["west"], town["other"], days_ago=i, mental_state="concern")
     assert statements() == few
+
+
+def test_nobody_reviews_her_own_visit_civil_affairs_reviews_the_supervisors(client, auth, town):
+    """The supervisor visits the villages that have no director: those visits wait in civil affairs'
+    queue, not hers, and a review of her own visit is refused from the queue and the visit page."""
+    supervisor = town["supervisor"]
+    own = make_visit(town["children"]["west"], supervisor, days_ago=4, hazard_waters=True)
+    theirs = make_visit(town["children"]["east"], town["director"], days_ago=4)
+    auth.login("dudao")
+    page = client.get("/visits/review").get_data(as_text=True)
+    assert "张小东" in page and "刘小西" not in page
+    response = client.post(f"/visits/{own.id}/review/ok", headers=HX)
+    assert response.status_code == 409 and "不能自己评阅" in response.get_data(as_text=True)
+    response = client.post(f"/visits/{own.id}/review/return", data={"question": "？"}, headers=HX)
+    assert response.status_code == 409
+    client.post(f"/visits/{own.id}/review", data={"comment": "自评"})  # the visit page's old form
+    assert fresh(own.id).review_state is None and fresh(own.id).reviewed_by_id is None
+    detail = client.get(f"/visits/{own.id}").get_data(as_text=True)
+    assert "评阅通过" not in detail and "退回提问" not in detail
+    assert count(AuditEvent, AuditEvent.action.in_(("visit_reviewed", "visit_returned"))) == 0
+    auth.logout()
+    auth.login("minzheng")
+    page = client.get("/visits/review").get_data(as_text=True)
+    assert "刘小西" in page and "孙督导" in page and "张小东" in page
+    assert client.post(f"/visits/{own.id}/review/ok", headers=HX).status_code == 200
+    assert fresh(own.id).review_state == "ok" and fresh(own.id).reviewed_by_id == town["civil"].id
+    assert fresh(theirs.id).review_state is None

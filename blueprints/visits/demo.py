@@ -116,6 +116,8 @@ def seed_demo_visits(today: date | None = None) -> int:
     villages = list(db.session.scalars(select(Village.id).where(Village.is_demo.is_(True))))
     supervisor = db.session.scalar(select(User).where(User.is_demo.is_(True), User.role == "supervisor",
                                                       User.active.is_(True)).order_by(User.id))
+    civil_affairs = db.session.scalar(select(User.id).where(User.is_demo.is_(True), User.role == "civil_affairs",
+                                                            User.active.is_(True)).order_by(User.id))
     directors = directors_by_village(villages)
     if not villages or (supervisor is None and not any(directors.values())):
         return 0
@@ -141,8 +143,9 @@ def seed_demo_visits(today: date | None = None) -> int:
         for n, on in enumerate(dates):
             visitor = rng.choice(staff) if staff and (supervisor is None or rng.random() < 0.85) else supervisor.id
             client_uuid = _uuid("visit", seed, n)
-            row, needs = _visit_row(rng, child, on, visitor, is_left_behind,
-                                    supervisor.id if supervisor else None, today, client_uuid)
+            # nobody reviews her own visit: civil affairs reviews the supervisor's
+            reviewer = civil_affairs if supervisor and visitor == supervisor.id else (supervisor and supervisor.id)
+            row, needs = _visit_row(rng, child, on, visitor, is_left_behind, reviewer, today, client_uuid)
             if client_uuid in stored_visits:
                 continue
             visits.append(row)

@@ -77,7 +77,8 @@ def queue(user, village_id: int | None = None, visitor_id: int | None = None, fi
              select(Visit.id).where(Visit.review_state == code)
              for code in QUEUE_STATES if state in ("", code)]
     waiting = parts[0] if len(parts) == 1 else union_all(*parts)
-    query = reachable_visits(user).where(Visit.id.in_(waiting), Visit.superseded.is_(False))
+    query = reachable_visits(user).where(Visit.id.in_(waiting), Visit.superseded.is_(False),
+                                         Visit.visitor_id != user.id)  # her own: civil affairs reviews them
     if village_id is not None:
         query = query.where(Child.residence_village_id == village_id)
     if visitor_id is not None:
@@ -116,20 +117,27 @@ def returned_to(user) -> list:
     return db.session.execute(query.order_by(Visit.returned_at, Visit.id)).all()
 
 
-def approve_visit(visit: Visit, comment: str | None = None, *, actor) -> None:
-    """The visit reviewed ("ok"): one tap in the queue, or the visit page's form with a comment. A
-    visit corrected since it was shown is refused (as a return is): the correction is the one to
-    review, and it still waits."""
+def _may_review(visit: Visit, actor) -> None:
+    """A visit corrected since it was shown is not reviewed: the correction is the one to review, and
+    it still waits. Nor does anyone review her own visit: a supervisor's visits (the villages with no
+    director) wait in civil affairs' queue."""
     if visit.superseded:
         raise ReviewRefused("这条走访记录已被更正，请评阅更正后的记录。")
+    if visit.visitor_id == actor.id:
+        raise ReviewRefused("这是您自己的走访记录，不能自己评阅：请由民政组评阅。")
+
+
+def approve_visit(visit: Visit, comment: str | None = None, *, actor) -> None:
+    """The visit reviewed ("ok"): one tap in the queue, or the visit page's form with a comment
+    (refused as _may_review says)."""
+    _may_review(visit, actor)
     review_visit(visit, comment, actor=actor)
 
 
 def return_visit(visit: Visit, question: str, *, actor) -> None:
     """Send the visit back to its visitor with a question (a new question replaces an earlier one and
     its answer; the audit trail keeps both), and tell her."""
-    if visit.superseded:
-        raise ReviewRefused("这条走访记录已被更正，请评阅更正后的记录。")
+    _may_review(visit, actor)
     visit.review_state = "returned"
     visit.review_question = question
     visit.returned_at = utcnow()

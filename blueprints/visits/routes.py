@@ -153,7 +153,7 @@ def detail(visit_id: int):
     corrections = db.session.scalars(select(Visit).where(Visit.corrects_id == visit.id)).all()
     original = db.session.get(Visit, visit.corrects_id) if visit.corrects_id else None
     page = render_template("visits/detail.html", visit=visit, corrections=corrections, original=original,
-                           may_review=can(current_user, "visits:review"),
+                           may_review=can(current_user, "visits:review") and visit.visitor_id != current_user.id,
                            may_correct=can(current_user, "visits:write") and not visit.superseded
                            and (visit.visitor_id == current_user.id or can(current_user, "visits:review")),
                            **LABELS)
