@@ -65,6 +65,9 @@ class Config:
     SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
     PERMANENT_SESSION_LIFETIME = SESSION_IDLE_TIMEOUT  # the cookie lives no longer than the session
     SESSION_REFRESH_EACH_REQUEST = True
+    # A session's row (its address and browser) is kept this long after it ended, for an inquiry into
+    # who signed in from where, then deleted by the daily auth.prune_sessions.
+    SESSION_RECORD_DAYS = 90
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")

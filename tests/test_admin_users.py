@@ -34,9 +34,13 @@ def test_admin_creates_a_director(client, auth):
     assert user.password_hash.startswith("scrypt:")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user_created"))
     assert event.object_id == str(user.id) and "东村" in event.detail and event.username == "boss"
-    # the new director can sign in and sees the village
+    # the new director signs in, sets her own password (the one the administrator set is
+    # temporary) and sees the village
     client.post("/logout")
     auth.login("zhuren7", "first-pass-77")
+    assert client.get("/").headers["Location"] == "/account/password"
+    client.post("/account/password", data={"current_password": "first-pass-77", "new_password": "her-own-pass-88",
+                                            "confirm_password": "her-own-pass-88"})
     assert "东村" in client.get("/").get_data(as_text=True)
 
 

@@ -216,3 +216,22 @@ def test_a_demo_accounts_session_ends_when_demo_mode_is_off(app, client, auth, m
     # Demo mode back on does not revive the ended session.
     monkeypatch.setitem(app.config, "DEMO_MODE", True)
     assert not signed_in(replay(app, copied))
+
+
+def test_session_records_are_kept_90_days_after_they_end_then_deleted_daily(app):
+    """Each row holds an address and a browser: kept for an inquiry, not for ever."""
+    from blueprints.auth.housekeeping import prune_sessions
+
+    user, now = director(), utcnow()
+    ages = {"open now": (None, 0), "ended lately": (89, 89), "ended long ago": (91, 91),
+            "went away long ago": (None, 91), "went away lately": (None, 30)}
+    for agent, (ended_days, seen_days) in ages.items():
+        db.session.add(UserSession(token_hash=hashlib.sha256(agent.encode()).hexdigest(), user_id=user.id,
+                                   user_agent=agent, created_at=now - timedelta(days=seen_days + 1),
+                                   last_seen_at=now - timedelta(days=seen_days),
+                                   ended_at=None if ended_days is None else now - timedelta(days=ended_days)))
+    db.session.commit()
+    assert prune_sessions(now) == 2
+    db.session.commit()
+    assert sorted(s.user_agent for s in sessions(user)) == ["ended lately", "open now", "went away lately"]
+    assert prune_sessions(now) == 0

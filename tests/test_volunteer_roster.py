@@ -78,6 +78,7 @@ def test_register_makes_her_profile_her_login_and_the_first_history(client, auth
     assert (login.username, login.role, login.volunteer_kind, login.display_name, login.active) == (
         "qiuju", "volunteer", "caring_mother", "王秋菊", True)
     assert login.check_password(GOOD_PASSWORD) and volunteer.created_by_id == staff.id
+    assert login.password_is_temporary  # the roster's keeper knows it: she sets her own at sign-in
     history = {field: (old, new, who) for field, old, new, who in changes(volunteer.id)}
     assert history["姓名"] == (None, "王秋菊", staff.username)
     assert history["所属组织"] == (None, "拳铺镇青年志愿者协会", staff.username)

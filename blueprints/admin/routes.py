@@ -41,7 +41,7 @@ def users():
 def user_new():
     form = UserForm()
     if form.validate_on_submit():
-        user = save_user(form)
+        user = save_user(form, actor=current_user)
         db.session.commit()
         flash(f"已新建用户 {user.username}（{user.display_name}）。", "success")
         return redirect_after_post(url_for("admin.users"))
@@ -60,7 +60,7 @@ def user_edit(user_id: int):
         form.volunteer_kind.data = user.volunteer_kind or ""
     form.password.label.text = "重置密码（不改请留空）"
     if form.validate_on_submit():
-        save_user(form, user)
+        save_user(form, user, actor=current_user)
         db.session.commit()
         flash(f"已保存用户 {user.username}。", "success")
         return redirect_after_post(url_for("admin.users"))

@@ -33,7 +33,7 @@ def _describe(user: User) -> dict[str, str]:
     }
 
 
-def save_user(form: UserForm, user: User | None = None) -> User:
+def save_user(form: UserForm, user: User | None = None, *, actor=None) -> User:
     creating = user is None
     before = {} if creating else _describe(user)
     if creating:
@@ -60,6 +60,7 @@ def save_user(form: UserForm, user: User | None = None) -> User:
     if form.password.data:
         user.set_password(form.password.data)
         user.password_changed_at = utcnow()
+        user.password_is_temporary = actor is None or user.id != actor.id  # hers to choose at sign-in
         if not creating:
             end_sessions(user, "password_reset")
             audit.record("password_reset", user)

@@ -8,7 +8,7 @@ bp = Blueprint("auth", __name__)
 area = Area(
     name="auth",
     blueprint=bp,
-    route_modules=("routes",),
+    route_modules=("routes", "housekeeping"),
     model_modules=("models",),
     audit_labels={
         "login": "登录",

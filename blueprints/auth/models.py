@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,6 +42,9 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # Set by someone else (an administrator, the volunteers' roster): known to two people and often
+    # sent by message, it opens only the page that sets her own (auth/routes.py: load_signed_in_user).
+    password_is_temporary: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.name)
     school: Mapped[School | None] = relationship()

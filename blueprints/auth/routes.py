@@ -20,6 +20,9 @@ login_manager.login_message_category = "info"
 
 # Requests that never touch the signed-in user: static files, the service worker, health checks.
 _SESSIONLESS_ENDPOINTS = {"static", "pwa.service_worker", "pwa.manifest", "pwa.healthz", "pwa.offline"}
+# What a signed-in user with a password set by someone else may still open.
+_WHILE_TEMPORARY = {"auth.password", "auth.logout", "auth.login"}
+TEMPORARY_MESSAGE = "您的密码是别人为您设置的初始密码，请先设置一个只有您自己知道的新密码。"
 IDLE_MESSAGE = "长时间未操作，已自动退出。请重新登录。"
 DEMO_OFF_WARNING = "演示模式关闭：演示账号不能登录"
 
@@ -63,7 +66,22 @@ def load_signed_in_user():
         return None
     if not current_user.is_authenticated and g.get("session_idle") and request.endpoint != "auth.login":
         return login_manager.unauthorized()
+    if current_user.is_authenticated and current_user.password_is_temporary \
+            and request.endpoint not in _WHILE_TEMPORARY:
+        return _choose_own_password()
     return None
+
+
+def _choose_own_password():
+    """Someone else set her password: only the page that sets her own opens. A phone's API call gets
+    401, which its outbox takes as "sign in again" (keeping what waits to be sent), never as a refusal."""
+    target = url_for("auth.password")
+    if request.path.startswith("/api/"):
+        return jsonify({"error": "password_change_required", "login_url": target}), 401
+    if request.headers.get("HX-Request") == "true":
+        return client_redirect(target)
+    flash(TEMPORARY_MESSAGE, "info")
+    return redirect(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])

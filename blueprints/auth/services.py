@@ -240,5 +240,6 @@ def change_password(user: User, new_password: str, *, current: UserSession | Non
     """Set a new password and end the user's other sessions; the one in use (`current`) goes on."""
     user.set_password(new_password)
     user.password_changed_at = utcnow()
+    user.password_is_temporary = False
     end_sessions(user, "password_changed", keep=current)
     audit.record("password_changed", user)

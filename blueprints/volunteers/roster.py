@@ -84,6 +84,7 @@ def new_login(username: str, password: str) -> User:
     import's write transaction opens."""
     login = User(username=username.strip(), role="volunteer")
     login.set_password(password)
+    login.password_is_temporary = True  # the roster's keeper knows it: she sets her own at sign-in
     return login
 
 
