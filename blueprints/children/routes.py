@@ -109,6 +109,8 @@ def new():
         if village:
             form.residence_village_id.data = village
     if form.validate_on_submit():
+        if repeat := once.claim(form):  # before the duplicate check, which would refuse the repeat as a duplicate
+            return repeat
         duplicates = _duplicate_notice(form)
         if duplicates is None:
             return _form_page(form, status=422)
@@ -128,8 +130,6 @@ def new():
                 guardian.works_away = away
             else:
                 family.append(FamilyInput(relation=relation, name=name.strip(), phone=phone or None, works_away=away))
-        if repeat := once.claim(form):
-            return repeat
         child = create_child(form.child_values(), form.categories.data, family, actor=current_user)
         location = once.created(form, url_for("children.detail", child_id=child.id))
         db.session.commit()
