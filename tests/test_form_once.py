@@ -110,6 +110,19 @@ def test_the_token_survives_a_form_sent_back_with_errors(client, town):
     assert count(Measure, Measure.need_id == need.id) == 1
 
 
+def test_a_token_whose_first_sending_stored_nothing_may_be_sent_again(client, town):
+    """A claim committed without a record (a refusal whose page committed its audit event) does not
+    block the corrected form: it is sent with the same token."""
+    db.session.add(FormSubmission(token=TOKEN, user_id=town["director"].id, location=None))
+    db.session.commit()
+    login(client, "zhuren_a")
+    saved = client.post(f"/children/{town['child'].id}/plan/needs", data={"category": "safety", "description": "水塘",
+                                                                           "once": TOKEN})
+    assert saved.status_code == 303
+    (need,) = db.session.scalars(select(Need)).all()
+    assert db.session.scalar(select(FormSubmission.location)).endswith(f"need-{need.id}")
+
+
 def test_a_child_registered_twice_is_one_child(client, town):
     login(client, "zhuren_a")
     token = token_in(client.get("/children/new").get_data(as_text=True))
