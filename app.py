@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import current_user
 
 from blueprints import all_areas
-from blueprints.core import audit, backup, clock, jobs  # noqa: F401 (the core's own tables, for Alembic)
+from blueprints.core import audit, backup, clock, jobs, once  # noqa: F401 (the core's own tables, for Alembic)
 from blueprints.core import security
 from blueprints.core.areas import install
 from blueprints.core.assets import register_bundles

@@ -8,6 +8,7 @@ HUEY_URL       Redis URL for the background-job queue (or REDIS_URL); default SQ
 HUEY_IMMEDIATE 1/true: run background jobs in the web process at once (tests only)
 JOB_STORAGE_DIR   job files and uploads; default instance/jobs (share it when several servers run)
 JOB_FILES_DAYS    days job files and uploads are kept (default 7): they hold names and ID numbers
+FORM_TOKENS_DAYS  days a creating form's token is kept against a second sending (default 7)
 JOB_MAX_ACTIVE_PER_USER  background jobs one user may have queued or running at once (default 2)
 PHOTO_DIR      activity photos (blueprints/volunteers/photos.py); default instance/photos (share it
                when several servers run, and back it up with the database)
@@ -94,6 +95,7 @@ class Config:
     HUEY_IMMEDIATE = env_flag("HUEY_IMMEDIATE")
     JOB_STORAGE_DIR = os.environ.get("JOB_STORAGE_DIR") or None  # None: <instance>/jobs
     JOB_FILES_DAYS = int(os.environ.get("JOB_FILES_DAYS", "7"))
+    FORM_TOKENS_DAYS = int(os.environ.get("FORM_TOKENS_DAYS", "7"))
     JOB_MAX_ACTIVE_PER_USER = int(os.environ.get("JOB_MAX_ACTIVE_PER_USER", "2"))
 
     # A child's archive prints this many months of visits in full, the years before as a summary;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import secrets
 
 import pytest
 from flask.testing import FlaskClient
@@ -69,9 +70,20 @@ def _app(database_url, tmp_path_factory):
 
 class IsolatedClient(FlaskClient):
     """Each request runs outside the test's own app context, as in production: its own `g`
-    (Flask-Login caches the user there) and its own database session, removed at its end."""
+    (Flask-Login caches the user there) and its own database session, removed at its end.
+
+    A form posted as a dict carries a fresh `once` token, as a freshly opened creating form does
+    (blueprints/core/once.py), unless it names its own; `once=None` posts none."""
 
     def open(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if isinstance(data, dict) and kwargs.get("method", "GET") == "POST":
+            data = data.copy()  # a MultiDict stays one
+            if "once" not in data:
+                data["once"] = secrets.token_urlsafe(24)
+            elif data["once"] is None:
+                del data["once"]
+            kwargs["data"] = data
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

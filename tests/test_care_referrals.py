@@ -4,6 +4,7 @@ the town's and a director's lists, the home card, the record section and the pla
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from io import BytesIO
@@ -43,7 +44,8 @@ def login(client, username: str):
 def post_files(client, path: str, values: dict):
     """A multipart post encoded in memory (the test client would spool a big one into a temporary
     file it leaves open); values["attachments"]: (BytesIO, filename) pairs."""
-    data = MultiDict({k: v for k, v in values.items() if k != "attachments"})
+    data = MultiDict({"once": secrets.token_urlsafe(24)})  # a freshly opened form's token (core/once.py)
+    data.update({k: v for k, v in values.items() if k != "attachments"})
     for stream, filename in values.get("attachments", ()):
         data.add("attachments", FileStorage(stream, filename))
     boundary, body = encode_multipart(data)

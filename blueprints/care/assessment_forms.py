@@ -8,14 +8,14 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioFi
 from wtforms.validators import Optional
 
 from blueprints.care.assessments import item_field
-from blueprints.core.forms import BaseForm, CheckboxListField, calendar_date, choices, max_length, required
+from blueprints.core.forms import BaseForm, OnceForm, CheckboxListField, calendar_date, choices, max_length, required
 from blueprints.core.vocabulary import ASSESSMENT_ANSWERS, INTERVENTIONS, NEED_CATEGORIES
 
 ANSWER_CHOICES = [(str(code), name) for code, name in ASSESSMENT_ANSWERS.items()]
 NEED_CHOICES = [("", "不对应需求"), *NEED_CATEGORIES.items()]
 
 
-class AssessmentForm(BaseForm):
+class AssessmentForm(OnceForm):
     assessed_on = DateField("评估日期", validators=[required("评估日期"), calendar_date("评估日期", not_after_today=True)])
     note = TextAreaField("说明", validators=[max_length("说明", 1000)],
                          description="谁在场、孩子和监护人怎么说、需要特别说明的情况")
@@ -67,7 +67,7 @@ def scale_form(items, formdata=None):
     return Form(formdata=formdata)
 
 
-class UrgentForm(BaseForm):
+class UrgentForm(OnceForm):
     situation = TextAreaField("情况说明", validators=[required("情况说明"), max_length("情况说明", 1000)],
                               description="孩子现在在哪里、谁在身边、有什么危险、已经做了什么")
     assessment_id = HiddenField()

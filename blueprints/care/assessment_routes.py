@@ -17,7 +17,7 @@ from blueprints.care.models import GuardianshipAssessment, UrgentFlag
 from blueprints.care.urgent import FlagClosed, UrgentError, audit_read, flag_child, open_flag, record_action
 from blueprints.children.access import get_child_or_404, reachable_children
 from blueprints.children.models import Child
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.disclosure import current_disclosure
@@ -47,6 +47,8 @@ def assessment_new(child_id: int):
         form.assessed_on.data = local_today()
     elif not form.validate():
         add_errors(form, unanswered(items, form.answers(items)))  # every mistake at once, not in two rounds
+    elif repeat := once.claim(form):
+        return repeat
     else:
         try:
             assessment = record_assessment(child, {"items": items, "answers": form.answers(items),
@@ -55,9 +57,10 @@ def assessment_new(child_id: int):
         except AssessmentError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, url_for("care.assessment_detail", assessment_id=assessment.id))
             db.session.commit()
             flash(f"已保存 {child.name} 的监护评估。请勾选要采取的干预措施，把建议的需求加入帮扶方案。", "success")
-            return redirect_after_post(url_for("care.assessment_detail", assessment_id=assessment.id))
+            return redirect_after_post(location)
     return render_template("care/assessments/new.html", form=form, child=child, items=items, item_field=item_field,
                            limits=thresholds()), 422 if request.method == "POST" else 200
 
@@ -173,15 +176,18 @@ def urgent_new(child_id: int):
     if request.method == "GET":
         form.assessment_id.data = request.args.get("assessment", "")
     elif form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             flag = flag_child(child, {"situation": form.situation.data, "assessment_id": as_id(form.assessment_id.data)},
                               actor=current_user)
         except UrgentError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, _record_url(child.id, f"#urgent-{flag.id}"))
             db.session.commit()
             flash(f"已标记 {child.name} 为紧急情况，镇民政组和派出所已收到通知。", "success")
-            return redirect_after_post(_record_url(child.id, f"#urgent-{flag.id}"))
+            return redirect_after_post(location)
     return render_template("care/urgent/new.html", form=form, child=child, waiting=open_flag(child.id)), \
         422 if request.method == "POST" else 200
 

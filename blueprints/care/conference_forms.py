@@ -6,7 +6,7 @@ from __future__ import annotations
 from wtforms import DateField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from blueprints.core.forms import (BaseForm, CheckboxListField, ValidationError, calendar_date, choices, max_length,
+from blueprints.core.forms import (BaseForm, CheckboxListField, OnceForm, ValidationError, calendar_date, choices, max_length,
                                   required)
 from blueprints.core.vocabulary import NEED_CATEGORIES
 
@@ -32,7 +32,7 @@ class DecisionForm(BaseForm):
     due_on = DateField("完成期限", validators=[Optional(), calendar_date("完成期限")])
 
 
-class ConferenceForm(BaseForm):
+class ConferenceForm(OnceForm):
     held_on = DateField("会商日期", validators=[required("会商日期"), calendar_date("会商日期", not_after_today=True)])
     place = StringField("地点", validators=[max_length("地点", 30)])
     # Read as typed: an unknown or a malformed value is the service's refusal, which names the field

@@ -15,7 +15,7 @@ from blueprints.care.models import Conference
 from blueprints.children.access import get_child_or_404
 from blueprints.children.models import Child
 from blueprints.children.printing import Printer
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import require
 from blueprints.core.clock import local_today
 from blueprints.core.forms import FieldErrors
@@ -98,6 +98,8 @@ def conference_new(child_id: int):
     if request.method == "GET":
         form.held_on.data = local_today()
     elif form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             conference = hold_conference(child, {
                 "held_on": form.held_on.data, "place": form.place.data, "attendees": form.attendees.data,
@@ -106,9 +108,10 @@ def conference_new(child_id: int):
         except FieldErrors as error:
             _add_errors(form, error.errors)
         else:
+            location = once.created(form, url_for("care.conference_detail", conference_id=conference.id))
             db.session.commit()
             flash(f"已记录 {child.name} 的个案会商。决定的措施已加入帮扶方案。", "success")
-            return redirect_after_post(url_for("care.conference_detail", conference_id=conference.id))
+            return redirect_after_post(location)
     else:  # every half-filled row named at once, with the form's own messages
         _add_errors(form, decision_errors(_decisions(form)))
     status = 422 if request.method == "POST" else 200

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 
-from blueprints.core.forms import BaseForm, calendar_date, choices, max_length, required
+from blueprints.core.forms import BaseForm, OnceForm, calendar_date, choices, max_length, required
 from blueprints.core.vocabulary import MEASURE_STATES, NEED_CATEGORIES, NEED_STATES
 
 RESOLUTIONS = [(code, NEED_STATES[code]) for code in ("met", "closed")]  # how an open need ends
 
 
-class NeedForm(BaseForm):
+class NeedForm(OnceForm):
     category = SelectField("需求类别", choices=choices([("", "请选择"), *NEED_CATEGORIES.items()]),
                            validators=[required("需求类别")])
     description = TextAreaField("具体情况", validators=[required("具体情况"), max_length("具体情况", 500)],
@@ -25,7 +25,7 @@ class ResolveForm(BaseForm):
                          description="已解决：情况有了什么变化；不再需要：为什么")
 
 
-class MeasureForm(BaseForm):
+class MeasureForm(OnceForm):
     action = TextAreaField("帮扶措施", validators=[required("帮扶措施"), max_length("帮扶措施", 300)],
                            description="要做什么，做到什么程度")
     # the 13 departments (plan.py department_choices), value the department's id; "" for none

@@ -15,7 +15,7 @@ from blueprints.care.plan import (UNFINISHED, PlanError, add_measure, add_need, 
 from blueprints.care.plan_forms import MeasureEditForm, MeasureForm, NeedForm, ResolveForm
 from blueprints.children.access import get_child_or_404
 from blueprints.children.models import Child
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.errors import render_error
@@ -92,15 +92,18 @@ def need_new(child_id: int):
     child = get_child_or_404(child_id, "care_plans:write", CHILD_LOAD)
     form = NeedForm()
     if form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             need = add_need(child, {"category": form.category.data, "description": form.description.data},
                             actor=current_user)
         except PlanError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, plan_url(child.id, f"need-{need.id}"))
             db.session.commit()
             flash(f"已登记需求“{NEED_CATEGORIES[need.category]}”。请为它添加帮扶措施：做什么、谁负责、何时完成。", "success")
-            return redirect_after_post(plan_url(child.id, f"need-{need.id}"))
+            return redirect_after_post(location)
     return _plan_page(child, 422, need_form=form)
 
 
@@ -134,14 +137,17 @@ def measure_new(need_id: int):
     need = get_need_or_404(need_id, options=NEED_LOAD)
     form = _department_field(MeasureForm(), department_choices())
     if form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             measure = add_measure(need, _measure_values(form), actor=current_user)
         except PlanError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, plan_url(need.child_id, f"measure-{measure.id}"))
             db.session.commit()
             flash(f"已添加帮扶措施，期限 {measure.due_on:%Y-%m-%d}，责任人 {measure.owner_name}。", "success")
-            return redirect_after_post(plan_url(need.child_id, f"measure-{measure.id}"))
+            return redirect_after_post(location)
     return _plan_page(need.child, 422, failed=(need.id, "measure", form))
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from wtforms import DateField, MultipleFileField, RadioField, SelectField, TextAreaField
 
-from blueprints.core.forms import BaseForm, calendar_date, choices, max_length, required
+from blueprints.core.forms import BaseForm, OnceForm, calendar_date, choices, max_length, required
 from blueprints.care.referrals import ATTACHMENT_MAX_BYTES, ATTACHMENTS_PER_ACTION, RETURN_OUTCOMES
 
 
-class ReferralForm(BaseForm):
+class ReferralForm(OnceForm):
     department_id = SelectField("转介部门", coerce=str, validate_choice=False, validators=[required("转介部门")])
     note = TextAreaField("转介事项", validators=[required("转介事项"), max_length("转介事项", 1000)],
                          description="需要部门做什么、孩子和家庭的情况、联系谁")
 
 
-class ActionForm(BaseForm):
+class ActionForm(OnceForm):
     acted_on = DateField("日期", validators=[required("日期"), calendar_date("日期", not_after_today=True)])
     text = TextAreaField("办理情况", validators=[required("办理情况"), max_length("办理情况", 2000)],
                          description="做了什么、结果如何、下一步打算")

@@ -20,7 +20,7 @@ from blueprints.care.referrals import (LIST_STATES, ReferralClosed, ReferralErro
                                        oversight_query, record_action, referral_page, refer_measure, return_referral)
 from blueprints.children.access import reachable_children
 from blueprints.children.models import Child
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.errors import render_error
@@ -57,15 +57,18 @@ def referral_new(measure_id: int):
         if measure.department_id:
             form.department_id.data = str(measure.department_id)
     elif form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             referral = refer_measure(measure, {"department_id": as_id(form.department_id.data), "note": form.note.data},
                                      actor=current_user)
         except ReferralError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, url_for("care.referral_detail", referral_id=referral.id))
             db.session.commit()
             flash(f"已转介给{referral.department.name}，部门会在收件箱里看到。", "success")
-            return redirect_after_post(url_for("care.referral_detail", referral_id=referral.id))
+            return redirect_after_post(location)
     status = 422 if request.method == "POST" else 200
     response = render_template("care/referrals/new.html", form=form, measure=measure, child=measure.child), status
     if request.method == "GET":
@@ -157,15 +160,18 @@ def referral_action(referral_id: int):
     referral = _for_work(referral_id)
     form = ActionForm()
     if form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             action = record_action(referral, {"acted_on": form.acted_on.data, "text": form.text.data},
                                    _uploads(form), actor=current_user)
         except ReferralError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, url_for("care.referral_detail", referral_id=referral.id) + "#actions")
             db.session.commit()
             flash(f"办理情况已记录（{action.acted_on:%Y-%m-%d}）。", "success")
-            return redirect_after_post(url_for("care.referral_detail", referral_id=referral.id) + "#actions")
+            return redirect_after_post(location)
     return _detail_page(referral, 422, action_form=form, open_form="action")
 
 

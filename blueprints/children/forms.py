@@ -12,6 +12,7 @@ from blueprints.core.clock import local_today
 from blueprints.core.forms import (
     BaseForm,
     CheckboxListField,
+    OnceForm,
     Optional,
     ValidationError,
     calendar_date,
@@ -144,7 +145,7 @@ class ChildForm(BaseForm):
         }
 
 
-class ChildCreateForm(ChildForm):
+class ChildCreateForm(OnceForm, ChildForm):
     """Registration also takes the guardian and the parents, as the survey sheet does."""
 
     guardian_name = StringField("监护人姓名", validators=[required("监护人姓名"), max_length("监护人姓名", 40)])
@@ -166,7 +167,7 @@ class ChildCreateForm(ChildForm):
         return [p for p in (self.guardian_phone.data, self.father_phone.data, self.mother_phone.data) if p]
 
 
-class FamilyMemberForm(BaseForm):
+class FamilyMemberForm(OnceForm):
     relation = SelectField("关系", choices=choices((r, r) for r in RELATIONS))
     name = StringField("姓名", validators=[required("姓名"), max_length("姓名", 40)])
     id_number = StringField("身份证号", validators=[Optional(), max_length("身份证号", 30)])
@@ -187,7 +188,7 @@ class FamilyMemberForm(BaseForm):
                 raise ValidationError(str(error)) from None
 
 
-class ParentContactForm(BaseForm):
+class ParentContactForm(OnceForm):
     contacted_on = DateField("联系日期", validators=[required("联系日期"), calendar_date("联系日期", not_after_today=True)])
     who = StringField("谁联系的", validators=[required("谁联系的"), max_length("谁联系的", 40)],
                       description="例如 父亲、母亲")
@@ -195,7 +196,7 @@ class ParentContactForm(BaseForm):
     note = StringField("情况", validators=[Optional(), max_length("情况", 200)])
 
 
-class BenefitForm(BaseForm):
+class BenefitForm(OnceForm):
     kind = SelectField("保障类别", choices=choices(BENEFIT_KINDS.items()))
     amount = DecimalField("金额（元）", places=2, validators=[Optional(), NumberRange(min=0, message="金额不能为负数"),
                                                         # the column's numeric(10, 2): PostgreSQL refuses more

@@ -34,7 +34,7 @@ from blueprints.children.services import (
     save_family_member,
     update_child,
 )
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import can, require
 from blueprints.places.access import reachable_schools, reachable_villages
 from blueprints.children.access import get_child_or_404
@@ -109,6 +109,8 @@ def new():
         if village:
             form.residence_village_id.data = village
     if form.validate_on_submit():
+        if repeat := once.claim(form):  # before the duplicate check, which would refuse the repeat as a duplicate
+            return repeat
         duplicates = _duplicate_notice(form)
         if duplicates is None:
             return _form_page(form, status=422)
@@ -129,9 +131,10 @@ def new():
             else:
                 family.append(FamilyInput(relation=relation, name=name.strip(), phone=phone or None, works_away=away))
         child = create_child(form.child_values(), form.categories.data, family, actor=current_user)
+        location = once.created(form, url_for("children.detail", child_id=child.id))
         db.session.commit()
         flash(f"已为 {child.name} 建档，档案号 {child.archive_no}。", "success")
-        return redirect_after_post(url_for("children.detail", child_id=child.id))
+        return redirect_after_post(location)
     return _form_page(form, status=422 if form.errors else 200)
 
 
@@ -325,10 +328,15 @@ def family_member(child_id: int, member_id: int | None = None):
             works_away=form.works_away.data, guardianship_capacity=form.guardianship_capacity.data,
             is_guardian=form.is_guardian.data,
         )
+        if member is None and (repeat := once.claim(form)):
+            return repeat
         save_family_member(child, data, member, actor=current_user)
+        location = url_for("children.detail", child_id=child.id) + "#family"
+        if member is None:
+            once.created(form, location)
         db.session.commit()
         flash(f"已保存家庭成员 {data.relation} {data.name}。", "success")
-        return redirect_after_post(url_for("children.detail", child_id=child.id) + "#family")
+        return redirect_after_post(location)
     if request.method == "GET" and masked:
         form.id_number.data = ""  # never send a masked value back as if it were the number
     title = f"修改家庭成员 {member.relation} {member.name}" if member else "新增家庭成员"
@@ -347,11 +355,14 @@ def add_contact(child_id: int):
     child = load_record(child_id, "children:write")
     form = ParentContactForm()
     if form.validate_on_submit():
+        if repeat := once.claim(form):
+            return repeat
         add_parent_contact(child, form.contacted_on.data, form.who.data.strip(), form.method.data,
                            form.note.data or None, actor=current_user)
+        location = once.created(form, url_for("children.detail", child_id=child.id) + "#contacts")
         db.session.commit()
         flash("已记录亲情联系。", "success")
-        return redirect_after_post(url_for("children.detail", child_id=child.id) + "#contacts")
+        return redirect_after_post(location)
     return _detail_page(child, 422, contact_form=form, open_section="contacts")
 
 
@@ -361,9 +372,12 @@ def add_benefit_record(child_id: int):
     child = load_record(child_id, "children:write")
     form = BenefitForm()
     if form.validate_on_submit():
+        if repeat := once.claim(form):
+            return repeat
         add_benefit(child, form.kind.data, form.start_on.data, form.amount.data, form.period.data,
                     form.end_on.data, form.source.data or None, actor=current_user)
+        location = once.created(form, url_for("children.detail", child_id=child.id) + "#benefits")
         db.session.commit()
         flash("已记录救助保障。", "success")
-        return redirect_after_post(url_for("children.detail", child_id=child.id) + "#benefits")
+        return redirect_after_post(location)
     return _detail_page(child, 422, benefit_form=form, open_section="benefits")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, SUBMIT_METHODS  # FlaskForm's "read the request" default
 from werkzeug.datastructures import CombinedMultiDict
-from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
@@ -90,6 +91,37 @@ class BaseForm(FlaskForm):
                 cleaner = _clean_multiline if issubclass(field_class, TextAreaField) else _clean_one_line
                 options["filters"] = [cleaner, *unbound_field.kwargs.get("filters", ())]
             return unbound_field.bind(form=form, **options)
+
+
+# A form's token, as secrets.token_urlsafe makes it (OnceField: 32 characters).
+ONCE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+class OnceField(HiddenField):
+    """The token of one rendering of a creating form (blueprints/core/once.py): new on a first
+    rendering, the same when the form comes back with errors."""
+
+    claimed = None  # its FormSubmission once the route has claimed it
+
+    def __init__(self, label="", **kwargs):
+        # no id: a page may hold several such forms
+        super().__init__(label, default=lambda: secrets.token_urlsafe(24), render_kw={"id": False}, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if self.token is not None:  # a malformed one is not sent back: the re-rendered form gets a fresh one
+            self.data = valuelist[0]
+
+    @property
+    def token(self) -> str | None:
+        """The token as posted, None when missing or malformed."""
+        value = self.raw_data[0] if self.raw_data else None
+        return value if isinstance(value, str) and ONCE_TOKEN.fullmatch(value) else None
+
+
+class OnceForm(BaseForm):
+    """A form that creates a record: sent twice, it stores one (blueprints/core/once.py)."""
+
+    once = OnceField()
 
 
 class CheckboxListField(SelectMultipleField):

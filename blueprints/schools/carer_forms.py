@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from blueprints.core.forms import BaseForm, calendar_date, choices, max_length, phone_number, required
+from blueprints.core.forms import BaseForm, OnceForm, calendar_date, choices, max_length, phone_number, required
 from blueprints.core.vocabulary import HOLIDAY_CARE_KINDS, SCHOOL_DUTIES
 
 
@@ -36,7 +36,7 @@ class WaiverForm(BaseForm):
     back = HiddenField("返回", validators=[Optional()])  # "home": back to the home page
 
 
-class HolidayCareForm(BaseForm):
+class HolidayCareForm(OnceForm):
     kind = SelectField("时段", choices=choices([("", "请选择"), *HOLIDAY_CARE_KINDS.items()]),
                        validators=[required("时段")])
     place = StringField("关爱地点", validators=[required("关爱地点"), max_length("关爱地点", 80)],

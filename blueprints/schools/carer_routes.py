@@ -13,7 +13,7 @@ from blueprints.auth.models import User
 from blueprints.children.access import get_child_or_404, reachable_children
 from blueprints.children.models import Child
 from blueprints.children.services import ensure_open
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.forms import add_errors, choices
@@ -218,15 +218,18 @@ def holiday_care(child_id: int):
     if request.method == "POST":
         form = HolidayCareForm()
         if form.validate():
+            if repeat := once.claim(form):
+                return repeat
             try:
                 add_holiday_care(child, kind=form.kind.data, place=form.place.data, starts_on=form.starts_on.data,
                                  ends_on=form.ends_on.data, note=form.note.data, actor=current_user)
             except CarerError as error:
                 add_errors(form, error.errors)
             else:
+                location = once.created(form, url_for("schools.holiday_care", child_id=child.id))
                 db.session.commit()
                 flash(f"已登记 {child.name} 的周末或假期关爱。", "success")
-                return redirect_after_post(url_for("schools.holiday_care", child_id=child.id))
+                return redirect_after_post(location)
     page = _holiday_care_page(child, form)
     if request.method == "GET":
         audit.record_view("holiday_care_viewed", child, detail=child.name)

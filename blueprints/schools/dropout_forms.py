@@ -6,7 +6,7 @@ from __future__ import annotations
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
-from blueprints.core.forms import BaseForm, calendar_date, choices, max_length, required
+from blueprints.core.forms import BaseForm, OnceForm, calendar_date, choices, max_length, required
 from blueprints.core.vocabulary import DROPOUT_REASONS, DROPOUT_STEPS, ENROLMENT_STATES
 
 # 辍学 is reported as a case (its own form), not chosen here.
@@ -21,7 +21,7 @@ class EnrolmentForm(BaseForm):
     note = StringField("说明", validators=[max_length("说明", 200)])
 
 
-class DropoutForm(BaseForm):
+class DropoutForm(OnceForm):
     dropped_on = DateField("辍学日期", validators=[required("辍学日期"), calendar_date("辍学日期", not_after_today=True)],
                            description="最后一天到校的次日，或发现没来上学的那天")
     reason = SelectField("辍学原因", choices=choices([("", "请选择"), *DROPOUT_REASONS.items()]),
@@ -29,7 +29,7 @@ class DropoutForm(BaseForm):
     reason_note = StringField("说明", validators=[max_length("说明", 200)], description="原因选“其他”时必填")
 
 
-class StepForm(BaseForm):
+class StepForm(OnceForm):
     kind = SelectField("跟进方式", choices=choices([("", "请选择"), *DROPOUT_STEPS.items()]),
                        validators=[required("跟进方式")])
     done_on = DateField("日期", validators=[required("日期"), calendar_date("日期", not_after_today=True)])
@@ -42,7 +42,7 @@ class ReturnForm(BaseForm):
     return_note = StringField("说明", validators=[max_length("说明", 200)])
 
 
-class AttendanceForm(BaseForm):
+class AttendanceForm(OnceForm):
     week_of = DateField("周次", validators=[required("周次"), calendar_date("周次")],
                         description="这一周里的任一天（按周一到周日算）")
     absent_days = IntegerField("缺勤天数", default=0,

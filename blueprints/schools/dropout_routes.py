@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from blueprints.children.access import get_child_or_404
 from blueprints.children.models import Child
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import can, require
 from blueprints.core.clock import local_today
 from blueprints.core.forms import add_errors, choices
@@ -81,15 +81,18 @@ def dropout_new(child_id: int):
             return redirect(url_for("schools.dropout_detail", case_id=waiting.id))
         form.dropped_on.data = local_today()
     elif form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             case = report_dropout(child, {"dropped_on": form.dropped_on.data, "reason": form.reason.data,
                                           "reason_note": form.reason_note.data}, actor=current_user)
         except DropoutError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, url_for("schools.dropout_detail", case_id=case.id))
             db.session.commit()
             flash(f"已报告 {child.name} 辍学。请记录家访、劝返等跟进，直到返校。", "success")
-            return redirect_after_post(url_for("schools.dropout_detail", case_id=case.id))
+            return redirect_after_post(location)
     status = 422 if request.method == "POST" else 200
     return render_template("schools/dropouts/new.html", form=form, child=child, today=local_today()), status
 
@@ -135,15 +138,18 @@ def dropout_step(case_id: int):
     case = _case_for_write(case_id)
     form = StepForm()
     if form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             add_step(case, {"kind": form.kind.data, "done_on": form.done_on.data, "note": form.note.data},
                      actor=current_user)
         except DropoutError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, url_for("schools.dropout_detail", case_id=case.id) + "#steps")
             db.session.commit()
             flash("跟进情况已记录。", "success")
-            return redirect_after_post(url_for("schools.dropout_detail", case_id=case.id) + "#steps")
+            return redirect_after_post(location)
     return _detail_page(case, 422, step_form=form, open_form="step")
 
 
@@ -171,16 +177,19 @@ def attendance_check(case_id: int):
     case = _case_for_write(case_id)
     form = AttendanceForm()
     if form.validate():
+        if repeat := once.claim(form):
+            return repeat
         try:
             check = record_attendance(case, {"week_of": form.week_of.data, "absent_days": form.absent_days.data,
                                              "note": form.note.data}, actor=current_user)
         except DropoutError as error:
             add_errors(form, error.errors)
         else:
+            location = once.created(form, url_for("schools.dropout_detail", case_id=case.id) + "#attendance")
             db.session.commit()
             flash(f"{check.week_of:%Y-%m-%d} 这一周：" + (f"缺勤 {check.absent_days} 天" if check.absent_days else "正常")
                   + "，已记录。", "success")
-            return redirect_after_post(url_for("schools.dropout_detail", case_id=case.id) + "#attendance")
+            return redirect_after_post(location)
     return _detail_page(case, 422, attendance_form=form, open_form="attendance")
 
 

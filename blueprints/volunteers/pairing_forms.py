@@ -4,11 +4,11 @@ from __future__ import annotations
 from wtforms import DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
-from blueprints.core.forms import BaseForm, CheckboxListField, calendar_date, choices, max_length, required
+from blueprints.core.forms import BaseForm, CheckboxListField, OnceForm, calendar_date, choices, max_length, required
 from blueprints.core.vocabulary import NEED_CATEGORIES, PAIRING_END_REASONS, PROGRAMMES
 
 
-class PairingForm(BaseForm):
+class PairingForm(OnceForm):
     programme = SelectField("结对项目", choices=choices([("", "请选择"), *PROGRAMMES.items()]),
                             validators=[required("结对项目")])
     volunteer_id = RadioField("志愿者", coerce=str, validate_choice=False, validators=[required("志愿者")])

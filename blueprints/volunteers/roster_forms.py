@@ -10,6 +10,7 @@ from blueprints.auth.forms import PASSWORD_MIN, PASSWORD_RULES, check_password_s
 from blueprints.core.forms import (
     BaseForm,
     CheckboxListField,
+    OnceForm,
     Optional,
     ValidationError,
     choices,
@@ -113,7 +114,7 @@ class VolunteerForm(BaseForm):
                     capacity=self.capacity.data, note=(self.note.data or "").strip() or None)
 
 
-class VolunteerCreateForm(VolunteerForm):
+class VolunteerCreateForm(OnceForm, VolunteerForm):
     """Registering her: the profile and her login (role 志愿者)."""
 
     username = StringField("登录名", description="她用来登录手机的名字，如 zhiyuan7",
@@ -137,7 +138,7 @@ class VolunteerCreateForm(VolunteerForm):
             raise ValidationError(problem.replace("新密码", "初始密码"))
 
 
-class OrganisationForm(BaseForm):
+class OrganisationForm(OnceForm):
     name = StringField("名称", validators=[required("名称"), max_length("名称", 60)])
     kind = ChoiceField("类型", choices=choices(ORGANISATION_KINDS.items()))
     village_id = ChoiceField("所在村", coerce=int)

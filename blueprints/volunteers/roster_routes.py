@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import can, require
 from blueprints.core.files import copy_private
 from blueprints.core.forms import add_errors
@@ -72,12 +72,15 @@ def _form_page(form, volunteer=None, status=200):
 def volunteer_new():
     form = VolunteerCreateForm()
     if form.validate_on_submit():
+        if repeat := once.claim(form):
+            return repeat
         volunteer = create_volunteer(form.values(), form.skills.data,
                                      new_login(form.username.data, form.password.data), actor=current_user)
+        location = once.created(form, url_for("volunteers.volunteer_detail", volunteer_id=volunteer.id))
         db.session.commit()
         flash(f"已登记志愿者 {volunteer.name}，登录名 {volunteer.user.username}。请把初始密码当面告诉她，"
               "并提醒她首次登录后修改。", "success")
-        return redirect_after_post(url_for("volunteers.volunteer_detail", volunteer_id=volunteer.id))
+        return redirect_after_post(location)
     return _form_page(form, status=422 if form.errors else 200)
 
 
@@ -155,10 +158,13 @@ def organisations():
             abort(403)
         form = OrganisationForm()
         if form.validate_on_submit():
+            if repeat := once.claim(form):
+                return repeat
             organisation = save_organisation(form.values(), actor=current_user)
+            location = once.created(form, url_for("volunteers.organisations"))
             db.session.commit()
             flash(f"已添加 {organisation.name}。", "success")
-            return redirect_after_post(url_for("volunteers.organisations"))
+            return redirect_after_post(location)
         return _organisations_page(form, 422)
     return _organisations_page(OrganisationForm(formdata=None) if _manage() else None)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.children.models import Child
-from blueprints.core import audit
+from blueprints.core import audit, once
 from blueprints.core.access import require
 from blueprints.core.clock import local_today, utcnow
 from blueprints.core.forms import add_errors, choices
@@ -177,6 +177,8 @@ def pairing_new():
         if wanted:
             form.volunteer_id.data = str(wanted)
     elif form.validate():
+        if repeat := once.claim(form):
+            return repeat
         volunteer_id = as_id(form.volunteer_id.data)
         volunteer = get_volunteer_or_404(volunteer_id, "pairings:manage") if volunteer_id else None
         if volunteer is None:
@@ -191,9 +193,10 @@ def pairing_new():
             except PairingError as error:
                 add_errors(form, error.errors)
             else:
+                location = once.created(form, url_for("volunteers.pairing_detail", pairing_id=pairing.id))
                 db.session.commit()
                 flash(f"已建立结对：{volunteer.name} — {child.name}", "success")
-                return redirect_after_post(url_for("volunteers.pairing_detail", pairing_id=pairing.id))
+                return redirect_after_post(location)
     status = 422 if request.method == "POST" else 200
     return render_template("volunteers/pairings/new.html", form=form, child=child, matches=matches,
                            needs=needs, today=local_today()), status

@@ -91,6 +91,54 @@
     }
   });
 
+  // A form sent once: its submit buttons wait (正在提交…) until the answer comes, so that a second tap
+  // on a slow network sends nothing (the server stores one record anyway: blueprints/core/once.py).
+  // Boosted and hx-post forms are htmx's requests; a form htmx leaves alone (hx-boost="false") is the
+  // browser's. Offline forms (static/js/outbox/) send through the outbox and are left to it.
+  var WAITING = "正在提交…";
+
+  function holdButtons(form) {
+    Array.prototype.forEach.call(form.querySelectorAll('button[type="submit"], button:not([type]), input[type="submit"]'), function (button) {
+      if (button.disabled) return;
+      button.disabled = true;
+      button.dataset.waiting = button.tagName === "INPUT" ? button.value : button.textContent;
+      if (button.tagName === "INPUT") button.value = WAITING; else button.textContent = WAITING;
+    });
+  }
+
+  function releaseButtons(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-waiting]"), function (button) {
+      if (button.tagName === "INPUT") button.value = button.dataset.waiting; else button.textContent = button.dataset.waiting;
+      delete button.dataset.waiting;
+      button.disabled = false;
+    });
+  }
+
+  function isSending(form) {
+    return form && form.tagName === "FORM" && (form.getAttribute("method") || "get").toLowerCase() === "post";
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail && event.detail.elt;
+    if (isSending(form) && event.detail.requestConfig && event.detail.requestConfig.verb !== "get") holdButtons(form);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail && event.detail.elt;
+    if (form && form.tagName === "FORM" && document.body.contains(form)) releaseButtons(form); // a page not replaced: tap again
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    // prevented: htmx or the outbox sends it. Later, so that the tapped button's own name is still sent.
+    if (!event.defaultPrevented && isSending(form)) setTimeout(function () { holdButtons(form); }, 0);
+  });
+
+  // Back to a page from the back-forward cache: its buttons work again (a repeat is still refused by the server).
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) releaseButtons(document);
+  });
+
   window.addEventListener("offline", function () { document.body.classList.add("is-offline"); });
   window.addEventListener("online", function () { document.body.classList.remove("is-offline"); });
 })();

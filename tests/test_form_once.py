@@ -1,0 +1,178 @@
+"""A creating form sent twice stores one record (blueprints/core/once.py): the form's token is
+claimed before anything is created; a repeat goes to the first record, a foreign, missing or
+malformed token is refused, two different tokens are two records, and two requests at once with
+one token store one record (the same test runs on PostgreSQL)."""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from blueprints.care.models import Measure, Need
+from blueprints.children.models import Child
+from blueprints.core import once
+from blueprints.core.clock import utcnow
+from blueprints.core.once import FormSubmission
+from extensions import db
+from tests.factories import PASSWORD, create_child, create_measure, create_need, create_user, create_village
+from tests.test_children_registry import registration
+
+TOKEN = "A" * 32
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def login(client, username: str):
+    client.post("/logout")
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code in (302, 303)
+
+
+def token_in(html: str) -> str:
+    return re.search(r'<input name="once" type="hidden" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def town(app):
+    village = create_village("前王庄村")
+    director = create_user("director", "zhuren_a", villages=[village])
+    create_user("director", "zhuren_b", villages=[village])
+    child = create_child("王小花", village=village)
+    return {"village": village, "director": director, "child": child}
+
+
+def test_a_need_sent_twice_is_stored_once_and_the_repeat_goes_to_it(client, town):
+    login(client, "zhuren_a")
+    child = town["child"]
+    page = client.get(f"/children/{child.id}/plan").get_data(as_text=True)
+    token = token_in(page.split('id="need-form"', 1)[1])
+    data = {"category": "safety", "description": "屋后水塘无护栏", "once": token}
+    first = client.post(f"/children/{child.id}/plan/needs", data=data)
+    assert first.status_code == 303
+    second = client.post(f"/children/{child.id}/plan/needs", data=data)
+    assert second.status_code == 303 and second.headers["Location"] == first.headers["Location"]
+    assert "这份表单已经提交过，没有重复保存。" in client.get(second.headers["Location"]).get_data(as_text=True)
+    # with htmx (a boosted form): the same, as HX-Redirect
+    third = client.post(f"/children/{child.id}/plan/needs", data=data, headers={"HX-Request": "true"})
+    assert third.status_code == 200 and third.headers["HX-Redirect"] == first.headers["Location"]
+    assert count(Need, Need.child_id == child.id) == 1
+    row = db.session.scalar(select(FormSubmission))
+    assert (row.token, row.user_id, row.location) == (token, town["director"].id, first.headers["Location"])
+
+
+def test_two_renderings_are_two_records(client, town):
+    login(client, "zhuren_a")
+    child = town["child"]
+    for _ in range(2):
+        page = client.get(f"/children/{child.id}/plan").get_data(as_text=True)
+        token = token_in(page.split('id="need-form"', 1)[1])
+        assert client.post(f"/children/{child.id}/plan/needs", data={
+            "category": "safety", "description": "屋后水塘无护栏", "once": token}).status_code == 303
+    assert count(Need, Need.child_id == child.id) == 2
+
+
+def test_another_users_token_is_refused_and_leads_nowhere(client, town):
+    child = town["child"]
+    login(client, "zhuren_a")
+    first = client.post(f"/children/{child.id}/plan/needs", data={"category": "safety", "description": "水塘", "once": TOKEN})
+    assert first.status_code == 303
+    login(client, "zhuren_b")
+    refused = client.post(f"/children/{child.id}/plan/needs", data={"category": "living", "description": "别的", "once": TOKEN})
+    assert refused.status_code == 422 and "Location" not in refused.headers
+    assert "请重新打开表单" in refused.get_data(as_text=True)
+    assert [n.category for n in db.session.scalars(select(Need))] == ["safety"]
+
+
+@pytest.mark.parametrize("token", [None, "", "short", "<script>" + "x" * 30, "A" * 65])
+def test_a_missing_or_malformed_token_is_refused_with_a_message(client, town, token):
+    login(client, "zhuren_a")
+    response = client.post(f"/children/{town['child'].id}/plan/needs",
+                           data={"category": "safety", "description": "水塘", "once": token})
+    assert response.status_code == 422
+    assert "重新打开表单" in response.get_data(as_text=True)
+    assert count(Need) == 0 and count(FormSubmission) == 0
+
+
+def test_the_token_survives_a_form_sent_back_with_errors(client, town):
+    login(client, "zhuren_a")
+    need = create_need(town["child"])
+    data = {"action": "", "department_id": "", "owner_name": "张秀英", "due_on": "2026-12-20", "once": TOKEN}
+    refused = client.post(f"/care/needs/{need.id}/measures", data=data)
+    assert refused.status_code == 422 and f'value="{TOKEN}"' in refused.get_data(as_text=True)
+    saved = client.post(f"/care/needs/{need.id}/measures", data={**data, "action": "加装护栏"})
+    assert saved.status_code == 303
+    again = client.post(f"/care/needs/{need.id}/measures", data={**data, "action": "加装护栏"})
+    assert again.headers["Location"] == saved.headers["Location"]
+    assert count(Measure, Measure.need_id == need.id) == 1
+
+
+def test_a_token_whose_first_sending_stored_nothing_may_be_sent_again(client, town):
+    """A claim committed without a record (a refusal whose page committed its audit event) does not
+    block the corrected form: it is sent with the same token."""
+    db.session.add(FormSubmission(token=TOKEN, user_id=town["director"].id, location=None))
+    db.session.commit()
+    login(client, "zhuren_a")
+    saved = client.post(f"/children/{town['child'].id}/plan/needs", data={"category": "safety", "description": "水塘",
+                                                                           "once": TOKEN})
+    assert saved.status_code == 303
+    (need,) = db.session.scalars(select(Need)).all()
+    assert db.session.scalar(select(FormSubmission.location)).endswith(f"need-{need.id}")
+
+
+def test_a_child_registered_twice_is_one_child(client, town):
+    login(client, "zhuren_a")
+    token = token_in(client.get("/children/new").get_data(as_text=True))
+    data = registration(town["village"], once=token)
+    first = client.post("/children/new", data=data)
+    assert first.status_code == 303
+    second = client.post("/children/new", data=data)
+    assert second.status_code == 303 and second.headers["Location"] == first.headers["Location"]
+    assert count(Child, Child.name == "张三") == 1
+
+
+def test_a_measure_sent_twice_beside_another_is_stored_once(client, town):
+    login(client, "zhuren_a")
+    need = create_need(town["child"])
+    create_measure(need)
+    data = {"action": "入户走访", "department_id": "", "owner_name": "张秀英", "due_on": "2026-12-20", "once": "B" * 40}
+    assert client.post(f"/care/needs/{need.id}/measures", data=data).status_code == 303
+    assert client.post(f"/care/needs/{need.id}/measures", data=data).status_code == 303
+    assert count(Measure, Measure.need_id == need.id, Measure.action == "入户走访") == 1
+
+
+def test_two_requests_at_once_with_one_token_store_one_record(_app, client, town):
+    child_id = town["child"].id
+    phones = []
+    for _ in range(4):
+        phone = _app.test_client()
+        phone.post("/login", data={"username": "zhuren_a", "password": PASSWORD})
+        phones.append(phone)
+    barrier = threading.Barrier(len(phones))
+    answers = []
+
+    def send(phone):
+        barrier.wait()
+        response = phone.post(f"/children/{child_id}/plan/needs",
+                              data={"category": "safety", "description": "水塘", "once": TOKEN})
+        answers.append((response.status_code, response.headers.get("Location")))
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in phones]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(answers) == len(phones)
+    assert {status for status, _ in answers} == {303} and len({location for _, location in answers}) == 1
+    assert count(Need, Need.child_id == child_id) == 1
+
+
+def test_old_tokens_are_deleted(app, town):
+    db.session.add_all([FormSubmission(token="C" * 32, user_id=town["director"].id, created_at=utcnow() - timedelta(days=8)),
+                        FormSubmission(token="D" * 32, user_id=town["director"].id, created_at=utcnow() - timedelta(days=1))])
+    db.session.commit()
+    assert once.delete_old() == 1
+    assert db.session.scalars(select(FormSubmission.token)).all() == ["D" * 32]
