@@ -2,7 +2,7 @@
 only the page where she sets her own
 
 Revision ID: 0014_temporary_password
-Revises: 0011_care (0012 and 0013 come from parallel branches; the chain is fixed at merge)
+Revises: 0013_form_once
 Create Date: 2026-11-29 23:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0014_temporary_password"
-down_revision = "0011_care"
+down_revision = "0013_form_once"
 branch_labels = None
 depends_on = None
 
