@@ -12,6 +12,7 @@ from io import BytesIO
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from blueprints.auth.models import User
@@ -103,6 +104,8 @@ def test_the_class_through_the_form_the_record_and_the_archive(client, auth, sce
     # the archive's basic section: the grade with the class
     printer = Printer.for_user(db.session.scalar(select(User).where(User.username == "minzheng")))
     assert ("年级班级", "三年级 2班") in archive_context(child, printer, "拳铺镇")["basic"]
+    pages = PdfReader(BytesIO(client.get(f"/children/{child.id}/archive.pdf").data)).pages
+    assert "年级班级三年级2班" in "".join("".join(page.extract_text() for page in pages).split())
 
 
 def test_the_import_reads_the_class_and_names_a_bad_one_with_its_row(client, auth, scene):

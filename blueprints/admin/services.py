@@ -74,8 +74,8 @@ def save_user(form: UserForm, user: User | None = None) -> User:
         detail = "；".join(f"{k}：{v}" for k, v in after.items())
         audit.record("user_created", user, detail=f"{user.username}（{detail}）")
     else:
-        changes = [f"{k}：{before.get(k, '无')} → {after.get(k, '无')}" for k in [*after, *(k for k in before if k not in after)]
-                   if before.get(k) != after.get(k)]
+        changes = [f"{k}：{before.get(k, '无')} → {after.get(k, '无')}" for k in dict.fromkeys([*after, *before])
+                   if before.get(k) != after.get(k)]  # 带班 only while she has one
         audit.record("user_updated", user, detail=f"{user.username}：" + ("；".join(changes) or "未改动"))
     return user
 

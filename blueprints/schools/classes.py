@@ -13,6 +13,7 @@ Rules (each broken one a message naming its field):
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -49,14 +50,21 @@ def in_class(pair: tuple[str | None, str]):
     return (Child.class_name == name) & (Child.grade.is_(None) if grade is None else Child.grade == grade)
 
 
-def scope_of(user, wanted: str | None) -> tuple[str, tuple[str | None, str] | None]:
-    """The list's scope (?scope=class|school) and the class it narrows to: 本班 by default for a
-    teacher with a class; everyone else sees the school, whatever is asked."""
+class Scope(NamedTuple):
+    name: str  # a key of SCOPES
+    pair: tuple[str | None, str] | None  # the class the list narrows to
+    tabs: dict  # SCOPES for a teacher with a class, else nothing to choose
+    label: str | None  # her class, as shown
+
+
+def scope_of(user, wanted: str | None) -> Scope:
+    """A full list's scope (?scope=class|school): 本班 by default for a teacher with a class;
+    everyone else sees the school, whatever is asked."""
     pair = teacher_class(user)
     if pair is None:
-        return "school", None
-    scope = wanted if wanted in SCOPES else "class"
-    return scope, pair if scope == "class" else None
+        return Scope("school", None, {}, None)
+    name = wanted if wanted in SCOPES else "class"
+    return Scope(name, pair if name == "class" else None, SCOPES, class_label(*pair))
 
 
 def _encode(pair: tuple[str | None, str]) -> str:

@@ -13,8 +13,8 @@ Rules, each broken one a message in Chinese naming its field (422):
 
 Also here: the picker's list (the school's pupils on the roll, minimal fields; a class teacher's
 class first), the home card (留守 pupils with no school contact this month; a class teacher's
-class's), the log's query and the record and archive
-sections. Every query starts from the user's reach (schools/access.py, children/access.py)."""
+class's), the log's query and the record and archive sections. Every query starts from the
+user's reach (schools/access.py, children/access.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -179,14 +179,13 @@ def picker_rows(user, today: date | None = None) -> list[dict]:
                 .where(ChildCategory.child_id.in_(_on_roll(user).with_only_columns(Child.id)))
                 .order_by(ChildCategory.child_id, ChildCategory.category)):
             categories.setdefault(child_id, []).append(CATEGORY_SHORT.get(code, code))
-    rows = [(child_id, name, birth, class_label(grade, class_name), village, waiting)
-            for child_id, name, birth, grade, class_name, village, waiting in rows]
-    return [
-        {"id": child_id, "name": name, "age": shown_age(birth, today, disclosure), "village": village,
-         "grade": grade or None, "categories": categories.get(child_id, []),
-         "detail": " · ".join(part for part in (grade, "本月待联系" if waiting else None) if part) or None}
-        for child_id, name, birth, grade, village, waiting in rows
-    ]
+    pupils = []
+    for child_id, name, birth, grade, class_name, village, waiting in rows:
+        grade = class_label(grade, class_name) or None  # "三年级 2班": the search box finds a class too
+        pupils.append({"id": child_id, "name": name, "age": shown_age(birth, today, disclosure), "village": village,
+                       "grade": grade, "categories": categories.get(child_id, []),
+                       "detail": " · ".join(part for part in (grade, "本月待联系" if waiting else None) if part) or None})
+    return pupils
 
 
 # --- the home card --------------------------------------------------------------------------------
