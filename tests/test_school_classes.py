@@ -158,11 +158,14 @@ def test_the_export_has_the_class_beside_the_grade(client, auth, scene):
 
 def test_the_coordinator_sets_and_clears_a_teachers_class(client, auth, scene):
     teacher = scene["teacher"]
+    for name, class_name in (("郑八", "10班"), ("冯九", "２班")):  # listed as a school counts them
+        create_child(name, village=scene["wang"].residence_village, school=scene["school"], categories=["poverty"],
+                     grade="一年级", class_name=class_name)
     auth.login("xuexiao_a")
     page = client.get("/schools/staff").get_data(as_text=True)
     options = re.findall(r"<option value=\"[^\"]*\"[^>]*>([^<]+)</option>", page.split(f'id="class-{teacher.id}"')[1]
                          .split("</select>")[0])
-    assert options == ["不带班", "三年级 1班", "三年级 2班", "四年级 2班"]  # her school's pupils' classes only
+    assert options == ["不带班", "一年级 ２班", "一年级 10班", "三年级 1班", "三年级 2班", "四年级 2班"]  # her school's only
     assert f'id="class-{scene["counsellor"].id}"' not in page  # only a 班主任 holds a class
 
     response = client.post(f"/schools/staff/{teacher.id}/class", data={"class_pair": PAIR})

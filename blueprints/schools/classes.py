@@ -13,6 +13,8 @@ Rules (each broken one a message naming its field):
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -27,6 +29,8 @@ from extensions import db
 HEAD_TEACHER = "head_teacher"
 SCOPES = {"class": "本班", "school": "全校"}
 CLASS_MESSAGE = "班级：请从列表中选择本校学生所在的班级"
+# The grades as a school counts them: the select lists its classes in this order, not the characters'
+GRADE_ORDER = ["小班", "中班", "大班", "一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "初一", "初二", "初三"]
 
 
 class ClassError(FieldErrors):
@@ -67,6 +71,14 @@ def scope_of(user, wanted: str | None) -> Scope:
     return Scope(name, pair if name == "class" else None, SCOPES, class_label(*pair))
 
 
+def _in_order(pair: tuple[str | None, str]) -> tuple:
+    """一年级 before 三年级, 2班 before 10班; a grade or class written otherwise after, as written."""
+    grade, name = pair
+    number = re.search(r"\d+", unicodedata.normalize("NFKC", name))
+    return (GRADE_ORDER.index(grade) if grade in GRADE_ORDER else len(GRADE_ORDER), grade or "",
+            int(number.group()) if number else 0, name)
+
+
 def _encode(pair: tuple[str | None, str]) -> str:
     return json.dumps(list(pair), ensure_ascii=False)
 
@@ -78,9 +90,8 @@ def class_choices(school_id: int | None) -> list[tuple[str, str]]:
     pairs = db.session.execute(
         select(Child.grade, Child.class_name).distinct()
         .where(Child.school_id == school_id, Child.class_name.is_not(None), Child.status.in_(CURRENT_STATUSES),
-               at_school())
-        .order_by(Child.grade, Child.class_name)).all()
-    return [(_encode((grade, name)), class_label(grade, name)) for grade, name in pairs]
+               at_school())).all()
+    return [(_encode(pair), class_label(*pair)) for pair in sorted(map(tuple, pairs), key=_in_order)]
 
 
 def chosen_value(user) -> str:
