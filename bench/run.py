@@ -144,7 +144,7 @@ def school_pages(app, repeat: int, pupils: int) -> dict[str, float]:
     seed) and the town's dropout list, for civil affairs and for 镇教办."""
     pages = {
         f"/ (学校·关爱工作负责人, {pupils} 名学生)": ("xuexiao1", "/"),
-        f"/ (学校·班主任, {pupils} 名学生)": ("banzhuren1", "/"),
+        f"/ (学校·班主任, 本班 45 名, 全校 {pupils} 名学生)": ("banzhuren1", "/"),
         f"/ (学校·心理老师, {pupils} 名学生)": ("xinli1", "/"),
         "/schools/dropouts (民政组, 全镇)": ("minzheng", "/schools/dropouts"),
         "/schools/dropouts (教办, 全镇)": ("jiaoban", "/schools/dropouts"),

@@ -26,6 +26,8 @@ from blueprints.volunteers.models import Organisation, Pairing, PairingActivity,
 from extensions import db
 
 BATCH = 2000
+CLASS_SIZE = 45
+PRIMARY_GRADES = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"]
 
 
 def seed_bench_visits(visits: int) -> None:
@@ -191,7 +193,7 @@ SCHOOL_DROPOUTS = 300  # dropout cases across the town, a third still out
 
 def seed_bench_schools(pupils: int) -> None:
     """xuexiao1's school with exactly `pupils` pupils on the roll (its own moved to another school,
-    the first `pupils` children moved to it), as its staff's
+    the first `pupils` children moved to it, in classes of CLASS_SIZE, banzhuren1 teaching one), as its staff's
     home pages see it: carers for half its key pupils, a school contact this month for half its
     留守 pupils, a screening this term for every pupil (one in twenty 高风险, half of those without
     follow-up); and SCHOOL_DROPOUTS dropout cases across the town's schools, a third open, the rest
@@ -205,6 +207,12 @@ def seed_bench_schools(pupils: int) -> None:
     other = db.session.scalar(select(School.id).where(School.id != school_id).order_by(School.id))
     db.session.execute(update(Child).where(Child.school_id == school_id).values(school_id=other))
     db.session.execute(update(Child).where(Child.id.in_(ids)).values(school_id=school_id))
+    # Classes of CLASS_SIZE, grade by grade; banzhuren1 teaches the first (一年级 1班).
+    db.session.execute(update(Child), [
+        dict(id=child_id, grade=PRIMARY_GRADES[(i // CLASS_SIZE) % 6], class_name=f"{i // CLASS_SIZE // 6 + 1}班")
+        for i, child_id in enumerate(ids)])
+    db.session.execute(update(User).where(User.username == "banzhuren1")
+                       .values(class_grade=PRIMARY_GRADES[0], class_name="1班"))
     key = set(db.session.scalars(select(Child.id).where(Child.id.in_(ids), Child.attention_level == "key")))
     left_behind = set(db.session.scalars(select(ChildCategory.child_id).where(
         ChildCategory.child_id.in_(ids), ChildCategory.category == "left_behind")))

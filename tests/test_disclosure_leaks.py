@@ -111,7 +111,7 @@ def scene(app, client, auth):
     child = create_child(
         "龚小雨", village=village, school=school, birth=WRONG_BIRTH, gender="female", id_number=CHILD_ID,
         categories=["left_behind", "disability"], attention="key", address=ADDRESS,
-        disability_kind="肢体", disability_grade="三级",
+        disability_kind="肢体", disability_grade="三级", grade="四年级", class_name="2班",
         caregiver_name="龚奶奶", caregiver_relation="祖母", caregiver_phone=CAREGIVER_PHONE,
         family=[FamilyInput(relation="父亲", name="龚大山", id_number=FATHER_ID, phone=FATHER_PHONE,
                             works_away=True, is_guardian=True)],
@@ -144,6 +144,8 @@ def scene(app, client, auth):
     create_carer(child, name="韩老师", phone="13600000009")
     case = create_dropout(child, dropped_on=date(2026, 10, 8))
     create_school_contact(child, users["head_teacher"], note="和奶奶电话沟通学习情况")
+    # the class teacher teaches her class: her home's cards and lists open on it (schools/classes.py)
+    users["head_teacher"].class_grade, users["head_teacher"].class_name = "四年级", "2班"
     screening = create_screening(child, score=37, band="high", followup="talk", followup_on=date(2026, 10, 14),
                                  followup_note=PSYCH_NOTE)
     # Her care: a need from the visit, its measure referred to the police (u_pcs: so the police reach
@@ -214,9 +216,11 @@ def outputs(scene) -> dict[str, tuple[str, dict]]:
         "dropout_form": (f"/schools/pupils/{child.id}/dropout", {}),
         "dropout_case": (f"/schools/dropouts/{scene['case'].id}", {}),
         "dropouts": ("/schools/dropouts?state=all", {}),
+        "dropouts_school": ("/schools/dropouts?state=all&scope=school", {}),
         "school_contacts": ("/schools/contacts", {}),
         "contact_log": ("/schools/contacts/log", {}),
         "contacts_due": ("/schools/contacts/due", {}),
+        "contacts_due_school": ("/schools/contacts/due?scope=school", {}),
         "school_pupils_json": ("/api/v1/school-pupils", {}),
         "screenings": ("/schools/screenings?term=", {}),
         "screenings_fragment": ("/schools/screenings?term=", {"HX-Request": "true"}),

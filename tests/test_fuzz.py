@@ -63,7 +63,7 @@ EDGE_VALUES = ["-1", str(2**31), str(2**64), "9" * 30, "0001-01", "9999-12", "20
 BIG_INT = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([0, 1, -1, 2**31 - 1, 2**31, 2**63, 2**64]))
 QUERY_KEYS = ["page", "month", "q", "village", "school", "category", "attention", "status", "child", "child_id",
               "show", "action", "user", "role", "next", "field", "state", "department", "director", "finding",
-              "assessment"]
+              "assessment", "scope"]
 QUERY = st.lists(st.tuples(st.one_of(st.sampled_from(QUERY_KEYS), st.text(max_size=5)),
                            st.one_of(TEXT, BIG_INT.map(str))), max_size=6)
 
@@ -103,7 +103,7 @@ def town(app):
         "police": create_user("department", department_code="police"),
         "justice": create_user("department", department_code="justice"),
     }
-    child = create_child("张三", village=village, school=school)
+    child = create_child("张三", village=village, school=school, grade="三年级", class_name="2班")  # a class to teach
     volunteer = create_volunteer(users["volunteer"], village=village)
     pairing = create_pairing(child, volunteer, started_on=local_today() - timedelta(days=40))
     activity = PairingActivity(client_uuid="00000000-0000-4000-8000-0000000000f1", pairing_id=pairing.id,
@@ -623,8 +623,9 @@ def test_no_form_post_answers_500(app, form_town):
     forms = [form_for(app, accounts, rule, reaching, ids) for rule, reaching in zip(rules, roles)]
     shown = {rule.rule: {field[0] for field in found[1]} for rule, found in zip(rules, forms) if found}
     # The form's own page, the page above (the child's, for the reinstate form), and signed out (login).
-    assert {"name", "birth_date"} <= shown["/children/new"] and "reason" in shown["/children/<int:child_id>/reinstate"]
+    assert {"name", "birth_date", "class_name"} <= shown["/children/new"] and "reason" in shown["/children/<int:child_id>/reinstate"]
     assert shown["/login"] == {"username", "password"}
+    assert "class_pair" in shown["/schools/staff/<int:user_id>/class"]  # a 班主任's class, from her pupils' classes
     # Issue 11's forms as their pages show them, past the 404 of an id that names nothing: a need's
     # on the child's plan, a referral's on its page as the police (who hold it) see it.
     assert {"action", "department_id", "owner_name", "due_on"} <= shown["/care/needs/<int:need_id>/measures"]

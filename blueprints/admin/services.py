@@ -10,6 +10,7 @@ from blueprints.auth.services import end_sessions
 from blueprints.core import audit
 from blueprints.core.access import REACH_FIELDS, ROLES
 from blueprints.core.clock import utcnow
+from blueprints.schools.classes import HEAD_TEACHER, class_label, clear_class
 from extensions import db
 
 
@@ -30,7 +31,7 @@ def _describe(user: User) -> dict[str, str]:
         "角色": user.role_label,
         "范围": user.reach_label,
         "状态": "启用" if user.active else "停用",
-    }
+    } | ({"带班": class_label(user.class_grade, user.class_name)} if user.class_name else {})
 
 
 def save_user(form: UserForm, user: User | None = None, *, actor=None) -> User:
@@ -50,8 +51,10 @@ def save_user(form: UserForm, user: User | None = None, *, actor=None) -> User:
         list(db.session.scalars(select(Village).where(Village.id.in_(form.villages.data))))
         if reach == "villages" else []
     )
-    user.school_id = form.school_id.data if reach == "school" else None
-    user.school_duty = form.school_duty.data if reach == "school" else None
+    school_id, duty = (form.school_id.data, form.school_duty.data) if reach == "school" else (None, None)
+    if school_id != user.school_id or duty != HEAD_TEACHER:
+        clear_class(user)  # her class was one of that school's, and a 班主任's
+    user.school_id, user.school_duty = school_id, duty
     user.department_id = form.department_id.data if reach == "department" else None
     was_active = user.active if not creating else True
     user.active = form.active.data
@@ -72,7 +75,8 @@ def save_user(form: UserForm, user: User | None = None, *, actor=None) -> User:
         detail = "；".join(f"{k}：{v}" for k, v in after.items())
         audit.record("user_created", user, detail=f"{user.username}（{detail}）")
     else:
-        changes = [f"{k}：{before[k]} → {after[k]}" for k in after if before.get(k) != after[k]]
+        changes = [f"{k}：{before.get(k, '无')} → {after.get(k, '无')}" for k in dict.fromkeys([*after, *before])
+                   if before.get(k) != after.get(k)]  # 带班 only while she has one
         audit.record("user_updated", user, detail=f"{user.username}：" + ("；".join(changes) or "未改动"))
     return user
 

@@ -36,6 +36,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     volunteer_kind: Mapped[str | None] = mapped_column(String(20))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
     school_duty: Mapped[str | None] = mapped_column(String(20))  # SCHOOL_DUTIES, school staff only
+    # A class teacher's class (schools/classes.py): a (grade, class) pair of her school's pupils
+    class_grade: Mapped[str | None] = mapped_column(String(20))
+    class_name: Mapped[str | None] = mapped_column(String(20))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)

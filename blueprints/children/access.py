@@ -14,6 +14,7 @@ from blueprints.core.disclosure import register_fields
 CHILD_FIELDS = {
     "child.name": "identity", "child.gender": "identity", "child.age": "identity",
     "child.village": "identity", "child.school": "identity", "child.grade": "identity",
+    "child.class_name": "identity",
     "child.archive_no": "profile", "child.categories": "profile", "child.attention_level": "profile",
     "child.status": "profile", "child.exit": "profile", "child.state_guardianship": "profile",
     "child.birth_date": "birth_date", "child.ethnicity": "origin", "child.hukou_village": "origin",

@@ -54,6 +54,14 @@ def _school_for(age: int, village: Village, schools: list[School]) -> tuple[Scho
     return serving[0], grade
 
 
+def _class_for(i: int, school: School | None, grade: str | None) -> str | None:
+    """A village primary school's one class a grade, a middle school's two (none in a kindergarten);
+    not from the child's random seed, so that the rest of her stays as it was."""
+    if school is None or school.kind == "kindergarten":
+        return None
+    return "1班" if school.kind == "primary" else f"{i % 2 + 1}班"
+
+
 def demo_child(i: int, villages: list[Village], schools: list[School], today: date) -> dict:
     rng = random.Random(f"guanai-demo-child-{i}")
     male = rng.random() < 0.53
@@ -121,7 +129,7 @@ def demo_child(i: int, villages: list[Village], schools: list[School], today: da
             name=name, id_number=_id_number(birth, rng, male), gender="male" if male else "female", birth_date=birth,
             residence_village_id=village.id, hukou_village_id=village.id,
             address=f"{village.name}{rng.randrange(1, 12)}组{rng.randrange(1, 60)}号",
-            school_id=school.id if school else None, grade=grade,
+            school_id=school.id if school else None, grade=grade, class_name=_class_for(i, school, grade),
             attention_level="key" if (orphan or "guardianship" in categories or rng.random() < 0.18) else "general",
             status="active",
             state_guardianship="long_term" if orphan and rng.random() < 0.5 else "none",

@@ -75,7 +75,7 @@ DATA_SHEET = "儿童名单"
 
 # The template's columns, in order. A trailing * marks a column that must be filled in.
 TEMPLATE_HEADERS = [
-    "姓名*", "身份证号", "性别", "出生日期", "民族", "居住村*", "户籍村", "住址", "学校", "年级", "儿童类别*",
+    "姓名*", "身份证号", "性别", "出生日期", "民族", "居住村*", "户籍村", "住址", "学校", "年级", "班级", "儿童类别*",
     "关注等级", "健康状况", "残疾类别", "残疾等级", "残疾证号", "监护人姓名", "监护人关系", "监护人电话",
     "父亲姓名", "父亲电话", "父亲外出务工", "母亲姓名", "母亲电话", "母亲外出务工", "委托照护人", "照护人关系",
     "照护人电话", "父母确认委托日期",
@@ -88,7 +88,7 @@ TEXT_FORMAT_COLUMNS = {"身份证号", "残疾证号", "监护人电话", "父�
 WIDTHS = {"身份证号": 21, "住址": 24, "学校": 18, "儿童类别": 26, "健康状况": 14, "残疾证号": 20,
           "父母确认委托日期": 16, "居住村": 12, "户籍村": 12}
 LIMITS = {  # the column sizes of the model, in characters
-    "姓名": 40, "民族": 20, "住址": 200, "年级": 20, "健康状况": 200, "残疾证号": 40, "监护人姓名": 40,
+    "姓名": 40, "民族": 20, "住址": 200, "年级": 20, "班级": 20, "健康状况": 200, "残疾证号": 40, "监护人姓名": 40,
     "父亲姓名": 40, "母亲姓名": 40, "委托照护人": 40,
 }
 
@@ -358,6 +358,7 @@ class _RowChecker:
             name=t["姓名"], id_number=self.parsed_id.number if self.parsed_id else None, gender=gender,
             birth_date=birth, ethnicity=t["民族"] or "汉族", residence_village_id=residence,
             hukou_village_id=hukou, address=t["住址"] or None, school_id=school, grade=t["年级"] or None,
+            class_name=t["班级"] or None,
             health=t["健康状况"] or None, disability_kind=disability_kind, disability_grade=disability_grade,
             disability_certificate=t["残疾证号"] or None, attention_level=attention,
             caregiver_name=t["委托照护人"] or None, caregiver_relation=caregiver_relation,
@@ -569,7 +570,7 @@ def export_workbook(user, filters: ChildFilters) -> tuple[bytes, int]:
 
     columns = query.with_only_columns(
         Child.id, Child.archive_no, Child.name, Child.id_number, Child.gender, Child.birth_date, Child.ethnicity,
-        Child.residence_village_id, Child.hukou_village_id, Child.address, Child.school_id, Child.grade,
+        Child.residence_village_id, Child.hukou_village_id, Child.address, Child.school_id, Child.grade, Child.class_name,
         Child.attention_level, Child.health, Child.disability_kind, Child.disability_grade,
         Child.disability_certificate, Child.caregiver_name, Child.caregiver_relation, Child.caregiver_phone,
         Child.caregiver_confirmed_on, Child.status,
@@ -585,7 +586,7 @@ def export_workbook(user, filters: ChildFilters) -> tuple[bytes, int]:
             show("child.birth_date", c.birth_date), show("child.ethnicity", c.ethnicity),
             villages.get(c.residence_village_id, ""), show("child.hukou_village", villages.get(c.hukou_village_id)),
             show("child.address", c.address),
-            schools.get(c.school_id, ""), c.grade, show("child.categories", "、".join(categories.get(c.id, []))),
+            schools.get(c.school_id, ""), c.grade, c.class_name, show("child.categories", "、".join(categories.get(c.id, []))),
             show("child.attention_level", ATTENTION_LEVELS.get(c.attention_level, c.attention_level)),
             show("child.health", c.health), show("child.disability", c.disability_kind),
             show("child.disability", c.disability_grade), show("child.disability_certificate", c.disability_certificate),

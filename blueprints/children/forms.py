@@ -56,6 +56,7 @@ class ChildForm(BaseForm):
     address = StringField("住址", validators=[Optional(), max_length("住址", 200)])
     school_id = SelectField("学校", coerce=int)
     grade = StringField("年级", validators=[Optional(), max_length("年级", 20)], description="例如 三年级、初一、中班")
+    class_name = StringField("班级", validators=[Optional(), max_length("班级", 20)], description="例如 2班；可不填")
     categories = CheckboxListField("儿童类别", choices=choices(CATEGORIES.items()))
     attention_level = SelectField("关注等级", choices=choices(ATTENTION_LEVELS.items()), default="general")
     state_guardianship = SelectField("兜底监护（§9）", choices=choices(STATE_GUARDIANSHIP.items()), default="none")
@@ -73,7 +74,7 @@ class ChildForm(BaseForm):
 
     SECTIONS = [
         ("基本信息", ["name", "id_number", "gender", "birth_date", "ethnicity", "residence_village_id",
-                      "hukou_village_id", "address", "school_id", "grade"]),
+                      "hukou_village_id", "address", "school_id", "grade", "class_name"]),
         ("类别与关注", ["categories", "attention_level", "state_guardianship", "guardianship_unit"]),
         ("健康与残疾", ["health", "disability_kind", "disability_grade", "disability_certificate"]),
         ("委托照护（留守儿童）", ["caregiver_name", "caregiver_relation", "caregiver_phone", "caregiver_confirmed_on"]),
@@ -131,6 +132,7 @@ class ChildForm(BaseForm):
             "address": (self.address.data or "").strip() or None,
             "school_id": self.school_id.data or None,
             "grade": (self.grade.data or "").strip() or None,
+            "class_name": (self.class_name.data or "").strip() or None,
             "attention_level": self.attention_level.data,
             "state_guardianship": self.state_guardianship.data,
             "guardianship_unit": (self.guardianship_unit.data or "").strip() or None,

@@ -26,6 +26,7 @@ class Child(TimestampMixin, CreatedByMixin, db.Model):
     __table_args__ = (
         Index("ix_children_village_status", "residence_village_id", "status"),
         Index("ix_children_name_pinyin", "name_pinyin", "id"),  # the list's order: a page without a sort
+        Index("ix_children_school_class", "school_id", "grade", "class_name"),  # a class teacher's pupils
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +45,7 @@ class Child(TimestampMixin, CreatedByMixin, db.Model):
     address: Mapped[str | None] = mapped_column(String(200))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     grade: Mapped[str | None] = mapped_column(String(20))
+    class_name: Mapped[str | None] = mapped_column(String(20))  # 班级: "2班", shown after the grade
     health: Mapped[str | None] = mapped_column(String(200))
     disability_kind: Mapped[str | None] = mapped_column(String(20))
     disability_grade: Mapped[str | None] = mapped_column(String(10))
@@ -87,6 +89,11 @@ class Child(TimestampMixin, CreatedByMixin, db.Model):
     @property
     def guardian(self) -> "FamilyMember | None":
         return next((m for m in self.family if m.is_guardian), None)
+
+    @property
+    def grade_and_class(self) -> str:
+        """The grade with the class, as shown: "三年级 2班" (either alone, or "")."""
+        return " ".join(part for part in (self.grade, self.class_name) if part)
 
     def age_on(self, day: date) -> int:
         return vocabulary.age_on(self.birth_date, day)

@@ -127,7 +127,7 @@ def archive_context(child: Child, printer: Printer, org_name: str, today: date |
         ("姓名", child.name), ("性别", _label(GENDERS, child.gender)),
         ("年龄", f"{shown_age(child.birth_date, today, d)} 岁"),
         ("居住村", child.residence_village.name if child.residence_village else EMPTY),
-        ("就读学校", child.school.name if child.school else EMPTY), ("年级", _text(child.grade)),
+        ("就读学校", child.school.name if child.school else EMPTY), ("年级班级", _text(child.grade_and_class or None)),
     ]
     if d.shows("child.ethnicity"):
         basic[2:2] = [("民族", _text(child.ethnicity))]

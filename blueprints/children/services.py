@@ -62,6 +62,7 @@ CHILD_FIELDS: dict[str, tuple[str, str, object]] = {
     "address": ("基本信息", "住址", _text),
     "school_id": ("就学", "学校", _school_name),
     "grade": ("就学", "年级", _text),
+    "class_name": ("就学", "班级", _text),
     "health": ("健康与残疾", "健康状况", _text),
     "disability_kind": ("健康与残疾", "残疾类别", _text),
     "disability_grade": ("健康与残疾", "残疾等级", _text),

@@ -29,7 +29,7 @@ TOWN = KEEPERS | {"dropouts:list", "screenings:read", "screenings:oversight"}
 CARER_NAV: tuple = (
     NavItem("关爱责任人", ("schools.carer_list", "schools.carer_edit", "schools.fee_waivers", "schools.fee_waiver_set",
                         "schools.holiday_care", "schools.holiday_care_end"), "carers:read", order=40),
-    NavItem("学校人员", ("schools.staff", "schools.staff_duty"), "school_staff:manage", order=85),
+    NavItem("学校人员", ("schools.staff", "schools.staff_duty", "schools.staff_class"), "school_staff:manage", order=85),
 )
 CARER_PANELS: tuple = (  # today's work first (3–8), before the counts (10)
     HomePanel("school_carers", 3, "carers:manage", "schools/carers/_home_carers.html", "carers:carer_panel"),
@@ -148,7 +148,7 @@ area = Area(
         "school:mental_health": {"screenings:read", "screenings:write"},
         "department:education": {"dropouts:read", "dropouts:list"},  # 镇教办: the town's dropouts, named
     },
-    audit_labels={"school_duty_set": "设置学校人员职责"} | CARER_AUDIT | DROPOUT_AUDIT | CONTACT_AUDIT
+    audit_labels={"school_duty_set": "设置学校人员职责", "teacher_class_set": "设置班主任带的班级"} | CARER_AUDIT | DROPOUT_AUDIT | CONTACT_AUDIT
     | SCREENING_AUDIT,
     demo_seeder="demo:seed",
     seed_order=45,  # after the children, the visits and the volunteers

@@ -1,4 +1,5 @@
-"""The forms of the carer pages: naming a carer, a fee waiver, a holiday care place and its end, a duty."""
+"""The forms of the carer pages: naming a carer, a fee waiver, a holiday care place and its end, a duty,
+a class teacher's class."""
 from __future__ import annotations
 
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
@@ -56,3 +57,9 @@ class HolidayCareEndForm(BaseForm):
 class DutyForm(BaseForm):
     duty = SelectField("职责", choices=choices([("", "请选择"), *SCHOOL_DUTIES.items()]),
                        validators=[required("职责")])
+
+
+class ClassForm(BaseForm):
+    # The choices are the school's classes, set by the route; the service checks the one chosen.
+    class_pair = SelectField("带班", validate_choice=False, validators=[Optional()],
+                             description="从本校学生所在的班级中选择；不带班选“不带班”")

@@ -24,11 +24,12 @@ from blueprints.places.access import reachable_schools
 from blueprints.places.models import School
 from blueprints.schools import bp
 from blueprints.schools.access import get_staff_or_404, reachable_carers, reachable_holiday_care, reachable_school_staff
-from blueprints.schools.carer_forms import (CarerCorrectionForm, CarerForm, DutyForm, HolidayCareEndForm, HolidayCareForm,
-                                           WaiverForm)
+from blueprints.schools.carer_forms import (CarerCorrectionForm, CarerForm, ClassForm, DutyForm, HolidayCareEndForm,
+                                           HolidayCareForm, WaiverForm)
 from blueprints.schools.carers import (CarerError, add_holiday_care, correct_carer, current_carer, end_holiday_care,
                                        key_pupils, name_carer, pending_waivers, qualifies, school_accounts, set_fee_waiver,
                                        set_school_duty, waived_in, waiver_reasons, waiver_terms, without_carer)
+from blueprints.schools.classes import ClassError, chosen_value, class_choices, class_label, set_teacher_class
 from blueprints.schools.enrolment import at_school
 from blueprints.schools.models import HolidayCare, ResponsibleCarer
 from blueprints.schools.terms import term_label, term_of
@@ -278,16 +279,24 @@ def staff():
     return _staff_page()
 
 
-def _staff_page(failed: User | None = None, form: DutyForm | None = None, status: int = 200):
+def _staff_page(failed: User | None = None, form: DutyForm | ClassForm | None = None, status: int = 200):
     query, schools, school = _staff_filter()
     people = db.session.scalars(query.options(joinedload(User.school))
                                 .outerjoin(School, School.id == User.school_id)
                                 .order_by(School.name, User.active.desc(), User.display_name, User.id)).all()
     forms = {u.id: DutyForm(formdata=None, duty=u.school_duty or "") for u in people}
+    classes = {school_id: class_choices(school_id) for school_id in {u.school_id for u in people}}
+    class_forms = {u.id: ClassForm(formdata=None, class_pair=chosen_value(u)) for u in people}
+    for u in people:
+        class_forms[u.id].class_pair.choices = [("", "不带班"), *classes[u.school_id]]
     if failed is not None:
-        forms[failed.id] = form
-    return render_template("schools/carers/staff.html", people=people, forms=forms, schools=schools, school=school,
-                           duties=SCHOOL_DUTIES), status
+        if isinstance(form, ClassForm):
+            form.class_pair.choices = class_forms[failed.id].class_pair.choices
+            class_forms[failed.id] = form
+        else:
+            forms[failed.id] = form
+    return render_template("schools/carers/staff.html", people=people, forms=forms, class_forms=class_forms,
+                           schools=schools, school=school, duties=SCHOOL_DUTIES), status
 
 
 def _staff_filter():
@@ -318,6 +327,27 @@ def staff_duty(user_id: int):
                 flash(f"{person.display_name} 的职责已改为{SCHOOL_DUTIES[person.school_duty]}。", "success")
             if not can(current_user, "school_staff:manage"):  # she gave up her own duty
                 return redirect_after_post(url_for("dashboard.home"))
+            return redirect_after_post(url_for("schools.staff") + f"#staff-{person.id}")
+    db.session.rollback()
+    return _staff_page(person, form, 422)
+
+
+@bp.route("/schools/staff/<int:user_id>/class", methods=["POST"])
+@require("school_staff:manage")
+def staff_class(user_id: int):
+    """The class a 班主任 teaches: what her home and her phone show first."""
+    person = get_staff_or_404(user_id)
+    form = ClassForm()
+    if form.validate():
+        try:
+            changed = set_teacher_class(person, form.class_pair.data or "", actor=current_user)
+        except ClassError as error:
+            add_errors(form, error.errors)
+        else:
+            db.session.commit()
+            if changed:
+                label = class_label(person.class_grade, person.class_name)
+                flash(f"{person.display_name} " + (f"带 {label}。" if label else "不再带班。"), "success")
             return redirect_after_post(url_for("schools.staff") + f"#staff-{person.id}")
     db.session.rollback()
     return _staff_page(person, form, 422)

@@ -12,7 +12,8 @@ some day of the term. Rules (each broken one is a message naming its field):
   she replaces; the pupil is on the roll (children/services.py ensure_open: 409 otherwise);
 - a change of carer ends the current row that day and adds one: the rows are the history; her
   phone, note or start are corrected in place (correct_carer), never by naming her again;
-- a school keeps at least one active coordinator (关爱工作负责人).
+- a school keeps at least one active coordinator (关爱工作负责人); a teacher who stops being 班主任
+  no longer holds her class (classes.py).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from blueprints.core.clock import format_date, local_today
 from blueprints.core.forms import FieldErrors
 from blueprints.core.vocabulary import (CATEGORY_SHORT, CURRENT_STATUSES, ENROLMENT_STATES, HOLIDAY_CARE_KINDS,
                                         SCHOOL_DUTIES)
+from blueprints.schools.classes import HEAD_TEACHER, clear_class
 from blueprints.schools.access import reachable_carers, reachable_fee_waivers, reachable_holiday_care
 from blueprints.schools.enrolment import LEFT_SCHOOL, at_school, current_state
 from blueprints.schools.models import FeeWaiver, HolidayCare, ResponsibleCarer
@@ -293,8 +295,10 @@ def set_school_duty(staff: User, duty: str | None, *, actor) -> bool:
                                       "请先把另一位老师设为关爱工作负责人，再改她的职责"})
     before = SCHOOL_DUTIES.get(staff.school_duty, "未设置")
     staff.school_duty = duty
+    cleared = clear_class(staff) if duty != HEAD_TEACHER else None
     audit.record("school_duty_set", staff, user=actor,
-                 detail=f"{staff.username}（{staff.display_name}）：{before} → {SCHOOL_DUTIES[duty]}")
+                 detail=f"{staff.username}（{staff.display_name}）：{before} → {SCHOOL_DUTIES[duty]}"
+                        + (f"，不再带 {cleared}" if cleared else ""))
     return True
 
 

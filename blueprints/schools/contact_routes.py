@@ -30,6 +30,7 @@ from blueprints.core.vocabulary import CONTACT_TOPICS, CONTACT_WITH, HAZARDS, SC
 from blueprints.schools import bp
 from blueprints.schools.contacts import (DUE_SHOWN, WRITE, check_child_id, due_pupils, form_pupils, log_query, parse_contact, picker_rows,
                                          record_contact, topic_labels, with_rows)
+from blueprints.schools.classes import scope_of
 from blueprints.schools.models import SchoolContact
 from extensions import db
 
@@ -125,8 +126,10 @@ def contact_list():
 @require(WRITE)
 def contacts_due():
     """Every 留守 pupil still waiting for this month's contact (the home card shows the first)."""
-    pupils, total = due_pupils(current_user, DUE_SHOWN)
-    response = render_template("schools/contacts/due.html", pupils=pupils, total=total, month=local_today())
+    scope = scope_of(current_user, request.args.get("scope"))
+    pupils, total = due_pupils(current_user, DUE_SHOWN, within=scope.pair)
+    response = render_template("schools/contacts/due.html", pupils=pupils, total=total, month=local_today(),
+                               scope=scope)
     audit.record_view("school_contacts_due_viewed", detail=f"{total} 名")
     return response
 

@@ -11,15 +11,16 @@ Rules, each broken one a message in Chinese naming its field (422):
   form hides them then, so what is stored is what the teacher saw);
 - the pupil is still on the roll (children/services.py ensure_open: 409 child_exited otherwise).
 
-Also here: the picker's list (the school's pupils on the roll, minimal fields), the home card
-(留守 pupils with no school contact this month), the log's query and the record and archive
-sections. Every query starts from the user's reach (schools/access.py, children/access.py)."""
+Also here: the picker's list (the school's pupils on the roll, minimal fields; a class teacher's
+class first), the home card (留守 pupils with no school contact this month; a class teacher's
+class's), the log's query and the record and archive sections. Every query starts from the
+user's reach (schools/access.py, children/access.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from blueprints.children.access import reachable_children
@@ -38,6 +39,7 @@ from blueprints.core.vocabulary import (CATEGORY_SHORT, CONTACT_TOPICS, CONTACT_
                                         SCHOOL_CONTACT_METHODS)
 from blueprints.places.models import Village
 from blueprints.schools.access import reachable_school_contacts
+from blueprints.schools.classes import class_label, in_class, teacher_class
 from blueprints.schools.enrolment import at_school
 from blueprints.schools.models import SchoolContact
 from extensions import db
@@ -145,12 +147,19 @@ def _contacted_since(day: date):
     return exists().where(SchoolContact.child_id == Child.id, SchoolContact.contacted_on >= day)
 
 
+def _class_first(user) -> tuple:
+    """The order of a picker: a class teacher's class first (she may log any pupil of the school)."""
+    pair = teacher_class(user)
+    first = (case((in_class(pair), 0), else_=1),) if pair else ()
+    return (*first, Child.name_pinyin, Child.id)
+
+
 def form_pupils(user) -> list[tuple[int, str, str]]:
     """(id, name, village) of the pupils on the roll, for the form's choices without script."""
     return db.session.execute(
         _on_roll(user).join(Village, Village.id == Child.residence_village_id)
         .with_only_columns(Child.id, Child.name, Village.name)
-        .order_by(Child.name_pinyin, Child.id)).all()
+        .order_by(*_class_first(user))).all()
 
 
 def picker_rows(user, today: date | None = None) -> list[dict]:
@@ -161,8 +170,8 @@ def picker_rows(user, today: date | None = None) -> list[dict]:
     due = _left_behind() & ~_contacted_since(today.replace(day=1))
     rows = db.session.execute(
         _on_roll(user).join(Village, Village.id == Child.residence_village_id)
-        .with_only_columns(Child.id, Child.name, Child.birth_date, Child.grade, Village.name, due)
-        .order_by(Child.name_pinyin, Child.id)).all()
+        .with_only_columns(Child.id, Child.name, Child.birth_date, Child.grade, Child.class_name, Village.name, due)
+        .order_by(*_class_first(user))).all()
     categories: dict[int, list[str]] = {}
     if rows:
         for child_id, code in db.session.execute(
@@ -170,12 +179,13 @@ def picker_rows(user, today: date | None = None) -> list[dict]:
                 .where(ChildCategory.child_id.in_(_on_roll(user).with_only_columns(Child.id)))
                 .order_by(ChildCategory.child_id, ChildCategory.category)):
             categories.setdefault(child_id, []).append(CATEGORY_SHORT.get(code, code))
-    return [
-        {"id": child_id, "name": name, "age": shown_age(birth, today, disclosure), "village": village,
-         "grade": grade, "categories": categories.get(child_id, []),
-         "detail": " · ".join(part for part in (grade, "本月待联系" if waiting else None) if part) or None}
-        for child_id, name, birth, grade, village, waiting in rows
-    ]
+    pupils = []
+    for child_id, name, birth, grade, class_name, village, waiting in rows:
+        grade = class_label(grade, class_name) or None  # "三年级 2班": the search box finds a class too
+        pupils.append({"id": child_id, "name": name, "age": shown_age(birth, today, disclosure), "village": village,
+                       "grade": grade, "categories": categories.get(child_id, []),
+                       "detail": " · ".join(part for part in (grade, "本月待联系" if waiting else None) if part) or None})
+    return pupils
 
 
 # --- the home card --------------------------------------------------------------------------------
@@ -188,14 +198,16 @@ class DuePupil:
     last: date | None  # the last school contact, before this month
 
 
-def due_pupils(user, limit: int, today: date | None = None) -> tuple[list[DuePupil], int]:
+def due_pupils(user, limit: int, today: date | None = None, within: tuple | None = None) -> tuple[list[DuePupil], int]:
     """留守 pupils on the roll with no school contact this calendar month, longest without one
-    first: the first `limit` and how many in all. One query (the count is a window over the rows)."""
+    first (`within`: of that class only): the first `limit` and how many in all. One query (the
+    count is a window over the rows)."""
     today = today or local_today()
     last = (select(func.max(SchoolContact.contacted_on)).where(SchoolContact.child_id == Child.id)
             .correlate(Child).scalar_subquery().label("last"))
+    query = _on_roll(user) if within is None else _on_roll(user).where(in_class(within))
     rows = db.session.execute(
-        _on_roll(user).join(Village, Village.id == Child.residence_village_id)
+        query.join(Village, Village.id == Child.residence_village_id)
         .where(_left_behind(), ~_contacted_since(today.replace(day=1)))
         .with_only_columns(Child.id, Child.name, Village.name, last, func.count().over())
         .order_by(last.asc().nulls_first(), Child.name_pinyin, Child.id)
@@ -204,9 +216,11 @@ def due_pupils(user, limit: int, today: date | None = None) -> tuple[list[DuePup
 
 
 def home_panel(user) -> dict:
-    """The school's home card: the count and the first HOME_CARD_NAMES of the pupils due."""
-    pupils, total = due_pupils(user, HOME_CARD_NAMES)
-    return {"pupils": pupils, "total": total}
+    """The school's home card: the count and the first HOME_CARD_NAMES of the pupils due (a class
+    teacher's class's, with her class named)."""
+    pair = teacher_class(user)
+    pupils, total = due_pupils(user, HOME_CARD_NAMES, within=pair)
+    return {"pupils": pupils, "total": total, "class_label": class_label(*pair) if pair else None}
 
 
 # --- the log --------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ shows on civil affairs' home too), a fee waiver and a weekend care place.
 Idempotent: it adds nothing once the school has a carer."""
 from __future__ import annotations
 
+import json
 import uuid
+from collections import Counter
 from datetime import date, timedelta
 
 from sqlalchemy import exists, func, or_, select
@@ -17,6 +19,7 @@ from blueprints.auth.models import User
 from blueprints.children.models import Child, ChildCategory
 from blueprints.core.clock import local_today
 from blueprints.core.vocabulary import CURRENT_STATUSES
+from blueprints.schools.classes import class_choices, set_teacher_class
 from blueprints.schools.carers import DIFFICULT, add_holiday_care, name_carer, set_fee_waiver
 from blueprints.schools.contacts import parse_contact, record_contact
 from blueprints.schools.dropouts import add_step, monday_of, record_attendance, record_return, report_dropout
@@ -53,6 +56,12 @@ def seed_demo_schools(today: date | None = None) -> dict[str, int]:
         Child.id.in_([p.id for p in pupils]),
         exists().where(ChildCategory.child_id == Child.id, ChildCategory.category == "left_behind"))
         .order_by(Child.id)).all()
+
+    # banzhuren1 teaches the school's largest class: her home lists its 留守 pupils still due this month.
+    classes = class_choices(school_id)
+    if teacher is not None and classes:
+        sizes = Counter(json.dumps([p.grade, p.class_name], ensure_ascii=False) for p in pupils)
+        set_teacher_class(teacher, max(classes, key=lambda choice: sizes[choice[0]])[0], actor=coordinator)
 
     # Carers for every other key pupil (the class teacher for some): the rest show as without one.
     for i, pupil in enumerate(key[::2]):

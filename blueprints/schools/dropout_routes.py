@@ -22,8 +22,10 @@ from blueprints.core.vocabulary import ENROLMENT_STATES
 from blueprints.places.models import School
 from blueprints.schools import bp
 from blueprints.schools.access import get_dropout_or_404, reachable_dropouts
+from blueprints.schools.classes import scope_of
 from blueprints.schools.dropout_forms import AttendanceForm, DropoutForm, EnrolmentForm, ReturnForm, StepForm
 from blueprints.schools.dropouts import (CASE_STATES, LIST_FILTERS, WATCH_WEEKS, DropoutError, add_step, case_state,
+                                         of_class,
                                          dropout_page, monday_of, record_attendance, record_return, report_dropout,
                                          watches)
 from blueprints.schools.enrolment import EnrolmentError, change_enrolment, current_state, transfer_schools, waiting_case
@@ -200,7 +202,8 @@ def dropout_list():
     which = which if which in LIST_FILTERS else "open"
     q = text_arg(request.args, "q", 40)
     school_id = id_arg(request.args, "school")
-    query = reachable_dropouts(current_user, "dropouts:list").join(Child, Child.id == DropoutCase.child_id)
+    scope = scope_of(current_user, request.args.get("scope"))
+    query = of_class(reachable_dropouts(current_user, "dropouts:list"), scope.pair).join(Child, Child.id == DropoutCase.child_id)
     if school_id:
         query = query.where(Child.school_id == school_id)
     if q:
@@ -217,6 +220,6 @@ def dropout_list():
         select(School).where(or_(School.active.is_(True), School.id == school_id)).order_by(School.name)).all()
     html = render_template("schools/dropouts/list.html", rows=rows, total=total, page=page, pages=pages, which=which,
                            filters=LIST_FILTERS, states=CASE_STATES, q=q, school_id=school_id, schools=schools,
-                           today=today)
+                           today=today, scope=scope)
     audit.record_view("dropout_list_viewed", detail=f"{LIST_FILTERS[which]}，{total} 人")
     return html

@@ -35,6 +35,7 @@ from blueprints.core.forms import FieldErrors
 from blueprints.core.vocabulary import DROPOUT_REASONS, DROPOUT_STEPS, ENROLMENT_STATES, label
 from blueprints.places.models import School
 from blueprints.schools.access import reachable_dropouts, reachable_enrolment_changes, reachable_enrolments
+from blueprints.schools.classes import class_label, in_class, teacher_class
 from blueprints.schools.enrolment import current_state, default_state, record_state, waiting_case
 from blueprints.schools.models import AttendanceCheck, DropoutCase, DropoutStep, Enrolment, EnrolmentChange
 from extensions import db
@@ -365,17 +366,24 @@ def _names(query, limit: int) -> list[tuple[int, str, date]]:
         .order_by(DropoutCase.dropped_on, DropoutCase.id).limit(limit))]
 
 
+def of_class(query, pair: tuple | None):
+    """The cases of a class's pupils (None: all that `query` selects)."""
+    return query if pair is None else query.where(DropoutCase.child_id.in_(select(Child.id).where(in_class(pair))))
+
+
 def school_panel(user) -> dict:
-    """A school's card: its open dropouts and the attendance checks due, named, one tap each."""
+    """A school's card: its open dropouts and the attendance checks due, named, one tap each (a
+    class teacher's class's, with her class named)."""
     today = local_today()
-    base = reachable_dropouts(user, "dropouts:write")
+    pair = teacher_class(user)
+    base = of_class(reachable_dropouts(user, "dropouts:write"), pair)
     open_cases, due = _open(base), _checks_due(base, today)
     counts = db.session.execute(select(
         open_cases.with_only_columns(func.count(DropoutCase.id)).order_by(None).scalar_subquery(),
         due.with_only_columns(func.count(DropoutCase.id)).order_by(None).scalar_subquery())).one()
     return {"open_count": counts[0], "open": _names(open_cases, HOME_CARD_NAMES) if counts[0] else [],
             "due_count": counts[1], "due": _names(due, HOME_CARD_NAMES) if counts[1] else [],
-            "due_week": monday_of(today) - timedelta(days=7)}
+            "due_week": monday_of(today) - timedelta(days=7), "class_label": class_label(*pair) if pair else None}
 
 
 def town_panel(user) -> dict | None:
