@@ -2,7 +2,7 @@
 (blueprints/core/once.py)
 
 Revision ID: 0013_form_once
-Revises: 0011_care
+Revises: 0012_classes
 Create Date: 2026-11-29 23:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0013_form_once"
-down_revision = "0011_care"
+down_revision = "0012_classes"
 branch_labels = None
 depends_on = None
 
