@@ -310,3 +310,25 @@ def test_a_pupil_moved_to_another_class_leaves_her_card(client, auth, scene):
     assert "李二" not in due and "（1 名）" in due
     rows = client.get("/api/v1/school-pupils").get_json()["children"]
     assert [row["name"] for row in rows][0] == "王一" and "李二" in [row["name"] for row in rows]
+
+
+def test_a_class_no_pupil_is_in_any_more_stays_shown_and_kept(client, auth, scene):
+    """A new school year moves the pupils on (三年级 2班 → 四年级 2班): her class, still set, is the
+    one her select shows (not “不带班”, which she does not have), and saving it unchanged is no error."""
+    teacher = scene["teacher"]
+    with_class(teacher)
+    for pupil in ("wang", "li"):
+        update_child(scene[pupil], {"grade": "四年级"}, actor=scene["coordinator"])
+    db.session.commit()
+    auth.login("xuexiao_a")
+    page = client.get("/schools/staff").get_data(as_text=True)
+    select_ = page.split(f'id="class-{teacher.id}"')[1].split("</select>")[0]
+    assert re.search(r'<option value="[^"]*" selected>三年级 2班（已没有学生在这个班）</option>', select_), select_
+    assert '<option value="" selected>' not in select_
+    response = client.post(f"/schools/staff/{teacher.id}/class", data={"class_pair": PAIR})
+    assert response.status_code == 303
+    assert (fresh(User, teacher.id).class_grade, fresh(User, teacher.id).class_name) == ("三年级", "2班")
+    # another class no pupil is in is still refused
+    response = client.post(f"/schools/staff/{teacher.id}/class",
+                           data={"class_pair": json.dumps(["六年级", "9班"], ensure_ascii=False)})
+    assert response.status_code == 422 and "班级：请从列表中选择本校学生所在的班级" in response.get_data(as_text=True)

@@ -99,13 +99,22 @@ def chosen_value(user) -> str:
     return _encode(pair) if pair else ""
 
 
+def with_her_class(staff, known: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Her select: `known` (class_choices of her school), and her class when no pupil is in it any
+    more (a new school year moved them on), so that it shows the class she has, not “不带班”, and
+    saving it unchanged keeps it."""
+    pair = teacher_class(staff)
+    if pair is None or _encode(pair) in dict(known):
+        return known
+    return [*known, (_encode(pair), f"{class_label(*pair)}（已没有学生在这个班）")]
+
+
 def set_teacher_class(staff, value: str | None, *, actor) -> bool:
     """Set (a value of class_choices) or clear ("") the class a 班主任 teaches; True when it changed."""
     if staff.school_duty != HEAD_TEACHER:
         raise ClassError({"class_pair": "班级：只有班主任带班，请先把职责设为班主任并保存"})
     if value:
-        known = dict(class_choices(staff.school_id))
-        if value not in known:
+        if value not in dict(with_her_class(staff, class_choices(staff.school_id))):
             raise ClassError({"class_pair": CLASS_MESSAGE})
         grade, name = json.loads(value)
     else:
