@@ -332,3 +332,32 @@ def test_a_class_no_pupil_is_in_any_more_stays_shown_and_kept(client, auth, scen
     response = client.post(f"/schools/staff/{teacher.id}/class",
                            data={"class_pair": json.dumps(["六年级", "9班"], ensure_ascii=False)})
     assert response.status_code == 422 and "班级：请从列表中选择本校学生所在的班级" in response.get_data(as_text=True)
+
+
+def test_the_staff_page_costs_the_same_queries_for_two_schools_or_six(client, auth, scene):
+    """Civil affairs sees every school's staff: the classes of their selects are one query, not one a school."""
+    from sqlalchemy import event
+
+    auth.login("minzheng")
+    client.get("/schools/staff")  # warm: the session's user, templates
+
+    def statements() -> int:
+        seen = []
+
+        def count_one(*args):
+            seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", count_one)
+        try:
+            assert client.get("/schools/staff").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_one)
+        return len(seen)
+
+    few = statements()
+    village = scene["wang"].residence_village
+    for n in range(4):
+        school = create_school(f"第{n}小学", villages=[village])
+        create_user("school", username=f"banzhuren_{n}", school=school, school_duty="head_teacher")
+        create_child(f"学生{n}", village=village, school=school, grade="一年级", class_name="1班")
+    assert statements() == few
