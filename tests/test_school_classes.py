@@ -383,3 +383,14 @@ def test_a_class_typed_in_full_width_or_with_a_space_is_the_same_class(client, a
     options = re.findall(r"<option value=\"[^\"]*\"[^>]*>([^<]+)</option>",
                          page.split(f'id="class-{scene["teacher"].id}"')[1].split("</select>")[0])
     assert options == ["不带班", "三年级 1班", "三年级 2班", "四年级 2班"]
+
+
+def test_the_screening_list_names_the_pupils_class(client, auth, scene):
+    """As the pupil lines elsewhere do: the counsellor's list shows the class beside the grade."""
+    from tests.factories import create_screening
+
+    create_screening(scene["wang"])
+    db.session.commit()
+    auth.login("xinli_a")
+    page = words(client.get("/schools/screenings?term=").get_data(as_text=True))
+    assert "中心小学 三年级 2班" in page, page
