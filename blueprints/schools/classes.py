@@ -7,7 +7,7 @@ school account still reaches, and may write for, every pupil of its school.
 
 Rules (each broken one a message naming its field):
 - only a 班主任 holds a class; it is chosen from the pairs the school's pupils on the roll have
-  (a select, so no typo separates her from her pupils);
+  (a select, so no typo separates her from her pupils), or is the one she has (with_her_class);
 - the class goes when her duty stops being 班主任 or her school changes (clear_class).
 """
 from __future__ import annotations
