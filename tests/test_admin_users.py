@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import func, select
 
 from blueprints.places.models import Department, School, Village
@@ -263,3 +265,20 @@ def test_the_administrators_form_keeps_a_school_coordinator(client, auth):
     assert edit(school_duty="head_teacher").status_code == 303
     db.session.refresh(coordinator)
     assert coordinator.school_duty == "head_teacher"
+
+
+def test_the_coordinators_message_stands_beside_the_field_changed(client, auth):
+    """The refusal is shown under what the administrator changed: the school under 所在学校, the
+    role under 角色, the duty under 学校职责, the switch under 启用."""
+    create_user("admin", username="boss")
+    school, other = create_school("东村小学"), create_school("西村小学")
+    coordinator = create_user("school", username="xuexiao7", school=school, display_name="陈静")
+    auth.login("boss")
+    base = user_form(username="xuexiao7", display_name="陈静", role="school", school_id=school.id,
+                     school_duty="coordinator", password="")
+    for change, field in (({"school_id": other.id}, "school_id"), ({"role": "civil_affairs"}, "role"),
+                          ({"school_duty": "head_teacher"}, "school_duty"), ({"active": None}, "active")):
+        data = {k: v for k, v in (base | change).items() if v is not None}
+        page = client.post(f"/admin/users/{coordinator.id}/edit", data=data).get_data(as_text=True)
+        [shown] = re.findall(r'<p class="error" id="([a-z_]+)-error">陈静 是本校唯一的关爱工作负责人', page)
+        assert shown == field, change

@@ -351,7 +351,7 @@ def test_nobody_reviews_her_own_visit_civil_affairs_reviews_the_supervisors(clie
     client.post(f"/visits/{own.id}/review", data={"comment": "自评"})  # the visit page's old form
     assert fresh(own.id).review_state is None and fresh(own.id).reviewed_by_id is None
     detail = client.get(f"/visits/{own.id}").get_data(as_text=True)
-    assert "评阅通过" not in detail and "退回提问" not in detail
+    assert "评阅通过" not in detail and f'action="/visits/{own.id}/review/return"' not in detail
     assert count(AuditEvent, AuditEvent.action.in_(("visit_reviewed", "visit_returned"))) == 0
     auth.logout()
     auth.login("minzheng")
@@ -360,3 +360,20 @@ def test_nobody_reviews_her_own_visit_civil_affairs_reviews_the_supervisors(clie
     assert client.post(f"/visits/{own.id}/review/ok", headers=HX).status_code == 200
     assert fresh(own.id).review_state == "ok" and fresh(own.id).reviewed_by_id == town["civil"].id
     assert fresh(theirs.id).review_state is None
+
+
+def test_civil_affairs_returning_the_supervisors_visit_is_named_in_her_notice(client, auth, town):
+    """Her notice says who sent the visit back: 镇民政组, not a 督导 (she is the supervisor)."""
+    own = make_visit(town["children"]["west"], town["supervisor"], days_ago=4)
+    auth.login("minzheng")
+    assert client.post(f"/visits/{own.id}/review/return", data={"question": "隐患怎么处理的？"},
+                       headers=HX).status_code == 200
+    notice = db.session.scalar(select(Notice))
+    assert notice.user_id == town["supervisor"].id
+    assert notice.text.startswith("镇民政组退回了您"), notice.text
+    auth.logout()
+    theirs = make_visit(town["children"]["east"], town["director"], days_ago=4)
+    auth.login("dudao")
+    client.post(f"/visits/{theirs.id}/review/return", data={"question": "？？"}, headers=HX)
+    notice = db.session.scalar(select(Notice).where(Notice.user_id == town["director"].id))
+    assert notice.text.startswith("督导退回了您"), notice.text

@@ -97,8 +97,11 @@ class UserForm(BaseForm):
             self.volunteer_kind.errors.append("请选择志愿者类别（青年志愿者、爱心妈妈、教师志愿者或社会组织成员）")
             ok = False
         if self._leaves_a_school_without_coordinator():
-            field = self.active if self.role.data == "school" and self.school_duty.data == "coordinator" \
-                else self.school_duty
+            # beside what was changed
+            field = next(f for f, changed in ((self.role, self.role.data != "school"),
+                                              (self.school_id, self.school_id.data != self.editing.school_id),
+                                              (self.school_duty, self.school_duty.data != "coordinator"),
+                                              (self.active, True)) if changed)
             field.errors.append(f"{self.editing.display_name} 是本校唯一的关爱工作负责人，请先把另一位老师设为"
                                 "关爱工作负责人，再改她的账号")
             ok = False

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from blueprints.places.models import School, Village
 from blueprints.children.models import Benefit, Child, ChildCategory, ChildChange, FamilyMember, ParentContact
 from blueprints.children.search import name_keys
+from blueprints.children.validation import class_text
 from blueprints.core import audit
 from blueprints.core.areas import house
 from blueprints.children.access import reachable_children
@@ -151,7 +152,7 @@ def create_child(values: dict, categories: list[str], family: list[FamilyInput],
                  source: str = "登记") -> Child:
     """Register a child. `values` holds Child columns (already validated). `actor` is who does it
     (the signed-in user, a job's user, the user a command names; None for the system itself)."""
-    child = Child(**values)
+    child = Child(**_spelled(values))
     child.name_initials, child.name_pinyin = name_keys(child.name)
     child.id_last4 = child.id_number[-4:] if child.id_number else None
     child.archive_no = f"tmp-{id(child)}"[:20]
@@ -200,10 +201,15 @@ def lock_child(child: Child) -> None:
                        .execution_options(populate_existing=True))
 
 
+def _spelled(values: dict) -> dict:
+    """`values` with the class in its one spelling, whoever calls (the form, the import, a service)."""
+    return values | {"class_name": class_text(values["class_name"])} if "class_name" in values else values
+
+
 def _apply(child: Child, values: dict, categories: list[str] | None, actor) -> int:
     """Set changed fields, keeping each change in the history; returns how many changed."""
     changed = 0
-    for field, new in values.items():
+    for field, new in _spelled(values).items():
         old = getattr(child, field)
         if old == new or (old in (None, "") and new in (None, "")):
             continue

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 
 from blueprints.children.idnumber import IdNumber, IdNumberError, parse_id_number
@@ -19,6 +20,13 @@ _DATE_PATTERNS = [
 
 class DateError(ValueError):
     pass
+
+
+def class_text(value: str | None) -> str | None:
+    """A pupil's class as one spelling: ２班 (a phone's input method in full-width mode), 2 班 and 2班
+    are one class, which a class teacher's card and lists find by equality (schools/classes.py)."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
+    return text or None
 
 
 def parse_date(value) -> date | None:

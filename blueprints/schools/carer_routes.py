@@ -29,7 +29,8 @@ from blueprints.schools.carer_forms import (CarerCorrectionForm, CarerForm, Clas
 from blueprints.schools.carers import (CarerError, add_holiday_care, correct_carer, current_carer, end_holiday_care,
                                        key_pupils, name_carer, pending_waivers, qualifies, school_accounts, set_fee_waiver,
                                        set_school_duty, waived_in, waiver_reasons, waiver_terms, without_carer)
-from blueprints.schools.classes import ClassError, chosen_value, class_choices, class_label, set_teacher_class
+from blueprints.schools.classes import (ClassError, chosen_value, class_label, classes_of, set_teacher_class,
+                                        with_her_class)
 from blueprints.schools.enrolment import at_school
 from blueprints.schools.models import HolidayCare, ResponsibleCarer
 from blueprints.schools.terms import term_label, term_of
@@ -285,10 +286,10 @@ def _staff_page(failed: User | None = None, form: DutyForm | ClassForm | None = 
                                 .outerjoin(School, School.id == User.school_id)
                                 .order_by(School.name, User.active.desc(), User.display_name, User.id)).all()
     forms = {u.id: DutyForm(formdata=None, duty=u.school_duty or "") for u in people}
-    classes = {school_id: class_choices(school_id) for school_id in {u.school_id for u in people}}
+    classes = classes_of({u.school_id for u in people})
     class_forms = {u.id: ClassForm(formdata=None, class_pair=chosen_value(u)) for u in people}
     for u in people:
-        class_forms[u.id].class_pair.choices = [("", "不带班"), *classes[u.school_id]]
+        class_forms[u.id].class_pair.choices = [("", "不带班"), *with_her_class(u, classes.get(u.school_id, []))]
     if failed is not None:
         if isinstance(form, ClassForm):
             form.class_pair.choices = class_forms[failed.id].class_pair.choices

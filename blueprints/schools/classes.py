@@ -7,7 +7,7 @@ school account still reaches, and may write for, every pupil of its school.
 
 Rules (each broken one a message naming its field):
 - only a 班主任 holds a class; it is chosen from the pairs the school's pupils on the roll have
-  (a select, so no typo separates her from her pupils);
+  (a select, so no typo separates her from her pupils), or is the one she has (with_her_class);
 - the class goes when her duty stops being 班主任 or her school changes (clear_class).
 """
 from __future__ import annotations
@@ -85,13 +85,21 @@ def _encode(pair: tuple[str | None, str]) -> str:
 
 def class_choices(school_id: int | None) -> list[tuple[str, str]]:
     """(value, label) of the classes the school's pupils on the roll are in, by grade and class."""
-    if school_id is None:
-        return []
-    pairs = db.session.execute(
-        select(Child.grade, Child.class_name).distinct()
-        .where(Child.school_id == school_id, Child.class_name.is_not(None), Child.status.in_(CURRENT_STATUSES),
-               at_school())).all()
-    return [(_encode(pair), class_label(*pair)) for pair in sorted(map(tuple, pairs), key=_in_order)]
+    return classes_of([school_id]).get(school_id, [])
+
+
+def classes_of(school_ids) -> dict[int, list[tuple[str, str]]]:
+    """class_choices of several schools (a page of their staff), in one query."""
+    ids = [school_id for school_id in school_ids if school_id is not None]
+    found: dict[int, list[tuple]] = {}
+    if ids:
+        for school_id, grade, name in db.session.execute(
+                select(Child.school_id, Child.grade, Child.class_name).distinct()
+                .where(Child.school_id.in_(ids), Child.class_name.is_not(None), Child.status.in_(CURRENT_STATUSES),
+                       at_school())):
+            found.setdefault(school_id, []).append((grade, name))
+    return {school_id: [(_encode(pair), class_label(*pair)) for pair in sorted(pairs, key=_in_order)]
+            for school_id, pairs in found.items()}
 
 
 def chosen_value(user) -> str:
@@ -99,13 +107,22 @@ def chosen_value(user) -> str:
     return _encode(pair) if pair else ""
 
 
+def with_her_class(staff, known: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Her select: `known` (class_choices of her school), and her class when no pupil is in it any
+    more (a new school year moved them on), so that it shows the class she has, not “不带班”, and
+    saving it unchanged keeps it."""
+    pair = teacher_class(staff)
+    if pair is None or _encode(pair) in dict(known):
+        return known
+    return [*known, (_encode(pair), f"{class_label(*pair)}（已没有学生在这个班）")]
+
+
 def set_teacher_class(staff, value: str | None, *, actor) -> bool:
     """Set (a value of class_choices) or clear ("") the class a 班主任 teaches; True when it changed."""
     if staff.school_duty != HEAD_TEACHER:
         raise ClassError({"class_pair": "班级：只有班主任带班，请先把职责设为班主任并保存"})
     if value:
-        known = dict(class_choices(staff.school_id))
-        if value not in known:
+        if value not in dict(with_her_class(staff, class_choices(staff.school_id))):
             raise ClassError({"class_pair": CLASS_MESSAGE})
         grade, name = json.loads(value)
     else:

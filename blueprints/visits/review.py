@@ -149,7 +149,8 @@ def return_visit(visit: Visit, question: str, *, actor) -> None:
     named = db.session.scalar(reachable_children(visitor).where(Child.id == visit.child_id)
                               .with_only_columns(Child.name)) if visitor.active else None
     about = f"对{named}的走访" if named else "的一次走访"
-    notify([visitor], "visit_returned", f"督导退回了您 {visit.visited_on:%Y-%m-%d} {about}，请答复提问。",
+    who = "督导" if actor.role == "supervisor" else actor.role_label  # civil affairs returns the supervisor's
+    notify([visitor], "visit_returned", f"{who}退回了您 {visit.visited_on:%Y-%m-%d} {about}，请答复提问。",
            key=f"visit_returned:{visit.id}:{visit.returned_at:%Y%m%d%H%M%S%f}",
            url=url_for("visits.detail", visit_id=visit.id), child_id=visit.child_id if named else None)
 
