@@ -176,3 +176,24 @@ def test_old_tokens_are_deleted(app, town):
     db.session.commit()
     assert once.delete_old() == 1
     assert db.session.scalars(select(FormSubmission.token)).all() == ["D" * 32]
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/volunteers/new", dict(name="王秋菊", kind="caring_mother", organisation_id="0", village_id="0", phone="13812345678",
+                             capacity="3", username="qiuju", password="qiuju-reads-7")),
+    ("/volunteers/organisations", dict(name="前王庄村儿童之家", kind="service_site", village_id="0", active="y")),
+])
+def test_a_repeat_that_its_first_sending_made_invalid_goes_to_the_first_record(client, path, data):
+    """The form refuses a login name or an organisation's name already there, as the first sending
+    made it: the repeat is told so only if the token is claimed before the form is checked."""
+    create_user("civil_affairs", "minzheng_a")
+    login(client, "minzheng_a")
+    first = client.post(path, data={**data, "once": TOKEN})
+    assert first.status_code == 303
+    second = client.post(path, data={**data, "once": TOKEN})
+    assert (second.status_code, second.headers.get("Location")) == (303, first.headers["Location"])
+    assert "这份表单已经提交过，没有重复保存。" in client.get(second.headers["Location"]).get_data(as_text=True)
+    # a new rendering with the same name is still refused on the field, and stores nothing
+    again = client.post(path, data=data)
+    assert again.status_code == 422 and "已" in again.get_data(as_text=True)
+    assert count(FormSubmission) == 1

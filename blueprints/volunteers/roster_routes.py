@@ -71,9 +71,10 @@ def _form_page(form, volunteer=None, status=200):
 @require("volunteers:manage")
 def volunteer_new():
     form = VolunteerCreateForm()
+    # before the form's checks, which would refuse a repeat: its login name is the first sending's now
+    if form.is_submitted() and (repeat := once.claim(form)):
+        return repeat
     if form.validate_on_submit():
-        if repeat := once.claim(form):
-            return repeat
         volunteer = create_volunteer(form.values(), form.skills.data,
                                      new_login(form.username.data, form.password.data), actor=current_user)
         location = once.created(form, url_for("volunteers.volunteer_detail", volunteer_id=volunteer.id))
@@ -157,9 +158,10 @@ def organisations():
         if not _manage():
             abort(403)
         form = OrganisationForm()
+        # before the form's checks, which would refuse a repeat: its name is the first sending's now
+        if repeat := once.claim(form):
+            return repeat
         if form.validate_on_submit():
-            if repeat := once.claim(form):
-                return repeat
             organisation = save_organisation(form.values(), actor=current_user)
             location = once.created(form, url_for("volunteers.organisations"))
             db.session.commit()
