@@ -157,3 +157,17 @@ def test_an_administrator_setting_her_own_password_on_the_user_form_stays_signed
         UserSession.user_id == boss.id, UserSession.ended_at.is_(None))) == 1
     assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("password%"))).all() == [
         "password_changed"]
+
+
+def test_the_page_a_temporary_password_leads_to_says_why_once_under_its_own_title(client, auth):
+    """Redirected there from any page: its title and heading name it, and its words say why once
+    (a flash repeating them stood above them)."""
+    user = create_user("director", username="zhuren8")
+    user.password_is_temporary = True
+    db.session.commit()
+    auth.login("zhuren8")
+    response = client.get("/children", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/account/password"
+    assert "<title>设置自己的密码" in page and "<h1>设置自己的密码</h1>" in page
+    assert page.count("别人为您设置的初始密码") == 1

@@ -22,7 +22,6 @@ login_manager.login_message_category = "info"
 _SESSIONLESS_ENDPOINTS = {"static", "pwa.service_worker", "pwa.manifest", "pwa.healthz", "pwa.offline"}
 # What a signed-in user with a password set by someone else may still open.
 _WHILE_TEMPORARY = {"auth.password", "auth.logout", "auth.login"}
-TEMPORARY_MESSAGE = "您的密码是别人为您设置的初始密码，请先设置一个只有您自己知道的新密码。"
 IDLE_MESSAGE = "长时间未操作，已自动退出。请重新登录。"
 DEMO_OFF_WARNING = "演示模式关闭：演示账号不能登录"
 
@@ -80,8 +79,7 @@ def _choose_own_password():
         return jsonify({"error": "password_change_required", "login_url": target}), 401
     if request.headers.get("HX-Request") == "true":
         return client_redirect(target)
-    flash(TEMPORARY_MESSAGE, "info")
-    return redirect(target)
+    return redirect(target)  # the page says why
 
 
 @bp.route("/login", methods=["GET", "POST"])
