@@ -197,3 +197,34 @@ def test_a_repeat_that_its_first_sending_made_invalid_goes_to_the_first_record(c
     again = client.post(path, data=data)
     assert again.status_code == 422 and "已" in again.get_data(as_text=True)
     assert count(FormSubmission) == 1
+
+
+def form_inputs(html: str, form_id: str) -> dict:
+    """The hidden inputs of one form of a page: what a tap on its button sends."""
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.S).group(0)
+    return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+
+
+def test_the_one_tap_attendance_form_carries_its_own_token(client, monkeypatch):
+    """"这一周：正常" beside the full attendance form posts to the same claiming route: it must carry
+    a token (it carried none: every tap was refused), and not the full form's (sent after it, that one
+    would be taken for its repeat)."""
+    from datetime import date, datetime
+
+    from blueprints.core import clock
+    from blueprints.schools.models import AttendanceCheck
+    from tests.factories import create_dropout, create_school
+
+    monkeypatch.setattr(clock, "local_now", lambda: datetime(2026, 10, 26, 10, tzinfo=clock.LOCAL_TZ))
+    village = create_village("东村")
+    school = create_school("中心小学", [village])
+    create_user("school", "xuexiao_a", school=school)
+    pupil = create_child("李小红", village=village, school=school, grade="五年级")
+    case = create_dropout(pupil, returned_on=date(2026, 10, 19), watch_until=date(2027, 2, 22))
+    login(client, "xuexiao_a")
+    page = client.get(f"/schools/dropouts/{case.id}").get_data(as_text=True)
+    tap = form_inputs(page, "attendance-normal")
+    assert tap.get("once") and tap["once"] != form_inputs(page, "attendance-form")["once"]
+    answer = client.post(f"/schools/dropouts/{case.id}/attendance", data={"once": None, **tap})  # no token added
+    assert answer.status_code == 303
+    assert count(AttendanceCheck, AttendanceCheck.case_id == case.id) == 1
