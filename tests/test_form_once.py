@@ -228,3 +228,39 @@ def test_the_one_tap_attendance_form_carries_its_own_token(client, monkeypatch):
     answer = client.post(f"/schools/dropouts/{case.id}/attendance", data={"once": None, **tap})  # no token added
     assert answer.status_code == 303
     assert count(AttendanceCheck, AttendanceCheck.case_id == case.id) == 1
+
+
+def test_a_confirmed_registration_commits_its_claim_only_with_the_child(client, town, monkeypatch):
+    """A probable duplicate outside her reach is audited whatever she does next; committed between
+    the claim and the child, that audit committed the claim with no record and let go of it: a
+    repeat sent meanwhile found it empty, took it for a first sending that stored nothing, and
+    registered the child again."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from blueprints.children import routes
+    from tests.test_children_registry import BIRTH
+
+    create_child("张三", village=create_village("后王庄村"), birth=BIRTH)  # hers to find, not to open
+    steps = []
+    claim, create = once.claim, routes.create_child
+    monkeypatch.setattr(once, "claim", lambda form: steps.append("claim") or claim(form))
+    monkeypatch.setattr(routes, "create_child", lambda *a, **kw: steps.append("create") or create(*a, **kw))
+    login(client, "zhuren_a")
+    data = registration(town["village"], id_number="", gender="male", birth_date=BIRTH.isoformat(), once=TOKEN)
+    asked = client.post("/children/new", data=data)
+    assert asked.status_code == 409 and "我已核对" in asked.get_data(as_text=True)
+    steps.clear()
+
+    def committed(_session):
+        steps.append("commit")
+
+    event.listen(Session, "after_commit", committed)
+    try:
+        saved = client.post("/children/new", data={**data, "confirm_duplicate": "y"})
+    finally:
+        event.remove(Session, "after_commit", committed)
+    assert saved.status_code == 303
+    assert steps[steps.index("claim"):] == ["claim", "create", "commit"]
+    assert db.session.scalar(select(FormSubmission.location)) == saved.headers["Location"]
+    assert count(Child, Child.name == "张三") == 2
