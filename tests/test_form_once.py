@@ -264,3 +264,23 @@ def test_a_confirmed_registration_commits_its_claim_only_with_the_child(client, 
     assert steps[steps.index("claim"):] == ["claim", "create", "commit"]
     assert db.session.scalar(select(FormSubmission.location)) == saved.headers["Location"]
     assert count(Child, Child.name == "张三") == 2
+
+
+def test_every_form_sent_to_a_claiming_route_carries_a_token(app):
+    """The tests' client adds a token to every post, so a form whose template leaves it out passes
+    them while every tap on it is refused: each <form> whose action is a route that claims renders
+    its form's `once` (or all its fields, which include it)."""
+    import inspect
+    from pathlib import Path
+
+    claiming = {endpoint for endpoint, view in app.view_functions.items()
+                if "once.claim(" in inspect.getsource(inspect.unwrap(view))}
+    assert {"children.new", "care.need_new", "schools.attendance_check", "volunteers.organisations"} <= claiming
+    checked = 0
+    for template in Path(app.root_path, "templates").rglob("*.html"):
+        for form in re.findall(r"<form\b.*?</form>", template.read_text(encoding="utf-8"), re.S):
+            head = form.split(">", 1)[0]
+            if 'method="post"' in head and any(f"url_for('{endpoint}'" in head for endpoint in claiming):
+                checked += 1
+                assert ".once }}" in form or "for f in" in form, f"{template.name}: {head}"
+    assert checked >= 15
