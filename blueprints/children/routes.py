@@ -91,7 +91,7 @@ def _duplicate_notice(form, exclude_id=None):
     elif found.to_confirm and not form.confirm_duplicate.data:
         answer = found
     else:
-        return []  # saved: their audit events are committed with it, not before (a claimed form's token holds till then)
+        return []  # their audit events are committed with the child, not before: see core/once.py
     if found.same_id_elsewhere or found.probable_elsewhere:
         db.session.commit()  # their audit events, whatever the user does next
     return answer
