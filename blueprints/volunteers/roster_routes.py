@@ -79,8 +79,8 @@ def volunteer_new():
                                      new_login(form.username.data, form.password.data), actor=current_user)
         location = once.created(form, url_for("volunteers.volunteer_detail", volunteer_id=volunteer.id))
         db.session.commit()
-        flash(f"已登记志愿者 {volunteer.name}，登录名 {volunteer.user.username}。请把初始密码当面告诉她，"
-              "并提醒她首次登录后修改。", "success")
+        flash(f"已登记志愿者 {volunteer.name}，登录名 {volunteer.user.username}。请把初始密码当面告诉她：她第一次登录时"
+              "要先改成只有她自己知道的密码。", "success")
         return redirect_after_post(location)
     return _form_page(form, status=422 if form.errors else 200)
 
