@@ -176,3 +176,111 @@ def test_old_tokens_are_deleted(app, town):
     db.session.commit()
     assert once.delete_old() == 1
     assert db.session.scalars(select(FormSubmission.token)).all() == ["D" * 32]
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/volunteers/new", dict(name="王秋菊", kind="caring_mother", organisation_id="0", village_id="0", phone="13812345678",
+                             capacity="3", username="qiuju", password="qiuju-reads-7")),
+    ("/volunteers/organisations", dict(name="前王庄村儿童之家", kind="service_site", village_id="0", active="y")),
+])
+def test_a_repeat_that_its_first_sending_made_invalid_goes_to_the_first_record(client, path, data):
+    """The form refuses a login name or an organisation's name already there, as the first sending
+    made it: the repeat is told so only if the token is claimed before the form is checked."""
+    create_user("civil_affairs", "minzheng_a")
+    login(client, "minzheng_a")
+    first = client.post(path, data={**data, "once": TOKEN})
+    assert first.status_code == 303
+    second = client.post(path, data={**data, "once": TOKEN})
+    assert (second.status_code, second.headers.get("Location")) == (303, first.headers["Location"])
+    assert "这份表单已经提交过，没有重复保存。" in client.get(second.headers["Location"]).get_data(as_text=True)
+    # a new rendering with the same name is still refused on the field, and stores nothing
+    again = client.post(path, data=data)
+    assert again.status_code == 422 and "已" in again.get_data(as_text=True)
+    assert count(FormSubmission) == 1
+
+
+def form_inputs(html: str, form_id: str) -> dict:
+    """The hidden inputs of one form of a page: what a tap on its button sends."""
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.S).group(0)
+    return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+
+
+def test_the_one_tap_attendance_form_carries_its_own_token(client, monkeypatch):
+    """"这一周：正常" beside the full attendance form posts to the same claiming route: it must carry
+    a token (it carried none: every tap was refused), and not the full form's (sent after it, that one
+    would be taken for its repeat)."""
+    from datetime import date, datetime
+
+    from blueprints.core import clock
+    from blueprints.schools.models import AttendanceCheck
+    from tests.factories import create_dropout, create_school
+
+    monkeypatch.setattr(clock, "local_now", lambda: datetime(2026, 10, 26, 10, tzinfo=clock.LOCAL_TZ))
+    village = create_village("东村")
+    school = create_school("中心小学", [village])
+    create_user("school", "xuexiao_a", school=school)
+    pupil = create_child("李小红", village=village, school=school, grade="五年级")
+    case = create_dropout(pupil, returned_on=date(2026, 10, 19), watch_until=date(2027, 2, 22))
+    login(client, "xuexiao_a")
+    page = client.get(f"/schools/dropouts/{case.id}").get_data(as_text=True)
+    tap = form_inputs(page, "attendance-normal")
+    assert tap.get("once") and tap["once"] != form_inputs(page, "attendance-form")["once"]
+    answer = client.post(f"/schools/dropouts/{case.id}/attendance", data={"once": None, **tap})  # no token added
+    assert answer.status_code == 303
+    assert count(AttendanceCheck, AttendanceCheck.case_id == case.id) == 1
+
+
+def test_a_confirmed_registration_commits_its_claim_only_with_the_child(client, town, monkeypatch):
+    """A probable duplicate outside her reach is audited whatever she does next; committed between
+    the claim and the child, that audit committed the claim with no record and let go of it: a
+    repeat sent meanwhile found it empty, took it for a first sending that stored nothing, and
+    registered the child again."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from blueprints.children import routes
+    from tests.test_children_registry import BIRTH
+
+    create_child("张三", village=create_village("后王庄村"), birth=BIRTH)  # hers to find, not to open
+    steps = []
+    claim, create = once.claim, routes.create_child
+    monkeypatch.setattr(once, "claim", lambda form: steps.append("claim") or claim(form))
+    monkeypatch.setattr(routes, "create_child", lambda *a, **kw: steps.append("create") or create(*a, **kw))
+    login(client, "zhuren_a")
+    data = registration(town["village"], id_number="", gender="male", birth_date=BIRTH.isoformat(), once=TOKEN)
+    asked = client.post("/children/new", data=data)
+    assert asked.status_code == 409 and "我已核对" in asked.get_data(as_text=True)
+    steps.clear()
+
+    def committed(_session):
+        steps.append("commit")
+
+    event.listen(Session, "after_commit", committed)
+    try:
+        saved = client.post("/children/new", data={**data, "confirm_duplicate": "y"})
+    finally:
+        event.remove(Session, "after_commit", committed)
+    assert saved.status_code == 303
+    assert steps[steps.index("claim"):] == ["claim", "create", "commit"]
+    assert db.session.scalar(select(FormSubmission.location)) == saved.headers["Location"]
+    assert count(Child, Child.name == "张三") == 2
+
+
+def test_every_form_sent_to_a_claiming_route_carries_a_token(app):
+    """The tests' client adds a token to every post, so a form whose template leaves it out passes
+    them while every tap on it is refused: each <form> whose action is a route that claims renders
+    its form's `once` (or all its fields, which include it)."""
+    import inspect
+    from pathlib import Path
+
+    claiming = {endpoint for endpoint, view in app.view_functions.items()
+                if "once.claim(" in inspect.getsource(inspect.unwrap(view))}
+    assert {"children.new", "care.need_new", "schools.attendance_check", "volunteers.organisations"} <= claiming
+    checked = 0
+    for template in Path(app.root_path, "templates").rglob("*.html"):
+        for form in re.findall(r"<form\b.*?</form>", template.read_text(encoding="utf-8"), re.S):
+            head = form.split(">", 1)[0]
+            if 'method="post"' in head and any(f"url_for('{endpoint}'" in head for endpoint in claiming):
+                checked += 1
+                assert ".once }}" in form or "for f in" in form, f"{template.name}: {head}"
+    assert checked >= 15

@@ -132,3 +132,42 @@ def test_a_password_an_administrator_sets_opens_only_the_page_that_sets_her_own(
     db.session.refresh(boss)
     assert boss.check_password("boss-new-pass-11") and not boss.password_is_temporary
 
+
+
+def test_an_administrator_setting_her_own_password_on_the_user_form_stays_signed_in_here(app, client, auth):
+    """Her own password, chosen by her: as on /account/password, her other devices sign out and
+    this one goes on (it used to end this session too: the save led to the login page)."""
+    from blueprints.auth.models import UserSession
+    from blueprints.core.audit import AuditEvent
+
+    boss = create_user("admin", username="boss")
+    other = app.test_client()
+    assert other.post("/login", data={"username": "boss", "password": PASSWORD}).status_code == 303
+    auth.login("boss")
+    saved = client.post(f"/admin/users/{boss.id}/edit", data={
+        "username": "boss", "display_name": boss.display_name, "phone": "", "role": "admin",
+        "volunteer_kind": "", "school_id": 0, "department_id": 0, "active": "y", "password": "boss-new-pass-11"})
+    assert saved.status_code == 303
+    assert client.get("/admin/users").status_code == 200
+    assert other.get("/admin/users").status_code == 302
+    db.session.expire_all()
+    boss = db.session.get(User, boss.id)
+    assert boss.check_password("boss-new-pass-11") and not boss.password_is_temporary
+    assert db.session.scalar(select(db.func.count()).select_from(UserSession).where(
+        UserSession.user_id == boss.id, UserSession.ended_at.is_(None))) == 1
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("password%"))).all() == [
+        "password_changed"]
+
+
+def test_the_page_a_temporary_password_leads_to_says_why_once_under_its_own_title(client, auth):
+    """Redirected there from any page: its title and heading name it, and its words say why once
+    (a flash repeating them stood above them)."""
+    user = create_user("director", username="zhuren8")
+    user.password_is_temporary = True
+    db.session.commit()
+    auth.login("zhuren8")
+    response = client.get("/children", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/account/password"
+    assert "<title>设置自己的密码" in page and "<h1>设置自己的密码</h1>" in page
+    assert page.count("别人为您设置的初始密码") == 1

@@ -143,6 +143,9 @@ def test_a_good_file_is_checked_confirmed_imported_by_the_job_and_they_can_sign_
 
     auth.logout()
     assert auth.login("qiuju", "qiuju-reads-7").status_code == 303
+    # the file's password is known to whoever keeps the roster: hers to choose before anything opens
+    assert client.get("/my/pairings").headers["Location"] == "/account/password"
+    assert client.get("/api/v1/my-pairings").status_code == 401
     auth.logout()
     assert auth.login("liuqiang", "Liu-Qiang-2026").status_code == 303
 

@@ -70,6 +70,8 @@ def test_register_makes_her_profile_her_login_and_the_first_history(client, auth
     assert response.status_code == 303
     volunteer = db.session.scalar(select(Volunteer))
     assert response.headers["Location"].endswith(f"/volunteers/{volunteer.id}")
+    # the app, not the keeper's reminder, has her set her own at her first sign-in
+    assert "她第一次登录时要先改成只有她自己知道的密码" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert (volunteer.name, volunteer.kind, volunteer.capacity, volunteer.phone, volunteer.note) == (
         "王秋菊", "caring_mother", 3, "13812345678", "周末有空")
     assert volunteer.organisation_id == organisation.id and volunteer.village_id == village.id

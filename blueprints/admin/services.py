@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from blueprints.admin.forms import DepartmentForm, SchoolForm, UserForm, VillageForm
 from blueprints.places.models import Department, School, Village
 from blueprints.auth.models import User
-from blueprints.auth.services import end_sessions
+from blueprints.auth.services import change_password, end_sessions
 from blueprints.core import audit
 from blueprints.core.access import REACH_FIELDS, ROLES
 from blueprints.core.clock import utcnow
@@ -60,10 +60,13 @@ def save_user(form: UserForm, user: User | None = None, *, actor=None) -> User:
     user.active = form.active.data
     if not user.active and was_active and not creating:
         end_sessions(user, "disabled")  # on the server: a copied cookie dies with them
-    if form.password.data:
+    if form.password.data and actor is not None and user.id == actor.id:
+        # her own, chosen by her: as on /account/password, her other devices sign out, this one goes on
+        change_password(user, form.password.data, current=actor.current_session)
+    elif form.password.data:
         user.set_password(form.password.data)
         user.password_changed_at = utcnow()
-        user.password_is_temporary = actor is None or user.id != actor.id  # hers to choose at sign-in
+        user.password_is_temporary = True  # known to the administrator: hers to choose at sign-in
         if not creating:
             end_sessions(user, "password_reset")
             audit.record("password_reset", user)

@@ -79,7 +79,7 @@ def _choose_own_password():
         return jsonify({"error": "password_change_required", "login_url": target}), 401
     if request.headers.get("HX-Request") == "true":
         return client_redirect(target)
-    return redirect(target)  # the page says why (templates/auth/password.html)
+    return redirect(target)  # the page says why
 
 
 @bp.route("/login", methods=["GET", "POST"])

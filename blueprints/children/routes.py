@@ -80,8 +80,6 @@ def _duplicate_notice(form, exclude_id=None):
     phones = form.guardian_phones() if hasattr(form, "guardian_phones") else []
     found = find_duplicates(values["name"], values["birth_date"], values["id_number"], phones, exclude_id,
                             actor=current_user)
-    if found.same_id_elsewhere or found.probable_elsewhere:
-        db.session.commit()  # their audit events, whatever the user does next
     if found.same_id is not None:
         link = url_for("children.detail", child_id=found.same_id.id)
         form.id_number.errors.append(Markup('该身份证号已登记：<a href="{}">{}（档案号 {}）</a>，请勿重复建档').format(
@@ -89,10 +87,14 @@ def _duplicate_notice(form, exclude_id=None):
     elif found.same_id_elsewhere:
         form.id_number.errors.append(ELSEWHERE)
     if found.refused:
-        return None
-    if found.to_confirm and not form.confirm_duplicate.data:
-        return found
-    return []
+        answer = None
+    elif found.to_confirm and not form.confirm_duplicate.data:
+        answer = found
+    else:
+        return []  # their audit events are committed with the child, not before: see core/once.py
+    if found.same_id_elsewhere or found.probable_elsewhere:
+        db.session.commit()  # their audit events, whatever the user does next
+    return answer
 
 
 def _form_page(form, child=None, duplicates=None, status=200):

@@ -9,6 +9,9 @@ their client_uuid instead.
 
 Routes:  if (repeat := once.claim(form)): return repeat
          ... create ...;  location = once.created(form, url_of_the_record);  commit;  redirect
+Nothing commits between the claim and the record: a claim committed without a location reads as a
+sending that stored nothing, and a repeat may go on. A form whose own checks a repeat would fail (a
+name the first sending took) claims before them; refused, it commits nothing, so stores no claim.
 
 Old tokens are deleted by a daily periodic task (FORM_TOKENS_DAYS): by then nobody posts that page again.
 """

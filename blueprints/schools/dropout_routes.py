@@ -125,6 +125,7 @@ def _detail_page(case: DropoutCase, status: int = 200, **forms):
         states=CASE_STATES, watch=watch, today=today, may_write=can(current_user, "dropouts:write")
         and case.child.status != "exited", step_form=step_form, return_form=return_form,
         attendance_form=attendance_form, open_form=forms.get("open_form"),
+        normal_form=AttendanceForm(formdata=None),  # 这一周：正常, beside the full form: a token of its own
         other_cases=db.session.scalars(reachable_dropouts(current_user).where(
             DropoutCase.child_id == case.child_id, DropoutCase.id != case.id).order_by(DropoutCase.dropped_on.desc())).all(),
     ), status

@@ -71,15 +71,16 @@ def _form_page(form, volunteer=None, status=200):
 @require("volunteers:manage")
 def volunteer_new():
     form = VolunteerCreateForm()
+    # before the form's checks, which would refuse a repeat: its login name is the first sending's now
+    if form.is_submitted() and (repeat := once.claim(form)):
+        return repeat
     if form.validate_on_submit():
-        if repeat := once.claim(form):
-            return repeat
         volunteer = create_volunteer(form.values(), form.skills.data,
                                      new_login(form.username.data, form.password.data), actor=current_user)
         location = once.created(form, url_for("volunteers.volunteer_detail", volunteer_id=volunteer.id))
         db.session.commit()
-        flash(f"已登记志愿者 {volunteer.name}，登录名 {volunteer.user.username}。请把初始密码当面告诉她，"
-              "并提醒她首次登录后修改。", "success")
+        flash(f"已登记志愿者 {volunteer.name}，登录名 {volunteer.user.username}。请把初始密码当面告诉她：她第一次登录时"
+              "要先改成只有她自己知道的密码。", "success")
         return redirect_after_post(location)
     return _form_page(form, status=422 if form.errors else 200)
 
@@ -157,9 +158,10 @@ def organisations():
         if not _manage():
             abort(403)
         form = OrganisationForm()
+        # before the form's checks, which would refuse a repeat: its name is the first sending's now
+        if repeat := once.claim(form):
+            return repeat
         if form.validate_on_submit():
-            if repeat := once.claim(form):
-                return repeat
             organisation = save_organisation(form.values(), actor=current_user)
             location = once.created(form, url_for("volunteers.organisations"))
             db.session.commit()
