@@ -199,6 +199,26 @@ def test_a_repeat_that_its_first_sending_made_invalid_goes_to_the_first_record(c
     assert count(FormSubmission) == 1
 
 
+
+@pytest.mark.parametrize("path, data", [
+    ("/admin/users/new", dict(username="zhuren7", display_name="李娟", phone="", role="civil_affairs",
+                              volunteer_kind="", school_id="0", department_id="0", active="y",
+                              password="first-pass-77")),
+    ("/admin/villages/new", dict(name="新庄村", active="y")),
+    ("/admin/schools/new", dict(name="新庄小学", kind="primary", active="y")),
+])
+def test_the_administrators_creating_forms_sent_twice_store_one(client, path, data):
+    """A user, a village, a school: the repeat goes where the first went, not to "已被使用"."""
+    create_user("admin", "boss_a")
+    login(client, "boss_a")
+    first = client.post(path, data={**data, "once": TOKEN})
+    assert first.status_code == 303, first.get_data(as_text=True)[:2000]
+    second = client.post(path, data={**data, "once": TOKEN})
+    assert (second.status_code, second.headers.get("Location")) == (303, first.headers["Location"])
+    assert "这份表单已经提交过，没有重复保存。" in client.get(second.headers["Location"]).get_data(as_text=True)
+    assert client.post(path, data=data).status_code == 422  # a new rendering: the name is taken
+    assert count(FormSubmission) == 1
+
 def form_inputs(html: str, form_id: str) -> dict:
     """The hidden inputs of one form of a page: what a tap on its button sends."""
     form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.S).group(0)

@@ -10,6 +10,7 @@ from blueprints.core.access import REACH_FIELDS, ROLES
 from blueprints.core.forms import (
     BaseForm,
     CheckboxListField,
+    OnceForm,
     Optional,
     ValidationError,
     choices,
@@ -165,3 +166,16 @@ class DepartmentForm(BaseForm):
         field.data = (field.data or "").strip()
         _unique(Department, Department.name, field.data, self.editing.id if self.editing else None,
                 f"已有名为“{field.data}”的部门")
+
+
+# The creating forms: sent twice (two taps, the back button), they store one (core/once.py).
+class UserCreateForm(OnceForm, UserForm):
+    pass
+
+
+class VillageCreateForm(OnceForm, VillageForm):
+    pass
+
+
+class SchoolCreateForm(OnceForm, SchoolForm):
+    pass

@@ -5,18 +5,29 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.admin import bp
-from blueprints.admin.forms import DepartmentForm, SchoolForm, UserForm, VillageForm
+from blueprints.admin.forms import (DepartmentForm, SchoolCreateForm, SchoolForm, UserCreateForm, UserForm,
+                                    VillageCreateForm, VillageForm)
 from blueprints.places.models import Department, School, Village
 from blueprints.admin.services import save_department, save_school, save_user, save_village, search_users
 from blueprints.auth.models import User
 from blueprints.auth.services import address_pauses, recent_failures, unlock_user
+from blueprints.core import once
 from blueprints.core.access import ROLES, require
+from blueprints.core.forms import OnceForm
 from blueprints.core.audit import ACTION_LABELS, AuditEvent
 from blueprints.core.htmx import redirect_after_post, render_page
 from blueprints.core.inputs import page_arg, text_arg
 from extensions import db
 
 AUDIT_PAGE_SIZE = 100
+
+
+def _claim(form):
+    """A creating form's token claimed before the form's checks, which would refuse a repeat as a
+    name already taken (by its first sending): the repeat goes where the first went. None: go on."""
+    if isinstance(form, OnceForm) and form.is_submitted():
+        return once.claim(form)
+    return None
 
 
 def _form_page(form, title: str, action: str, back: str):
@@ -39,12 +50,15 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 @require("users:manage")
 def user_new():
-    form = UserForm()
+    form = UserCreateForm()
+    if repeat := _claim(form):
+        return repeat
     if form.validate_on_submit():
         user = save_user(form, actor=current_user)
+        location = once.created(form, url_for("admin.users"))
         db.session.commit()
         flash(f"已新建用户 {user.username}（{user.display_name}）。", "success")
-        return redirect_after_post(url_for("admin.users"))
+        return redirect_after_post(location)
     return _form_page(form, "新建用户", url_for("admin.user_new"), url_for("admin.users"))
 
 
@@ -98,9 +112,13 @@ def reference():
 @require("reference:manage")
 def village_form(village_id: int | None = None):
     village = db.get_or_404(Village, village_id) if village_id else None
-    form = VillageForm(obj=village, editing=village)
+    form = (VillageForm if village else VillageCreateForm)(obj=village, editing=village)
+    if repeat := _claim(form):
+        return repeat
     if form.validate_on_submit():
         save_village(form, village)
+        if village is None:
+            once.created(form, url_for("admin.reference"))
         db.session.commit()
         flash(f"已保存村：{form.name.data}。", "success")
         return redirect_after_post(url_for("admin.reference"))
@@ -113,11 +131,15 @@ def village_form(village_id: int | None = None):
 @require("reference:manage")
 def school_form(school_id: int | None = None):
     school = db.get_or_404(School, school_id) if school_id else None
-    form = SchoolForm(obj=school, editing=school)
+    form = (SchoolForm if school else SchoolCreateForm)(obj=school, editing=school)
     if request.method == "GET" and school is not None:
         form.villages.data = [v.id for v in school.villages]
+    if repeat := _claim(form):
+        return repeat
     if form.validate_on_submit():
         save_school(form, school)
+        if school is None:
+            once.created(form, url_for("admin.reference"))
         db.session.commit()
         flash(f"已保存学校：{form.name.data}。", "success")
         return redirect_after_post(url_for("admin.reference"))
