@@ -529,3 +529,50 @@ def test_a_visit_for_a_child_who_left_care_meanwhile_is_kept_and_says_why(phone,
     row = phone.locator(f'[data-outbox-item="{uuid}"]')
     expect(row.locator('[data-field="child_id"]')).to_contain_text("已退出关爱服务")
     assert rows(live_app, Visit, [uuid]) == []
+
+
+def test_a_temporary_password_holds_the_outbox_until_she_sets_her_own(phone, phone_context, login, kids, live_app):
+    """The administrator reset her password while she was out of signal (her sessions end, as a reset
+    does). Signed in again, she lands on /account/password, where the API answers 401 until she sets
+    her own: that page holds the outbox (no "登录已过期" there, nothing cleared); the next page sends."""
+    from blueprints.auth.models import User
+
+    def set_temporary(flag: bool) -> None:
+        with live_app.app_context():
+            user = db.session.scalar(select(User).where(User.username == "zhuren1"))
+            user.password_is_temporary = flag
+            user.set_password(DEMO_PASSWORD)
+            db.session.commit()
+            db.session.remove()
+
+    login(phone, "zhuren1")
+    open_form(phone, f"/visits/new?child={kids['郑佳怡']}")
+    phone_context.set_offline(True)
+    try:
+        save(phone)
+        expect(bar(phone)).to_contain_text("待上传 1 条")
+        set_temporary(True)
+        end_sessions_on_server(live_app, "zhuren1")
+    finally:
+        phone_context.set_offline(False)
+    try:
+        expect(bar(phone)).to_contain_text("登录已过期")  # the reset ended her session: true
+        api_posts = []
+        phone.on("request", lambda r: api_posts.append(r.url) if r.method == "POST" and "/api/" in r.url else None)
+        fill_login_form(phone, "zhuren1", DEMO_PASSWORD)
+        expect(phone.get_by_role("heading", name="设置自己的密码")).to_be_visible()
+        phone.wait_for_timeout(1500)  # the page's load flush would have run by now
+        assert api_posts == []
+        expect(bar(phone)).not_to_contain_text("登录已过期")
+        [item] = outbox_items(phone)
+        assert item["status"] == "pending" and count_rows(live_app, Visit, item["uuid"]) == 0
+
+        phone.get_by_label("当前密码").fill(DEMO_PASSWORD)
+        phone.get_by_label("新密码", exact=True).fill("zhuren1-own-77")
+        phone.get_by_label("再次输入新密码").fill("zhuren1-own-77")
+        phone.get_by_role("button", name="保存新密码").click()
+        expect(phone.locator("nav.mainnav")).to_be_visible()
+        wait_outbox_empty(phone)  # the next page sent it, nothing pressed
+        assert count_rows(live_app, Visit, item["uuid"]) == 1
+    finally:
+        set_temporary(False)  # the module's other tests sign in as zhuren1 with the demo password

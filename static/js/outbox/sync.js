@@ -265,6 +265,9 @@
   // One flush at a time in this page (and across tabs where Web Locks exist); a flush asked for
   // while one runs happens right after it, unless that one failed (the backoff decides then).
   function flush(reason) {
+    // The page where she replaces a password someone else set (templates/auth/password.html): the
+    // API answers 401 until then, which is not a session ended. The next page sends what waits.
+    if (document.querySelector("[data-outbox-hold]")) return Promise.resolve("held");
     if (flushing) {
       flushAgain = true;
       return flushing;
