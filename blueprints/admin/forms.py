@@ -72,7 +72,7 @@ class UserForm(BaseForm):
 
     def validate_password(self, field):
         if self.editing is None and not field.data:
-            raise ValidationError(f"请填写初始密码（至少 {PASSWORD_MIN} 个字符），并在用户首次登录后提醒其修改")
+            raise ValidationError(f"请填写初始密码（至少 {PASSWORD_MIN} 个字符）：用户第一次登录时要先改成自己的密码")
         if field.data:
             problem = check_password_strength(field.data, self.username.data)
             if problem:

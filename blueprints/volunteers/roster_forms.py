@@ -120,7 +120,7 @@ class VolunteerCreateForm(OnceForm, VolunteerForm):
     username = StringField("登录名", description="她用来登录手机的名字，如 zhiyuan7",
                            validators=[required("登录名"), Regexp(USERNAME_PATTERN, message=USERNAME_RULE)],
                            render_kw={"autocomplete": "off", "autocapitalize": "none"})
-    password = PasswordField("初始密码", description=PASSWORD_RULES + "。请当面告诉她，并提醒她首次登录后修改",
+    password = PasswordField("初始密码", description=PASSWORD_RULES + "。请当面告诉她：她第一次登录时要先改成自己的密码",
                              render_kw={"autocomplete": "new-password"})
 
     SECTIONS = VolunteerForm.SECTIONS + [("登录", ["username", "password"])]
