@@ -212,7 +212,8 @@ def test_her_class_goes_with_her_duty_or_her_school(client, auth, scene):
     assert fresh(User, teacher.id).class_name == "2班"  # unchanged duty: she keeps it
     assert client.post(f"/schools/staff/{teacher.id}", data={"duty": "mental_health"}).status_code == 303
     assert (fresh(User, teacher.id).class_grade, fresh(User, teacher.id).class_name) == (None, None)
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "school_duty_set")).all()[-1]
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "school_duty_set")
+                               .order_by(AuditEvent.id.desc())).first()
     assert "不再带 三年级 2班" in event.detail
 
     # the administrator moves her to another school: the class was that school's
@@ -228,7 +229,8 @@ def test_her_class_goes_with_her_duty_or_her_school(client, auth, scene):
     assert fresh(User, teacher.id).class_name == "2班"  # same school and duty: kept
     assert client.post(f"/admin/users/{teacher.id}/edit", data=form | {"school_id": scene["other"].id}).status_code == 303
     assert (fresh(User, teacher.id).school_id, fresh(User, teacher.id).class_name) == (scene["other"].id, None)
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user_updated")).all()[-1]
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user_updated")
+                               .order_by(AuditEvent.id.desc())).first()  # the newest: PostgreSQL keeps no order unasked
     assert "带班：三年级 2班 → 无" in event.detail
 
 
